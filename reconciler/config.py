@@ -1,0 +1,381 @@
+"""Config file -> validated desired state.
+
+``check(text, path)`` finds every problem of a config text at once (YAML, schema, and the
+rules a schema can't say); ``load(path)`` reads a file and returns a ``DesiredState`` or raises
+one ``ConfigError`` carrying all of them. Nothing here does I/O but ``read_text``/``load``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError, Problem, Severity
+from reconciler.model import (
+    DEFAULT_MAX_CHANGE_PCT,
+    DesiredChannel,
+    DesiredLink,
+    DesiredState,
+    fold,
+)
+from reconciler.yamlread import Mapping, Node, Scalar, Sequence, read
+
+#: A config larger than this is refused before it is parsed.
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
+MESSAGE_LIMIT = 500
+
+_TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
+_FIELD_HELP = {
+    "account": "a TikTok username: 2-24 letters, digits, '_' or '.', not ending in '.'",
+    "ref": "1-64 characters of A-Z a-z 0-9 _ - .",
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The workspace JSON Schema shipped inside the package."""
+    text = (
+        resources.files("reconciler").joinpath("schemas/workspace.schema.json").read_text("utf-8")
+    )
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> str:
+    """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``."""
+    name = str(path)
+    p = Path(path)
+
+    def fail(message: str, line: int | None = None, col: int | None = None) -> ConfigError:
+        return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])
+
+    try:
+        if p.is_dir():
+            raise fail("is a directory, not a config file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise fail(f"file is {size / 2**20:.1f} MiB; the limit is {max_bytes // 2**20} MiB")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except PermissionError:
+        raise fail("permission denied") from None
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise fail(f"not valid UTF-8 (byte 0x{bad}): save the file as UTF-8", line, col) from None
+
+
+def load(path: str | Path) -> DesiredState:
+    """Read and validate a config file. Raises ``ConfigError`` with every error found."""
+    state, problems = check(read_text(path), str(path))
+    if state is None:
+        raise ConfigError(problems)
+    return state
+
+
+def check(text: str, path: str) -> tuple[DesiredState | None, list[Problem]]:
+    """Validate config ``text`` (named ``path`` in messages).
+
+    Returns the desired state (None when there is any error) and all problems, errors and
+    warnings, sorted by position.
+    """
+    root, yaml_problems = read(text)
+    problems = [
+        Problem(path, p.line, p.col, Severity.ERROR, p.code, p.message) for p in yaml_problems
+    ]
+    if root is None:
+        if not problems:
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    Severity.ERROR,
+                    "empty",
+                    "the file is empty: it needs 'version: 1' and 'channels'",
+                )
+            )
+        return None, sorted(problems, key=Problem.sort_key)
+    checker = _Checker(path, root)
+    checker.run()
+    problems.extend(checker.problems)
+    problems.sort(key=Problem.sort_key)
+    if any(p.severity is Severity.ERROR for p in problems):
+        return None, problems
+    return _desired(root.value), problems
+
+
+def _desired(data: dict[str, Any]) -> DesiredState:
+    channels = []
+    for ch in data["channels"]:
+        links = tuple(
+            DesiredLink(title=lk["title"], message=lk["message"], ref=lk.get("ref"))
+            for lk in ch.get("links", ())
+        )
+        channels.append(
+            DesiredChannel(
+                account=ch["account"],
+                display_name=ch.get("display_name"),
+                links=links,
+                protect=ch.get("protect", False),
+                remove=ch.get("remove", False),
+                max_change_pct=float(ch.get("max_change_pct", DEFAULT_MAX_CHANGE_PCT)),
+            )
+        )
+    return DesiredState(channels=tuple(channels))
+
+
+def utf16_len(text: str) -> int:
+    """Length as a web form counts it: UTF-16 code units (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return "string"
+
+
+class _Checker:
+    def __init__(self, path: str, root: Node) -> None:
+        self.path = path
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def add(self, node: Node, code: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(Problem(self.path, node.line, node.col, severity, code, message))
+
+    def run(self) -> None:
+        if not isinstance(self.root, Mapping):
+            kind = "list" if isinstance(self.root, Sequence) else _kind(self.root.value)
+            self.add(
+                self.root,
+                "type",
+                f"the top level must be a mapping with 'version' and 'channels', not a {kind}",
+            )
+            return
+        self.schema_problems()
+        self.semantic_problems()
+
+    # --- what the schema says ---------------------------------------------------------------
+
+    def schema_problems(self) -> None:
+        from jsonschema import Draft202012Validator
+
+        validator = Draft202012Validator(schema())
+        seen: set[tuple[int, int, str]] = set()
+        for error in validator.iter_errors(self.root.value):
+            for node, code, message in self.describe(error):
+                key = (node.line, node.col, message)
+                if key not in seen:
+                    seen.add(key)
+                    self.add(node, code, message)
+
+    def node_at(self, path: Iterable[Any]) -> tuple[Node, Scalar | None]:
+        """The node at a jsonschema path, and the key node that leads to it (if any)."""
+        node: Node = self.root
+        key: Scalar | None = None
+        for part in path:
+            if isinstance(node, Mapping):
+                key = node.keys[part]
+                node = node.nodes[part]
+            elif isinstance(node, Sequence):
+                key = None
+                node = node.nodes[part]
+        return node, key
+
+    def describe(self, error: Any) -> list[tuple[Node, str, str]]:
+        path = list(error.absolute_path)
+        node, _ = self.node_at(path)
+        field = path[-1] if path and isinstance(path[-1], str) else _container_name(path)
+        validator = error.validator
+        if validator == "additionalProperties" and isinstance(node, Mapping):
+            allowed = sorted(error.schema.get("properties", {}))
+            out = []
+            for extra in node.value:
+                if extra not in allowed:
+                    hint = difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6)
+                    suffix = (
+                        f"; did you mean {hint[0]!r}?"
+                        if hint
+                        else f" (allowed: {', '.join(allowed)})"
+                    )
+                    out.append((node.keys[extra], "unknown-key", f"unknown key {extra!r}{suffix}"))
+            return out
+        if validator == "required" and isinstance(node, Mapping):
+            out = []
+            for name in error.validator_value:
+                if name not in node.value:
+                    where = _container_name(path)
+                    extra = " (unless remove: true)" if name == "display_name" else ""
+                    out.append(
+                        (node, "required", f"{where} is missing required key {name!r}{extra}")
+                    )
+            return out
+        if validator == "not" and isinstance(node, Mapping):
+            return [
+                (
+                    node.keys["links"],
+                    "remove-with-links",
+                    "a channel with 'remove: true' takes no links",
+                )
+            ]
+        if validator == "type":
+            return [(node, "type", _type_message(field, error.validator_value, node))]
+        if validator == "const" and field == "version":
+            raw = node.raw if isinstance(node, Scalar) else _kind(node.value)
+            return [
+                (node, "version", f"unsupported version {raw}: this reconciler reads 'version: 1'")
+            ]
+        if validator == "pattern":
+            if error.validator_value == "\\S":
+                return [(node, "blank", f"{field} must not be blank")]
+            return [
+                (
+                    node,
+                    "pattern",
+                    f"{field} {error.instance!r} is not valid: "
+                    f"{_FIELD_HELP.get(field, error.validator_value)}",
+                )
+            ]
+        if validator == "maxLength":
+            if field == "message":
+                return []  # counted in UTF-16 code units by semantic_problems
+            return [
+                (
+                    node,
+                    "too-long",
+                    f"{field} is {len(error.instance)} characters long; "
+                    f"the limit is {error.validator_value}",
+                )
+            ]
+        if validator in ("minimum", "maximum"):
+            return [(node, "range", f"{field} must be between 0 and 100, not {error.instance}")]
+        return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
+
+    # --- what the schema can't say ----------------------------------------------------------
+
+    def semantic_problems(self) -> None:
+        root = self.root
+        assert isinstance(root, Mapping)
+        channels = root.nodes.get("channels")
+        if not isinstance(channels, Sequence):
+            return
+        accounts: dict[str, Scalar] = {}
+        for channel in channels.nodes:
+            if not isinstance(channel, Mapping):
+                continue
+            self.strict_booleans(channel)
+            account = channel.nodes.get("account")
+            if isinstance(account, Scalar) and isinstance(account.value, str):
+                first = accounts.setdefault(fold(account.value), account)
+                if first is not account:
+                    self.add(
+                        account,
+                        "duplicate-account",
+                        f"account {account.value!r} is declared twice "
+                        f"(first at line {first.line}); accounts match ignoring case",
+                    )
+            links = channel.nodes.get("links")
+            if isinstance(links, Sequence):
+                self.link_problems(links)
+
+    def strict_booleans(self, channel: Mapping) -> None:
+        for name in ("protect", "remove"):
+            node = channel.nodes.get(name)
+            if (
+                isinstance(node, Scalar)
+                and isinstance(node.value, bool)
+                and node.raw not in _TRUE_FALSE
+            ):
+                self.add(node, "type", f"{name} must be true or false, not {node.raw!r}")
+
+    def link_problems(self, links: Sequence) -> None:
+        titles: dict[str, Scalar] = {}
+        refs: dict[str, Scalar] = {}
+        for link in links.nodes:
+            if not isinstance(link, Mapping):
+                continue
+            title = link.nodes.get("title")
+            if isinstance(title, Scalar) and isinstance(title.value, str):
+                first = titles.setdefault(fold(title.value), title)
+                if first is not title:
+                    self.add(
+                        title,
+                        "duplicate-title",
+                        f"title {title.value!r} is used twice in this channel (first at line "
+                        f"{first.line}); titles match ignoring case",
+                    )
+            message = link.nodes.get("message")
+            if isinstance(message, Scalar) and isinstance(message.value, str):
+                length = utf16_len(message.value)
+                if length > MESSAGE_LIMIT:
+                    self.add(
+                        message,
+                        "too-long",
+                        f"message is {length} characters long (UTF-16 code units: "
+                        f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
+                    )
+            ref = link.nodes.get("ref")
+            if isinstance(ref, Scalar) and isinstance(ref.value, str):
+                first_ref = refs.setdefault(ref.value, ref)
+                if first_ref is not ref:
+                    self.add(
+                        ref,
+                        "duplicate-ref",
+                        f"ref {ref.value!r} is also used at line {first_ref.line}: "
+                        "tracking can't tell these links apart",
+                        Severity.WARNING,
+                    )
+
+
+def _container_name(path: list[Any]) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return "the top level"
+    last = names[-1]
+    if isinstance(path[-1], int):
+        return {"channels": "channel", "links": "link"}.get(last, last)
+    return last
+
+
+def _type_message(field: str, expected: str, node: Node) -> str:
+    wanted = {
+        "string": "a string",
+        "array": "a list",
+        "object": "a mapping",
+        "boolean": "true or false",
+        "number": "a number",
+    }.get(expected, expected)
+    got = (
+        "list"
+        if isinstance(node, Sequence)
+        else "mapping"
+        if isinstance(node, Mapping)
+        else _kind(node.value)
+    )
+    message = f"{field} must be {wanted}, not a {got}"
+    if expected == "string" and isinstance(node, Scalar) and node.plain:
+        message += f'; quote it: {field}: "{node.raw}"'
+    return message

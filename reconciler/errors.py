@@ -1,0 +1,98 @@
+"""The one error tree of reconciler.
+
+Every error a user can meet is a ``ReconcilerError``; its ``str()`` is the message the CLI
+prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError``,
+``OSError``, ``httpx.HTTPError``) are mapped at the edge with ``raise X(...) from exc``.
+
+    ReconcilerError
+     +-- ConfigError            one or more problems in a config file (carries Problems)
+     +-- PlanError              a plan that cannot be applied, or a saved plan that is stale
+     +-- ApplyError             a step of an apply failed; carries what was done and what not
+     +-- BackendError           the workspace could not be read or written
+          +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding about a config file, at a 1-based line and column."""
+
+    path: str
+    line: int | None
+    col: int | None
+    severity: Severity
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        where = self.path if self.line is None else f"{self.path}:{self.line}:{self.col}"
+        return f"{where}: {prefix}{self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line or 0, self.col or 0, self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "severity": str(self.severity),
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class ReconcilerError(Exception):
+    """Base of every error reconciler reports to a user."""
+
+
+class ConfigError(ReconcilerError):
+    """A config file has problems; ``problems`` holds every one of them, sorted by position."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=Problem.sort_key)
+        count = sum(p.severity is Severity.ERROR for p in self.problems)
+        lines = [str(p) for p in self.problems]
+        if count > 1 or len(lines) > 1:
+            lines.append(f"{count} error{'s' if count != 1 else ''} found")
+        super().__init__("\n".join(lines))
+
+    @property
+    def path(self) -> str:
+        return self.problems[0].path if self.problems else ""
+
+    @property
+    def line(self) -> int | None:
+        return self.problems[0].line if self.problems else None
+
+    @property
+    def col(self) -> int | None:
+        return self.problems[0].col if self.problems else None
+
+
+class PlanError(ReconcilerError):
+    """A plan cannot be applied: error diagnostics, missing flags, or a stale saved plan."""
+
+
+class ApplyError(ReconcilerError):
+    """A step of an apply failed. The message names the step and what was and wasn't done."""
+
+
+class BackendError(ReconcilerError):
+    """The workspace could not be read or written."""
+
+
+class StoreError(BackendError):
+    """The local SQLite store is unusable: corrupt, foreign, newer, or not writable."""
