@@ -67,14 +67,22 @@ def cli(debug: bool) -> None:
     show_default=True,
     help="text: FILE:LINE:COL lines; json: a list of problems.",
 )
-def validate(file: str, fmt: str) -> None:
-    """Check FILE against the schema and the rules of the config format."""
+@click.pass_context
+def validate(ctx: click.Context, file: str, fmt: str) -> None:
+    """Check FILE against the schema and the rules of the config format.
+
+    Exits 0 when FILE is valid (warnings allowed), 1 when it has errors or can't be read.
+    """
     from reconciler import config
 
     try:
-        _, problems = config.check(config.read_text(file), file)
+        text = config.read_text(file)
     except ConfigError as exc:
+        if _debug(ctx):
+            raise
         problems = exc.problems
+    else:
+        _, problems = config.check(text, file)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in problems], indent=2, ensure_ascii=False))
@@ -94,3 +102,396 @@ def validate(file: str, fmt: str) -> None:
 def main() -> None:
     """Entry point of the ``reconciler`` command."""
     cli(prog_name="reconciler")
+
+
+# --- options shared by every command that reads the workspace -------------------------------
+
+
+def backend_options(func: Any) -> Any:
+    """--backend, --store, --api-url, each with its environment variable."""
+    from reconciler.backends.local import DEFAULT_STORE
+
+    func = click.option(
+        "--api-url",
+        envvar="SLEEKFLOW_API_URL",
+        metavar="URL",
+        help="SleekFlow API base URL for --backend http [env: SLEEKFLOW_API_URL].",
+    )(func)
+    func = click.option(
+        "--store",
+        envvar="RECONCILER_STORE",
+        default=DEFAULT_STORE,
+        show_default=True,
+        metavar="PATH",
+        help="The local workspace file [env: RECONCILER_STORE].",
+    )(func)
+    func = click.option(
+        "--backend",
+        "backend_kind",
+        envvar="RECONCILER_BACKEND",
+        type=click.Choice(["local"]),
+        default="local",
+        show_default=True,
+        help="Where the workspace lives [env: RECONCILER_BACKEND].",
+    )(func)
+    return func
+
+
+def _open(backend_kind: str, store: str, api_url: str | None) -> Any:
+    from reconciler.backends import open_backend
+
+    backend = open_backend(backend_kind, store=store, api_url=api_url)
+    click.get_current_context().call_on_close(backend.close)
+    return backend
+
+
+def use_color(err: bool = False) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    stream = sys.stderr if err else sys.stdout
+    return stream.isatty()
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _load_config(file: str) -> tuple[Any, str]:
+    """The desired state of FILE and the sha256 of its bytes; warnings go to stderr."""
+    from reconciler import config
+
+    desired = config.load(file)
+    return desired, _sha256(file)
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=str))
+@backend_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="PLANFILE",
+    help="Also save the plan, for 'apply --plan PLANFILE'.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@click.option(
+    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
+)
+def plan(
+    file: str,
+    backend_kind: str,
+    store: str,
+    api_url: str | None,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    force: bool,
+) -> None:
+    """Show what applying FILE to the workspace would change."""
+    from reconciler import plan as planner
+    from reconciler import planfile
+    from reconciler.render import json as render_json
+
+    desired, sha = _load_config(file)
+    backend = _open(backend_kind, store, api_url)
+    actual = backend.read()
+    the_plan = planner.build(
+        desired,
+        actual,
+        can_connect=backend.capabilities.can_connect,
+        force=force,
+        config_sha256=sha,
+    )
+    click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
+    if out is not None:
+        _write(out, render_json.dumps(planfile.to_dict(the_plan, desired, actual)))
+        click.echo(
+            f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
+        )
+    if not the_plan.applicable:
+        sys.exit(1)
+    if detailed_exitcode and the_plan.changes:
+        sys.exit(2)
+
+
+def _render_plan(the_plan: Any, fmt: str) -> str:
+    if fmt == "json":
+        from reconciler.render import json as render_json
+
+        return render_json.render_plan(the_plan)
+    if fmt == "markdown":
+        from reconciler.render import markdown
+
+        return markdown.render_plan(the_plan)
+    from reconciler.render import text
+
+    return text.render_plan(the_plan, color=use_color())
+
+
+def _write(path: str, content: str) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from reconciler.errors import ReconcilerError
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --- apply ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(path_type=str))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="PLANFILE",
+    help="Apply a plan saved with 'plan --out' (refused if stale).",
+)
+@backend_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Allow irreversible removals (needed whenever the plan removes anything).",
+)
+@click.option(
+    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the result.",
+)
+def apply(
+    file: str | None,
+    plan_file: str | None,
+    backend_kind: str,
+    store: str,
+    api_url: str | None,
+    auto_approve: bool,
+    allow_removals: bool,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs."""
+    from reconciler import apply as applier
+    from reconciler import plan as planner
+    from reconciler import planfile
+    from reconciler.errors import PlanError
+    from reconciler.render import json as render_json
+    from reconciler.render import text
+
+    if file is None and plan_file is None:
+        raise click.UsageError("give a config FILE, or --plan PLANFILE")
+    backend = _open(backend_kind, store, api_url)
+    if plan_file is not None:
+        saved = planfile.load(plan_file)
+        if file is not None and saved.config_sha256 != _sha256(file):
+            raise PlanError(
+                f"{plan_file} was not made from {file} as it is now (sha256 differs); "
+                "nothing was changed. Plan again."
+            )
+        actual = backend.read()
+        planfile.check_fresh(saved, actual, name=plan_file)
+        the_plan = planner.build(
+            saved.desired,
+            actual,
+            can_connect=backend.capabilities.can_connect,
+            force=force or saved.forced,
+            config_sha256=saved.config_sha256,
+        )
+        if [c.to_dict() for c in the_plan.changes] != saved.changes:
+            raise PlanError(f"{plan_file}: the plan no longer matches the workspace; plan again")
+    else:
+        assert file is not None
+        desired, sha = _load_config(file)
+        actual = backend.read()
+        the_plan = planner.build(
+            desired,
+            actual,
+            can_connect=backend.capabilities.can_connect,
+            force=force,
+            config_sha256=sha,
+        )
+    if fmt == "text":
+        click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
+    applier.check(the_plan, allow_removals=allow_removals)
+    if not the_plan.changes:
+        if fmt == "json":
+            click.echo(render_json.render_apply(applier.ApplyResult(())), nl=False)
+        else:
+            click.echo("Nothing to apply.")
+        return
+    if not auto_approve and not _confirm(the_plan):
+        click.echo("Apply cancelled. Nothing was changed.", err=True)
+        sys.exit(1)
+    result = applier.run(the_plan, backend, allow_removals=allow_removals)
+    if fmt == "json":
+        click.echo(render_json.render_apply(result), nl=False)
+    else:
+        click.echo("")
+        click.echo(text.render_apply(result, color=use_color()), nl=False, color=use_color())
+    if not result.ok:
+        sys.exit(1)
+
+
+def _confirm(the_plan: Any) -> bool:
+    n = len(the_plan.changes)
+    warnings = []
+    if the_plan.regenerations:
+        k = len(the_plan.regenerations)
+        warnings.append(f"{k} link{'s get' if k != 1 else ' gets'} a NEW URL")
+    if the_plan.removals:
+        k = len(the_plan.removals)
+        warnings.append(f"{k} removal{'s' if k != 1 else ''} cannot be undone")
+    extra = f" {'; '.join(warnings)}." if warnings else ""
+    try:
+        return click.confirm(
+            f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' continues",
+            default=False,
+            err=True,
+        )
+    except click.Abort:
+        return False
+
+
+# --- export, status -----------------------------------------------------------------------------
+
+
+@cli.command()
+@backend_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="FILE",
+    help="Write to FILE instead of standard output.",
+)
+def export(backend_kind: str, store: str, api_url: str | None, out: str | None) -> None:
+    """Print the workspace as a config file; 'plan' of it shows no change."""
+    from reconciler.export import export_config
+
+    backend = _open(backend_kind, store, api_url)
+    content = export_config(backend.read())
+    if out is None:
+        click.echo(content, nl=False)
+    else:
+        _write(out, content)
+        click.echo(f"Wrote {out}", err=True)
+
+
+@cli.command()
+@backend_options
+def status(backend_kind: str, store: str, api_url: str | None) -> None:
+    """Each channel, its connection status and link count, with the fix for disconnected ones."""
+    from reconciler.render import text
+
+    backend = _open(backend_kind, store, api_url)
+    click.echo(text.render_status(backend.read(), color=use_color()), nl=False, color=use_color())
+
+
+# --- sandbox ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def sandbox() -> None:
+    """Simulate SleekFlow's side on the local workspace (connect, token expiry)."""
+
+
+def _check_account(account: str) -> None:
+    import re
+
+    from reconciler.model import ACCOUNT_PATTERN
+
+    if not re.match(ACCOUNT_PATTERN, account):
+        raise click.BadParameter(
+            f"{account!r} is not a TikTok username: "
+            "2-24 letters, digits, '_' or '.', not ending in '.'",
+            param_hint="ACCOUNT",
+        )
+
+
+@sandbox.command("connect")
+@click.argument("account")
+@click.option(
+    "--display-name", metavar="NAME", help="Name shown inside SleekFlow (default: ACCOUNT)."
+)
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=".reconciler/workspace.db",
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file [env: RECONCILER_STORE].",
+)
+def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
+    """Simulate the OAuth connect of ACCOUNT (or reconnect a disconnected one)."""
+    from reconciler.backends.local import LocalBackend
+
+    _check_account(account)
+    name = display_name if display_name is not None else account
+    if not name.strip() or len(name) > 100:
+        raise click.BadParameter("must be 1-100 characters, not blank", param_hint="--display-name")
+    backend = LocalBackend(store)
+    try:
+        channel = backend.connect_channel(account, name)
+    finally:
+        backend.close()
+    click.echo(f"connected {channel.account} ({channel.display_name}) in local workspace {store}")
+
+
+@sandbox.command("disconnect")
+@click.argument("account")
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=".reconciler/workspace.db",
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file [env: RECONCILER_STORE].",
+)
+def sandbox_disconnect(account: str, store: str) -> None:
+    """Simulate a token expiry: ACCOUNT shows as disconnected."""
+    from reconciler.backends.local import LocalBackend
+    from reconciler.model import ChannelStatus
+
+    backend = LocalBackend(store)
+    try:
+        channel = backend.set_status(account, ChannelStatus.DISCONNECTED)
+    finally:
+        backend.close()
+    click.echo(f"disconnected {channel.account} in local workspace {store}")

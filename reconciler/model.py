@@ -105,3 +105,7 @@ class WorkspaceState:
             if fold(channel.account) == key:
                 return channel
         return None
+
+
+#: A TikTok username: 2-24 letters, digits, '_' and '.', not ending in '.' (as in the schema).
+ACCOUNT_PATTERN = r"^[A-Za-z0-9_.]{1,23}[A-Za-z0-9_]$"

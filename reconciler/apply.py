@@ -1,0 +1,212 @@
+"""Plan x Backend -> result: the guards, the order, and a report of what was and wasn't done.
+
+Safety lives here, not in the CLI: a plan with an error diagnostic is refused whole, and so is
+one with an irreversible removal unless removals are allowed. Steps run in an order that
+never leaves fewer links than needed if it stops half-way: connects and renames, then creates,
+then edits, and removals last. The first failure stops the run; running the same config again
+converges, because every step is one transaction (local) or one idempotent request (http).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.backends.base import Backend
+from reconciler.errors import PlanError, ReconcilerError
+from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
+
+_ORDER = {
+    (Action.CONNECT, Resource.CHANNEL): 0,
+    (Action.RENAME, Resource.CHANNEL): 1,
+    (Action.CREATE, Resource.LINK): 2,
+    (Action.UPDATE, Resource.LINK): 3,
+    (Action.REGENERATE, Resource.LINK): 4,
+    (Action.REMOVE, Resource.LINK): 5,
+    (Action.REMOVE, Resource.CHANNEL): 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UrlChange:
+    """A regenerated link: the old URL keeps working with the old message."""
+
+    channel: str
+    title: str
+    where: str
+    old_url: str
+    new_url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "title": self.title,
+            "where": self.where,
+            "old_url": self.old_url,
+            "new_url": self.new_url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    change: Change
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    done: tuple[Outcome, ...]
+    not_done: tuple[Change, ...] = ()
+    failed: Change | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+    @property
+    def url_changes(self) -> tuple[UrlChange, ...]:
+        out = []
+        for outcome in self.done:
+            change = outcome.change
+            if change.action is Action.REGENERATE and isinstance(change.before, LinkValues):
+                out.append(
+                    UrlChange(
+                        change.channel,
+                        change.title or "",
+                        where_shared(change.title or "", change.before.ref),
+                        change.before.url,
+                        outcome.url or "",
+                    )
+                )
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "applied": [dict(o.change.to_dict(), result_url=o.url) for o in self.done],
+            "failed": None
+            if self.failed is None
+            else dict(self.failed.to_dict(), error=self.error),
+            "not_applied": [c.to_dict() for c in self.not_done],
+            "url_changes": [u.to_dict() for u in self.url_changes],
+        }
+
+
+def where_shared(title: str, ref: str | None) -> str:
+    """Where a link's old URL is likely to be shared, guessed from its title and ref."""
+    text = f"{title} {ref or ''}".lower()
+    places = []
+    if "bio" in text:
+        places.append("TikTok bio")
+    if any(
+        w in text for w in ("ad ", "ad-", "ad_", "ads", "campaign", "promo", "sale")
+    ) or text.startswith("ad"):
+        places.append("ads")
+    if any(w in text for w in ("story", "stories")):
+        places.append("stories")
+    if any(w in text for w in ("qr", "print", "poster", "flyer", "event", "rsvp")):
+        places.append("print / QR codes")
+    return ", ".join(places) if places else "wherever it was shared (bio, ads, stories, print)"
+
+
+def ordered(changes: tuple[Change, ...]) -> list[Change]:
+    """The changes in the order apply runs them (stable within each kind)."""
+    return sorted(changes, key=lambda c: _ORDER[(c.action, c.resource)])
+
+
+def idempotency_key(plan: Plan, change: Change) -> str:
+    """One key per intended change: the same plan retried or re-run reuses it."""
+    ident = "\x1f".join(
+        (plan.state_fingerprint, str(change.action), change.channel.casefold(), change.title or "")
+    )
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+
+
+def check(plan: Plan, *, allow_removals: bool) -> None:
+    """Refuse a plan that must not run. Raises ``PlanError``; nothing has changed."""
+    if not plan.applicable:
+        lines = [f"  {d.severity}: {d.message}" for d in plan.errors]
+        n = len(plan.errors)
+        raise PlanError(
+            f"the plan has {n} error{'s' if n != 1 else ''} and cannot be applied; "
+            "nothing was changed:\n" + "\n".join(lines)
+        )
+    removals = plan.removals
+    if removals and not allow_removals:
+        names = [
+            f"  - {c.resource} {c.channel}" + (f" / {c.title}" if c.title else "") for c in removals
+        ]
+        n = len(removals)
+        raise PlanError(
+            f"the plan removes {n} resource{'s' if n != 1 else ''}, which cannot be undone:\n"
+            + "\n".join(names)
+            + "\nRe-run with --allow-removals to apply it. Nothing was changed."
+        )
+
+
+def run(
+    plan: Plan,
+    backend: Backend,
+    *,
+    allow_removals: bool = False,
+    on_step: Callable[[Outcome], None] | None = None,
+) -> ApplyResult:
+    """Apply ``plan`` through ``backend``; stop at the first failure.
+
+    Raises ``PlanError`` before any change when ``check`` refuses the plan. A step that
+    fails ends the run; the result names it, what was done and what was not.
+    """
+    check(plan, allow_removals=allow_removals)
+    steps = ordered(plan.changes)
+    channel_ids: dict[str, str] = {}
+    done: list[Outcome] = []
+    for index, change in enumerate(steps):
+        try:
+            outcome = _step(plan, backend, change, channel_ids)
+        except ReconcilerError as exc:
+            return ApplyResult(tuple(done), tuple(steps[index + 1 :]), change, str(exc))
+        done.append(outcome)
+        if on_step is not None:
+            on_step(outcome)
+    return ApplyResult(tuple(done))
+
+
+def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:
+    key = change.channel.casefold()
+    channel_id = change.channel_id or channel_ids.get(key)
+    if change.resource is Resource.CHANNEL:
+        if change.action is Action.CONNECT:
+            assert isinstance(change.after, ChannelValues)
+            channel = backend.connect_channel(change.channel, change.after.display_name)
+            channel_ids[key] = channel.id
+        elif change.action is Action.RENAME:
+            assert channel_id is not None and isinstance(change.after, ChannelValues)
+            backend.rename_channel(channel_id, change.after.display_name)
+        else:
+            assert channel_id is not None
+            backend.remove_channel(channel_id)
+        return Outcome(change)
+    assert channel_id is not None, f"no channel id for {change.channel}"
+    if change.action is Action.REMOVE:
+        assert change.link_id is not None
+        backend.remove_link(channel_id, change.link_id)
+        return Outcome(change)
+    after = change.after
+    assert isinstance(after, LinkValues)
+    if change.action is Action.CREATE:
+        link = backend.create_link(
+            channel_id,
+            title=after.title,
+            ref=after.ref,
+            message=after.message,
+            key=idempotency_key(plan, change),
+        )
+    else:
+        assert change.link_id is not None
+        link = backend.update_link(
+            channel_id, change.link_id, title=after.title, ref=after.ref, message=after.message
+        )
+    return Outcome(change, link.url)

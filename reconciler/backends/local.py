@@ -1,0 +1,373 @@
+"""The local workspace: a SQLite file standing in for a SleekFlow workspace.
+
+For trying the tool, demos and tests, and the store ``sandbox serve`` serves over HTTP. Every
+write is one transaction (``BEGIN IMMEDIATE``), so a process killed mid-apply leaves either
+the whole step or none of it. The file carries an application id and a schema version; a
+foreign, corrupt or newer file is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler.backends.base import Capabilities
+from reconciler.errors import BackendError, StoreError
+from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, fold, link_url
+
+DEFAULT_STORE = ".reconciler/workspace.db"
+#: PRAGMA application_id of a reconciler store ("RCNL").
+APPLICATION_ID = 0x52434E4C
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    account_key TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('connected', 'disconnected'))
+);
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    ref TEXT,
+    message TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX links_channel ON links(channel_id);
+CREATE TABLE link_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    link_id INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    title TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('created', 'regenerated', 'renamed', 'removed')),
+    old_url TEXT,
+    new_url TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX link_history_account ON link_history(account, title);
+"""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LocalBackend:
+    """The workspace in a SQLite file at ``path`` (created on the first write), or in a
+    connection given by the caller (tests: ``sqlite3.connect(":memory:")``)."""
+
+    capabilities = Capabilities(can_connect=True)
+
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_STORE,
+        *,
+        connection: sqlite3.Connection | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.path = Path(path)
+        self.description = f"local workspace {path}"
+        self._clock = clock
+        self._db = connection
+        if connection is not None:
+            connection.isolation_level = None
+            self._prepare(connection, create=True)
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _connection(self, *, create: bool) -> sqlite3.Connection | None:
+        """The open connection; None when the store doesn't exist and ``create`` is false."""
+        if self._db is not None:
+            return self._db
+        if self.path.is_dir():
+            raise StoreError(f"store {self.path} is a directory, not a reconciler store")
+        exists = self.path.exists()
+        if not exists and not create:
+            return None
+        try:
+            if not exists:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open store {self.path}: {_reason(exc)}") from exc
+        try:
+            self._prepare(db, create=create)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+        return db
+
+    def _prepare(self, db: sqlite3.Connection, *, create: bool) -> None:
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"store {self.path} is not a reconciler store (not a SQLite database, or corrupt): "
+                f"{_reason(exc)}"
+            ) from exc
+        if app_id == 0 and tables == 0:
+            if create:
+                self._initialise(db)
+            return
+        if app_id != APPLICATION_ID:
+            raise StoreError(
+                f"store {self.path} is a SQLite file of another program, not a reconciler store"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {version}, newer than this reconciler "
+                f"understands ({SCHEMA_VERSION}): upgrade reconciler"
+            )
+
+    def _initialise(self, db: sqlite3.Connection) -> None:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK")
+            raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; any SQLite failure rolls it back and becomes a StoreError."""
+        db = self._connection(create=True)
+        assert db is not None
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
+            raise
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read(self) -> WorkspaceState:
+        db = self._connection(create=False)
+        if db is None:
+            return WorkspaceState()
+        try:
+            links: dict[int, list[Link]] = {}
+            rows = db.execute(
+                "SELECT id, channel_id, title, ref, message, url FROM links ORDER BY id"
+            )
+            for link_id, channel_id, title, ref, message, url in rows:
+                links.setdefault(channel_id, []).append(
+                    Link(str(link_id), title, ref, message, url, seq=link_id)
+                )
+            channels = tuple(
+                Channel(str(cid), account, name, ChannelStatus(status), tuple(links.get(cid, ())))
+                for cid, account, name, status in db.execute(
+                    "SELECT id, account, display_name, status FROM channels ORDER BY account_key"
+                )
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
+        return WorkspaceState(channels)
+
+    def history(self, account: str, title: str | None = None) -> list[dict[str, str | None]]:
+        """The URL history of a channel's links (or of one title), oldest first."""
+        db = self._connection(create=False)
+        if db is None:
+            return []
+        query = "SELECT title, event, old_url, new_url, at FROM link_history WHERE account = ?"
+        params: list[str] = [fold(account)]
+        if title is not None:
+            query += " AND title = ? COLLATE NOCASE"
+            params.append(title)
+        try:
+            rows = db.execute(query + " ORDER BY id", params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
+        keys = ("title", "event", "old_url", "new_url", "at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # --- channels --------------------------------------------------------------------------
+
+    def connect_channel(self, account: str, display_name: str) -> Channel:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id, status FROM channels WHERE account_key = ?", (fold(account),)
+            ).fetchone()
+            if row is not None and row[1] == ChannelStatus.CONNECTED:
+                raise BackendError(f"channel {account} is already connected")
+            if row is not None:
+                db.execute(
+                    "UPDATE channels SET status = 'connected', display_name = ? WHERE id = ?",
+                    (display_name, row[0]),
+                )
+                channel_id = row[0]
+            else:
+                cur = db.execute(
+                    "INSERT INTO channels (account, account_key, display_name, status) "
+                    "VALUES (?, ?, ?, 'connected')",
+                    (account, fold(account), display_name),
+                )
+                channel_id = cur.lastrowid
+        return self._channel(channel_id)
+
+    def set_status(self, account: str, status: ChannelStatus) -> Channel:
+        """Sandbox only: simulate a token expiry (or its repair) on a channel."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE channels SET status = ? WHERE account_key = ?", (str(status), fold(account))
+            )
+            if cur.rowcount == 0:
+                raise BackendError(f"no channel {account} in {self.description}")
+            channel_id = db.execute(
+                "SELECT id FROM channels WHERE account_key = ?", (fold(account),)
+            ).fetchone()[0]
+        return self._channel(channel_id)
+
+    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE channels SET display_name = ? WHERE id = ?", (display_name, int(channel_id))
+            )
+            self._must_exist(cur.rowcount, "channel", channel_id)
+        return self._channel(int(channel_id))
+
+    def remove_channel(self, channel_id: str) -> None:
+        now = self._now()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT account_key FROM channels WHERE id = ?", (int(channel_id),)
+            ).fetchone()
+            self._must_exist(0 if row is None else 1, "channel", channel_id)
+            db.execute(
+                "INSERT INTO link_history (link_id, account, title, event, old_url, new_url, at) "
+                "SELECT id, ?, title, 'removed', url, NULL, ? FROM links WHERE channel_id = ?",
+                (row[0], now, int(channel_id)),
+            )
+            db.execute("DELETE FROM channels WHERE id = ?", (int(channel_id),))
+
+    # --- links -----------------------------------------------------------------------------
+
+    def create_link(
+        self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
+    ) -> Link:
+        now = self._now()
+        with self._tx() as db:
+            account = self._account(db, channel_id)
+            url = link_url(account, ref, message)
+            cur = db.execute(
+                "INSERT INTO links (channel_id, title, ref, message, url, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (int(channel_id), title, ref, message, url, now, now),
+            )
+            link_id = cur.lastrowid
+            assert link_id is not None
+            self._record(db, link_id, account, title, "created", None, url, now)
+        return Link(str(link_id), title, ref, message, url, seq=link_id)
+
+    def update_link(
+        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
+    ) -> Link:
+        now = self._now()
+        with self._tx() as db:
+            account = self._account(db, channel_id)
+            row = db.execute(
+                "SELECT url FROM links WHERE id = ? AND channel_id = ?",
+                (int(link_id), int(channel_id)),
+            ).fetchone()
+            self._must_exist(0 if row is None else 1, "link", link_id)
+            old_url = row[0]
+            url = link_url(account, ref, message)
+            db.execute(
+                "UPDATE links SET title = ?, ref = ?, message = ?, url = ?, updated_at = ? "
+                "WHERE id = ?",
+                (title, ref, message, url, now, int(link_id)),
+            )
+            event = "regenerated" if url != old_url else "renamed"
+            self._record(db, int(link_id), account, title, event, old_url, url, now)
+        return Link(link_id, title, ref, message, url, seq=int(link_id))
+
+    def remove_link(self, channel_id: str, link_id: str) -> None:
+        now = self._now()
+        with self._tx() as db:
+            account = self._account(db, channel_id)
+            row = db.execute(
+                "SELECT title, url FROM links WHERE id = ? AND channel_id = ?",
+                (int(link_id), int(channel_id)),
+            ).fetchone()
+            self._must_exist(0 if row is None else 1, "link", link_id)
+            db.execute("DELETE FROM links WHERE id = ?", (int(link_id),))
+            self._record(db, int(link_id), account, row[0], "removed", row[1], None, now)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="seconds")
+
+    def _channel(self, channel_id: int | None) -> Channel:
+        state = self.read()
+        for channel in state.channels:
+            if channel.id == str(channel_id):
+                return channel
+        raise BackendError(f"channel {channel_id} vanished from {self.description}")
+
+    def _account(self, db: sqlite3.Connection, channel_id: str) -> str:
+        row = db.execute("SELECT account FROM channels WHERE id = ?", (int(channel_id),)).fetchone()
+        self._must_exist(0 if row is None else 1, "channel", channel_id)
+        return str(row[0])
+
+    def _must_exist(self, rowcount: int, kind: str, ident: str) -> None:
+        if rowcount == 0:
+            raise BackendError(
+                f"{kind} {ident} does not exist in {self.description} (changed since the plan?)"
+            )
+
+    @staticmethod
+    def _record(
+        db: sqlite3.Connection,
+        link_id: int,
+        account: str,
+        title: str,
+        event: str,
+        old_url: str | None,
+        new_url: str | None,
+        at: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO link_history (link_id, account, title, event, old_url, new_url, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (link_id, fold(account), title, event, old_url, new_url, at),
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    return text

@@ -1,0 +1,500 @@
+"""diff(desired, actual) -> Plan. Pure: no I/O, no clock, deterministic.
+
+The file is authoritative for the channels it declares; a channel it does not declare is
+*unmanaged* and never touched. Within a declared channel the file's link list is complete.
+Links match by title ignoring case, then an unmatched declared link and an unmatched existing
+link with the same ``ref`` and ``message`` are the same link renamed (paired in file order with
+existing links in creation order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.errors import Severity
+from reconciler.model import (
+    Channel,
+    ChannelStatus,
+    DesiredChannel,
+    DesiredLink,
+    DesiredState,
+    Link,
+    WorkspaceState,
+    fold,
+    link_url,
+)
+
+#: Channels with fewer existing links than this are not held by the bulk-change guard.
+BULK_GUARD_MIN_LINKS = 10
+
+CONNECT_FIX = "Connect it in SleekFlow (Channels > TikTok Business Messaging), then plan again."
+DISCONNECTED_FIX = (
+    "The access token may have expired or TikTok permissions were revoked: remove the channel "
+    "and connect it again in SleekFlow, granting all permissions. If the TikTok account was "
+    "suspended or restricted, check its status in TikTok Business Center."
+)
+
+
+class Action(StrEnum):
+    CONNECT = "connect"
+    RENAME = "rename"
+    CREATE = "create"
+    UPDATE = "update"
+    REGENERATE = "regenerate"
+    REMOVE = "remove"
+
+
+class Resource(StrEnum):
+    CHANNEL = "channel"
+    LINK = "link"
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkValues:
+    title: str
+    ref: str | None
+    message: str
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "ref": self.ref, "message": self.message, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelValues:
+    display_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"display_name": self.display_name}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One step of a plan. ``channel`` is the account as the workspace spells it (the
+    config's spelling for a channel yet to connect); ``title`` is the link's title after the
+    change (before it, for a removal)."""
+
+    action: Action
+    resource: Resource
+    channel: str
+    title: str | None = None
+    fields: tuple[str, ...] = ()
+    before: LinkValues | ChannelValues | None = None
+    after: LinkValues | ChannelValues | None = None
+    channel_id: str | None = None
+    link_id: str | None = None
+
+    @property
+    def irreversible(self) -> bool:
+        return self.action is Action.REMOVE
+
+    @property
+    def changes_url(self) -> bool:
+        return self.action is Action.REGENERATE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": str(self.action),
+            "resource": str(self.resource),
+            "channel": self.channel,
+            "title": self.title,
+            "fields": list(self.fields),
+            "irreversible": self.irreversible,
+            "before": self.before.to_dict() if self.before else None,
+            "after": self.after.to_dict() if self.after else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    channel: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "channel": self.channel,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    state_fingerprint: str
+    config_sha256: str | None = None
+    forced: bool = False
+    summary: dict[str, int] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        counts = dict.fromkeys((str(a) for a in Action), 0)
+        for change in self.changes:
+            counts[str(change.action)] += 1
+        object.__setattr__(self, "summary", counts)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def applicable(self) -> bool:
+        """A plan with any error-level diagnostic cannot be applied at all."""
+        return not self.errors
+
+    @property
+    def removals(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.irreversible)
+
+    @property
+    def regenerations(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.changes_url)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "config_sha256": self.config_sha256,
+            "state_fingerprint": self.state_fingerprint,
+            "summary": dict(self.summary),
+            "changes": [c.to_dict() for c in self.changes],
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+# --- fingerprint -------------------------------------------------------------------------
+
+
+def declared_state(desired: DesiredState, actual: WorkspaceState) -> dict[str, Any]:
+    """The part of the workspace a plan depends on: each declared account's channel (or
+    None), as plain data. Saved with a plan; its hash is the plan's state fingerprint."""
+    out: dict[str, Any] = {}
+    for dc in desired.channels:
+        channel = actual.channel(dc.account)
+        out[fold(dc.account)] = None if channel is None else channel_data(channel)
+    return out
+
+
+def channel_data(channel: Channel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "account": channel.account,
+        "display_name": channel.display_name,
+        "status": str(channel.status),
+        "links": {
+            link.id: {
+                "title": link.title,
+                "ref": link.ref,
+                "message": link.message,
+                "url": link.url,
+            }
+            for link in channel.links
+        },
+    }
+
+
+def fingerprint(state: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a :func:`declared_state`."""
+    text = json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- the diff ----------------------------------------------------------------------------
+
+
+def build(
+    desired: DesiredState,
+    actual: WorkspaceState,
+    *,
+    can_connect: bool = False,
+    force: bool = False,
+    config_sha256: str | None = None,
+) -> Plan:
+    """The changes that make ``actual`` match ``desired``, and what stands in their way.
+
+    ``can_connect`` says whether the backend can connect a channel itself (the local
+    workspace can; SleekFlow needs the OAuth step in its UI). ``force`` lets a plan past the
+    bulk-change guard and nothing else.
+    """
+    changes: list[Change] = []
+    diagnostics: list[Diagnostic] = []
+    declared = {fold(dc.account) for dc in desired.channels}
+    for dc in desired.channels:
+        channel = actual.channel(dc.account)
+        channel_changes, channel_diags = _channel_plan(
+            dc, channel, can_connect=can_connect, force=force
+        )
+        changes.extend(channel_changes)
+        diagnostics.extend(channel_diags)
+    for channel in sorted(actual.channels, key=lambda c: fold(c.account)):
+        if fold(channel.account) not in declared:
+            diagnostics.append(
+                Diagnostic(
+                    Severity.INFO,
+                    "unmanaged-channel",
+                    channel.account,
+                    f"channel {channel.account} ({channel.display_name}, {channel.status}) is not "
+                    "in the config: left alone",
+                )
+            )
+    diagnostics.sort(
+        key=lambda d: (_SEVERITY_ORDER[d.severity], fold(d.channel or ""), d.code, d.message)
+    )
+    return Plan(
+        changes=tuple(changes),
+        diagnostics=tuple(diagnostics),
+        state_fingerprint=fingerprint(declared_state(desired, actual)),
+        config_sha256=config_sha256,
+        forced=force,
+    )
+
+
+def _channel_plan(
+    dc: DesiredChannel, channel: Channel | None, *, can_connect: bool, force: bool
+) -> tuple[list[Change], list[Diagnostic]]:
+    changes: list[Change] = []
+    diags: list[Diagnostic] = []
+    if dc.remove:
+        if channel is None:
+            diags.append(
+                Diagnostic(
+                    Severity.INFO,
+                    "channel-absent",
+                    dc.account,
+                    f"channel {dc.account} is marked remove: true and is not in the workspace: "
+                    "nothing to do (the entry can be dropped from the config)",
+                )
+            )
+            return changes, diags
+        changes.append(
+            Change(
+                Action.REMOVE,
+                Resource.CHANNEL,
+                channel.account,
+                fields=("channel",),
+                before=ChannelValues(channel.display_name),
+                channel_id=channel.id,
+            )
+        )
+        if dc.protect:
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "protected-channel",
+                    channel.account,
+                    f"channel {channel.account} is protected (protect: true) but the config "
+                    "removes it: set protect: false in a reviewed change first, "
+                    "or drop remove: true",
+                )
+            )
+        return changes, diags
+
+    assert dc.display_name is not None  # the config requires it unless remove: true
+    account = channel.account if channel is not None else dc.account
+    if channel is None:
+        if can_connect:
+            changes.append(
+                Change(
+                    Action.CONNECT,
+                    Resource.CHANNEL,
+                    account,
+                    fields=("channel",),
+                    after=ChannelValues(dc.display_name),
+                )
+            )
+        else:
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "channel-not-connected",
+                    account,
+                    f"channel {account} is not connected to this workspace. {CONNECT_FIX}",
+                )
+            )
+    elif channel.display_name != dc.display_name:
+        changes.append(
+            Change(
+                Action.RENAME,
+                Resource.CHANNEL,
+                account,
+                fields=("display_name",),
+                before=ChannelValues(channel.display_name),
+                after=ChannelValues(dc.display_name),
+                channel_id=channel.id,
+            )
+        )
+    existing = channel.links if channel is not None else ()
+    changes.extend(_link_changes(account, channel.id if channel else None, dc.links, existing))
+    diags.extend(_duplicate_refs(account, dc.links))
+    if channel is not None and channel.status is ChannelStatus.DISCONNECTED:
+        n = len(changes)
+        severity = Severity.ERROR if n else Severity.WARNING
+        blocked = f"its {n} change{'s are' if n != 1 else ' is'} blocked. " if n else ""
+        diags.append(
+            Diagnostic(
+                severity,
+                "channel-disconnected",
+                account,
+                f"channel {account} is disconnected: {blocked}{DISCONNECTED_FIX}",
+            )
+        )
+    guard = _bulk_guard(account, dc, existing, changes, force=force)
+    if guard is not None:
+        diags.append(guard)
+    return changes, diags
+
+
+def _link_changes(
+    account: str,
+    channel_id: str | None,
+    wanted: tuple[DesiredLink, ...],
+    existing: tuple[Link, ...],
+) -> list[Change]:
+    by_title: dict[str, deque[Link]] = defaultdict(deque)
+    for link in sorted(existing, key=lambda lk: lk.seq):
+        by_title[fold(link.title)].append(link)
+    pairs: list[tuple[DesiredLink, Link | None]] = []
+    matched: set[str] = set()
+    for want in wanted:
+        candidates = by_title.get(fold(want.title))
+        link = candidates.popleft() if candidates else None
+        if link is not None:
+            matched.add(link.id)
+        pairs.append((want, link))
+    # Renames: an unmatched declared link and an unmatched existing one with the same content.
+    by_content: dict[tuple[str | None, str], deque[Link]] = defaultdict(deque)
+    for link in sorted(existing, key=lambda lk: lk.seq):
+        if link.id not in matched:
+            by_content[(link.ref, link.message)].append(link)
+    for i, (want, link) in enumerate(pairs):
+        if link is None:
+            candidates = by_content.get((want.ref, want.message))
+            if candidates:
+                renamed = candidates.popleft()
+                matched.add(renamed.id)
+                pairs[i] = (want, renamed)
+
+    changes: list[Change] = []
+    for want, link in pairs:
+        after = LinkValues(
+            want.title, want.ref, want.message, link_url(account, want.ref, want.message)
+        )
+        if link is None:
+            changes.append(
+                Change(
+                    Action.CREATE,
+                    Resource.LINK,
+                    account,
+                    want.title,
+                    ("title", "ref", "message"),
+                    None,
+                    after,
+                    channel_id,
+                )
+            )
+            continue
+        before = LinkValues(link.title, link.ref, link.message, link.url)
+        fields = tuple(
+            name
+            for name, old, new in (
+                ("title", link.title, want.title),
+                ("ref", link.ref, want.ref),
+                ("message", link.message, want.message),
+            )
+            if old != new
+        )
+        if not fields:
+            continue
+        action = Action.UPDATE if fields == ("title",) else Action.REGENERATE
+        if action is Action.UPDATE:
+            after = LinkValues(want.title, link.ref, link.message, link.url)
+        changes.append(
+            Change(
+                action,
+                Resource.LINK,
+                account,
+                want.title,
+                fields,
+                before,
+                after,
+                channel_id,
+                link.id,
+            )
+        )
+    for link in sorted(existing, key=lambda lk: lk.seq):
+        if link.id not in matched:
+            changes.append(
+                Change(
+                    Action.REMOVE,
+                    Resource.LINK,
+                    account,
+                    link.title,
+                    ("link",),
+                    LinkValues(link.title, link.ref, link.message, link.url),
+                    None,
+                    channel_id,
+                    link.id,
+                )
+            )
+    return changes
+
+
+def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagnostic]:
+    titles: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.ref is not None:
+            titles[link.ref].append(link.title)
+    return [
+        Diagnostic(
+            Severity.WARNING,
+            "duplicate-ref",
+            account,
+            f"ref {ref} is used by {len(names)} links ({', '.join(names)}): tracking can't tell "
+            "them apart",
+        )
+        for ref, names in sorted(titles.items())
+        if len(names) > 1
+    ]
+
+
+def _bulk_guard(
+    account: str,
+    dc: DesiredChannel,
+    existing: tuple[Link, ...],
+    changes: list[Change],
+    *,
+    force: bool,
+) -> Diagnostic | None:
+    total = len(existing)
+    if total < BULK_GUARD_MIN_LINKS:
+        return None
+    regenerated = sum(c.action is Action.REGENERATE for c in changes)
+    removed = sum(c.action is Action.REMOVE and c.resource is Resource.LINK for c in changes)
+    share = 100.0 * (regenerated + removed) / total
+    if share <= dc.max_change_pct:
+        return None
+    what = (
+        f"the plan regenerates {regenerated} and removes {removed} of its {total} links "
+        f"({share:.0f}%, over the {dc.max_change_pct:g}% limit)"
+    )
+    if force:
+        return Diagnostic(
+            Severity.WARNING, "too-many-changes", account, f"channel {account}: {what}; forced"
+        )
+    return Diagnostic(
+        Severity.ERROR,
+        "too-many-changes",
+        account,
+        f"channel {account}: {what}. Review it, then plan or apply with --force, "
+        "or raise max_change_pct for this channel in the config",
+    )

@@ -1,0 +1,1 @@
+"""Renderers: a Plan (or an apply result) in, a string out. They decide nothing."""

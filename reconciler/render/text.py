@@ -1,0 +1,218 @@
+"""The plan and the apply report for a terminal: readable in ten seconds.
+
+A regenerated URL or a removal can't be missed: each has its own symbol, a word in capitals,
+the URLs involved, and its count in the summary line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from reconciler.apply import ApplyResult
+from reconciler.errors import Severity
+from reconciler.model import ChannelStatus, WorkspaceState
+from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
+
+_ANSI = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "cyan": "36", "dim": "2"}
+_SYMBOL = {
+    Action.CONNECT: ("+", "green"),
+    Action.CREATE: ("+", "green"),
+    Action.RENAME: ("~", "yellow"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.REGENERATE: ("-/+", "magenta"),
+    Action.REMOVE: ("-", "red"),
+}
+_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+class _Styler:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, name: str, *, bold: bool = False) -> str:
+        if not self.color:
+            return text
+        codes = [_ANSI[name]] + (["1"] if bold else [])
+        return f"\x1b[{';'.join(codes)}m{text}\x1b[0m"
+
+
+def q(text: str | None) -> str:
+    """A value quoted so spaces, newlines and empty strings are visible."""
+    return "(none)" if text is None else json.dumps(text, ensure_ascii=False)
+
+
+def summary_line(plan: Plan) -> str:
+    """One sentence with every count; regenerations and removals spelled out."""
+    s = plan.summary
+    parts = []
+    if s["connect"]:
+        parts.append(f"{s['connect']} channel{'s' if s['connect'] != 1 else ''} to connect")
+    if s["rename"]:
+        parts.append(f"{s['rename']} channel{'s' if s['rename'] != 1 else ''} to rename")
+    if s["create"]:
+        parts.append(f"{s['create']} to create")
+    if s["update"]:
+        parts.append(f"{s['update']} to update")
+    if s["regenerate"]:
+        parts.append(f"{s['regenerate']} to regenerate (NEW URL)")
+    if s["remove"]:
+        parts.append(f"{s['remove']} to remove (IRREVERSIBLE)")
+    if not parts:
+        return "No changes."
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def by_channel(changes: Iterable[Change]) -> dict[str, list[Change]]:
+    """Changes grouped by channel, channels in the order they first appear."""
+    groups: dict[str, list[Change]] = {}
+    for change in changes:
+        groups.setdefault(change.channel, []).append(change)
+    return groups
+
+
+def render_plan(plan: Plan, *, color: bool = False) -> str:
+    st = _Styler(color)
+    out: list[str] = []
+    for channel, changes in by_channel(plan.changes).items():
+        out.append(st(channel, "cyan", bold=True))
+        for change in changes:
+            out.extend(_change_lines(change, st))
+        out.append("")
+    if plan.diagnostics:
+        for diag in plan.diagnostics:
+            out.append(_diagnostic_line(diag, st))
+        out.append("")
+    out.append(st(summary_line(plan), "cyan", bold=True) if plan.changes else summary_line(plan))
+    if not plan.applicable:
+        n = len(plan.errors)
+        out.append(
+            st(
+                f"This plan cannot be applied: {n} error{'s' if n != 1 else ''} above.",
+                "red",
+                bold=True,
+            )
+        )
+    return "\n".join(out) + "\n"
+
+
+def _diagnostic_line(diag: Diagnostic, st: _Styler) -> str:
+    return f"{st(str(diag.severity), _SEVERITY_STYLE[diag.severity], bold=True)}: {diag.message}"
+
+
+def _change_lines(change: Change, st: _Styler) -> list[str]:
+    symbol, style = _SYMBOL[change.action]
+    head = f"  {st(symbol.rjust(3), style, bold=True)} {st(str(change.action), style)}"
+    indent = " " * 6
+    before, after = change.before, change.after
+    if change.resource is Resource.CHANNEL:
+        if change.action is Action.CONNECT:
+            assert isinstance(after, ChannelValues)
+            return [f"{head} channel, display name {q(after.display_name)}"]
+        if change.action is Action.RENAME:
+            assert isinstance(before, ChannelValues) and isinstance(after, ChannelValues)
+            return [
+                f"{head} channel display name {q(before.display_name)} -> {q(after.display_name)}"
+            ]
+        assert isinstance(before, ChannelValues)
+        return [
+            f"{head} channel {q(before.display_name)}  {st('IRREVERSIBLE', 'red', bold=True)}",
+            f"{indent}disconnects the TikTok account from SleekFlow and removes its links; "
+            "Flow Builder flows using it may break",
+        ]
+    title = q(change.title)
+    if change.action is Action.CREATE:
+        assert isinstance(after, LinkValues)
+        return [
+            f"{head} {title}",
+            f"{indent}ref: {q(after.ref)}",
+            f"{indent}message: {q(after.message)}",
+            f"{indent}url: {after.url}",
+        ]
+    if change.action is Action.REMOVE:
+        assert isinstance(before, LinkValues)
+        return [
+            f"{head} {title}  {st('IRREVERSIBLE', 'red', bold=True)}",
+            f"{indent}url: {before.url}",
+            f"{indent}(the URL keeps working with its message, but is no longer tracked)",
+        ]
+    assert isinstance(before, LinkValues) and isinstance(after, LinkValues)
+    if change.action is Action.UPDATE:
+        return [f"{head} {q(before.title)} -> {title}  (URL unchanged)"]
+    lines = [
+        f"{head} {title}  {st('NEW URL', 'magenta', bold=True)} "
+        f"({', '.join(change.fields)} changed)"
+    ]
+    for name in change.fields:
+        old, new = getattr(before, name), getattr(after, name)
+        lines.append(f"{indent}{name}: {q(old)} -> {q(new)}")
+    lines.append(f"{indent}old URL: {before.url}")
+    lines.append(f"{indent}new URL: {after.url}")
+    lines.append(
+        f"{indent}(the old URL keeps working with the OLD message: "
+        "replace it wherever it is shared)"
+    )
+    return lines
+
+
+def render_apply(result: ApplyResult, *, color: bool = False) -> str:
+    st = _Styler(color)
+    out: list[str] = []
+    for outcome in result.done:
+        change = outcome.change
+        symbol, style = _SYMBOL[change.action]
+        what = change.title if change.resource is Resource.LINK else "channel"
+        line = f"{st(symbol.rjust(3), style, bold=True)} {change.action} {change.channel}: {what}"
+        if outcome.url:
+            line += f"\n      {outcome.url}"
+        out.append(line)
+    if result.failed is not None:
+        failed = result.failed
+        what = failed.title if failed.resource is Resource.LINK else "channel"
+        out.append("")
+        out.append(st(f"FAILED: {failed.action} {failed.channel}: {what}", "red", bold=True))
+        out.append(f"  {result.error}")
+        out.append(
+            f"{len(result.done)} change(s) applied, {1 + len(result.not_done)} not applied. "
+            "The workspace is consistent; fix the cause and run apply again to finish."
+        )
+    url_changes = result.url_changes
+    if url_changes:
+        out.append("")
+        out.append(
+            st(
+                "Replace these URLs (the old ones keep working with the OLD message):",
+                "magenta",
+                bold=True,
+            )
+        )
+        for u in url_changes:
+            out.append(f"  {u.channel} / {u.title}  (likely in: {u.where})")
+            out.append(f"    old: {u.old_url}")
+            out.append(f"    new: {u.new_url}")
+    if result.ok:
+        n = len(result.done)
+        out.append("")
+        out.append(f"Apply complete: {n} change{'s' if n != 1 else ''} applied.")
+    return "\n".join(out).lstrip("\n") + "\n"
+
+
+def render_status(state: WorkspaceState, *, color: bool = False) -> str:
+    from reconciler.plan import DISCONNECTED_FIX
+
+    st = _Styler(color)
+    if not state.channels:
+        return "No channels in this workspace.\n"
+    width = max(len(c.account) for c in state.channels)
+    out = []
+    for channel in state.channels:
+        ok = channel.status is ChannelStatus.CONNECTED
+        status = st(str(channel.status), "green" if ok else "red", bold=not ok)
+        n = len(channel.links)
+        out.append(
+            f"{channel.account.ljust(width)}  {status}  "
+            f"{n} link{'s' if n != 1 else ''}  {q(channel.display_name)}"
+        )
+        if not ok:
+            out.append(f"{' ' * width}  {DISCONNECTED_FIX}")
+    return "\n".join(out) + "\n"
