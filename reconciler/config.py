@@ -7,9 +7,12 @@ one ``ConfigError`` carrying all of them. Nothing here does I/O but ``read_text`
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +26,7 @@ from reconciler.model import (
     DesiredState,
     fold,
 )
-from reconciler.yamlread import Mapping, Node, Scalar, Sequence, read
+from reconciler.yamlread import Mapping, Node, Scalar, Sequence, line_col, read
 
 #: A config larger than this is refused before it is parsed.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
@@ -36,6 +39,14 @@ _FIELD_HELP = {
 }
 
 
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
 @cache
 def schema() -> dict[str, Any]:
     """The workspace JSON Schema shipped inside the package."""
@@ -45,35 +56,96 @@ def schema() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+@cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a JSON Schema (ECMA-262) pattern so it means in Python what it means there.
+
+    The one difference our schema meets: an ECMA ``$`` matches only at the very end, where
+    Python's also matches before a final newline (so ``"acme\\n"`` would pass as an account).
+    Each ``$`` outside a character class becomes ``\\Z``.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
+    """The ``pattern`` keyword with ECMA-262 semantics (see ``_ecma_regex``)."""
+    from jsonschema import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with ECMA-262 ``pattern``: what an editor using the schema would say."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 def read_text(path: str | Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> str:
-    """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``."""
+    """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``.
+
+    A file larger than ``max_bytes`` is refused without being read: by its size when it has
+    one, else (a pipe, a device) after ``max_bytes + 1`` bytes.
+    """
     name = str(path)
     p = Path(path)
 
     def fail(message: str, line: int | None = None, col: int | None = None) -> ConfigError:
         return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])
 
+    limit = f"{max_bytes / 2**20:g} MiB" if max_bytes >= 2**20 else f"{max_bytes:,} bytes"
+
+    if not name:
+        raise fail("no file name given")
     try:
         if p.is_dir():
             raise fail("is a directory, not a config file")
         size = p.stat().st_size
         if size > max_bytes:
-            raise fail(f"file is {size / 2**20:.1f} MiB; the limit is {max_bytes // 2**20} MiB")
-        data = p.read_bytes()
+            raise fail(f"file is {size / 2**20:.1f} MiB; the limit is {limit}")
+        with p.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise fail("no such file") from None
     except PermissionError:
         raise fail("permission denied") from None
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # e.g. a NUL byte in the name
+        raise fail(f"cannot read: {exc}") from None
+    if len(data) > max_bytes:
+        raise fail(f"file is larger than the {limit} limit")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raise fail(
+                f"the file is {encoding} (it starts with a {encoding} byte order mark): "
+                "save it as UTF-8",
+                1,
+                1,
+            )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        line, col = line_col(data[: exc.start].decode("utf-8", "replace"))
         bad = data[exc.start : exc.start + 1].hex()
         raise fail(f"not valid UTF-8 (byte 0x{bad}): save the file as UTF-8", line, col) from None
 
@@ -144,6 +216,7 @@ def utf16_len(text: str) -> int:
 
 
 def _kind(value: object) -> str:
+    """What a YAML value was read as, in the words of an error message."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -154,7 +227,20 @@ def _kind(value: object) -> str:
         return "mapping"
     if isinstance(value, list):
         return "list"
+    if isinstance(value, datetime.date):  # a datetime is a date too
+        return "date"
     return "string"
+
+
+def _a(node: Node) -> str:
+    """``node``'s kind with its article: "a list", "an empty value", "null"."""
+    if isinstance(node, Sequence):
+        return "a list"
+    if isinstance(node, Mapping):
+        return "a mapping"
+    if node.value is None:
+        return "null" if node.raw else "an empty value"
+    return f"a {_kind(node.value)}"
 
 
 class _Checker:
@@ -181,9 +267,7 @@ class _Checker:
     # --- what the schema says ---------------------------------------------------------------
 
     def schema_problems(self) -> None:
-        from jsonschema import Draft202012Validator
-
-        validator = Draft202012Validator(schema())
+        validator = _validator_class()(schema())
         seen: set[tuple[int, int, str]] = set()
         for error in validator.iter_errors(self.root.value):
             for node, code, message in self.describe(error):
@@ -244,10 +328,12 @@ class _Checker:
         if validator == "type":
             return [(node, "type", _type_message(field, error.validator_value, node))]
         if validator == "const" and field == "version":
-            raw = node.raw if isinstance(node, Scalar) else _kind(node.value)
-            return [
-                (node, "version", f"unsupported version {raw}: this reconciler reads 'version: 1'")
-            ]
+            number = isinstance(node, Scalar) and isinstance(node.value, int | float)
+            if number and not isinstance(node.value, bool):
+                message = f"unsupported version {node.raw}: this reconciler reads 'version: 1'"
+            else:
+                message = f"version must be the number 1, not {_a(node)}: write 'version: 1'"
+            return [(node, "version", message)]
         if validator == "pattern":
             if error.validator_value == "\\S":
                 return [(node, "blank", f"{field} must not be blank")]
@@ -271,7 +357,8 @@ class _Checker:
                 )
             ]
         if validator in ("minimum", "maximum"):
-            return [(node, "range", f"{field} must be between 0 and 100, not {error.instance}")]
+            raw = node.raw if isinstance(node, Scalar) else error.instance
+            return [(node, "range", f"{field} must be between 0 and 100, not {raw}")]
         return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
 
     # --- what the schema can't say ----------------------------------------------------------
@@ -287,6 +374,9 @@ class _Checker:
             if not isinstance(channel, Mapping):
                 continue
             self.strict_booleans(channel)
+            pct = channel.nodes.get("max_change_pct")
+            if isinstance(pct, Scalar) and isinstance(pct.value, float) and math.isnan(pct.value):
+                self.add(pct, "range", f"max_change_pct must be between 0 and 100, not {pct.raw}")
             account = channel.nodes.get("account")
             if isinstance(account, Scalar) and isinstance(account.value, str):
                 first = accounts.setdefault(fold(account.value), account)
@@ -368,14 +458,7 @@ def _type_message(field: str, expected: str, node: Node) -> str:
         "boolean": "true or false",
         "number": "a number",
     }.get(expected, expected)
-    got = (
-        "list"
-        if isinstance(node, Sequence)
-        else "mapping"
-        if isinstance(node, Mapping)
-        else _kind(node.value)
-    )
-    message = f"{field} must be {wanted}, not a {got}"
-    if expected == "string" and isinstance(node, Scalar) and node.plain:
+    message = f"{field} must be {wanted}, not {_a(node)}"
+    if expected == "string" and isinstance(node, Scalar) and node.plain and node.raw:
         message += f'; quote it: {field}: "{node.raw}"'
     return message
