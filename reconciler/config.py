@@ -366,6 +366,15 @@ class _Checker:
     def semantic_problems(self) -> None:
         root = self.root
         assert isinstance(root, Mapping)
+        version = root.nodes.get("version")
+        if (
+            isinstance(version, Scalar)
+            and not isinstance(version.value, bool)
+            and version.value == 1
+            and version.raw != "1"
+        ):
+            # JSON Schema takes 1.0 for 1, and YAML 1.1 reads 0x1, +1 and 0b1 as 1 too.
+            self.add(version, "version", f"write 'version: 1', not {version.raw!r}")
         channels = root.nodes.get("channels")
         if not isinstance(channels, Sequence):
             return

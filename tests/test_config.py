@@ -657,3 +657,15 @@ def test_schema_and_code_agree_on_a_non_mapping_channel() -> None:
         Draft202012Validator(config.schema()).iter_errors({"version": 1, "channels": ["x"]})
     )
     assert [e.validator for e in errors] == ["type"]
+
+
+@pytest.mark.parametrize("raw", ["1.0", "0x1", "+1", "0b1"])
+def test_version_must_be_written_as_1(raw: str) -> None:
+    _, problems = config.check(f"version: {raw}\nchannels: []\n", "w.yaml")
+    assert [str(p) for p in problems] == [f"w.yaml:1:10: write 'version: 1', not '{raw}'"]
+
+
+def test_version_true_is_one_error_not_two() -> None:
+    _, problems = config.check("version: true\nchannels: []\n", "w.yaml")
+    assert len(problems) == 1
+    assert "not a boolean" in problems[0].message
