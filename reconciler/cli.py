@@ -6,6 +6,7 @@ Nothing here decides anything about a plan; every error the library raises is a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.backends.local import DEFAULT_STORE
 from reconciler.errors import ConfigError, ReconcilerError, Severity
 
 
@@ -109,8 +111,6 @@ def main() -> None:
 
 def backend_options(func: Any) -> Any:
     """--backend, --store, --api-url, each with its environment variable."""
-    from reconciler.backends.local import DEFAULT_STORE
-
     func = click.option(
         "--api-url",
         envvar="SLEEKFLOW_API_URL",
@@ -138,6 +138,7 @@ def backend_options(func: Any) -> Any:
 
 
 def _open(backend_kind: str, store: str, api_url: str | None) -> Any:
+    """The backend the options name, closed when the command ends."""
     from reconciler.backends import open_backend
 
     backend = open_backend(backend_kind, store=store, api_url=api_url)
@@ -156,14 +157,24 @@ def use_color(err: bool = False) -> bool:
 
 
 def _sha256(path: str) -> str:
+    """The sha256 of the bytes of the file at ``path``; an unreadable file is a ConfigError."""
     import hashlib
     from pathlib import Path
 
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from reconciler.errors import Problem
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(
+            [Problem(path, None, None, Severity.ERROR, "file", f"cannot read: {reason}")]
+        ) from None
 
 
 def _load_config(file: str) -> tuple[Any, str]:
-    """The desired state of FILE and the sha256 of its bytes; warnings go to stderr."""
+    """The desired state of FILE and the sha256 of its bytes. Config warnings (duplicate
+    refs) reach the user as the plan's diagnostics."""
     from reconciler import config
 
     desired = config.load(file)
@@ -227,9 +238,15 @@ def plan(
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         _write(out, render_json.dumps(planfile.to_dict(the_plan, desired, actual)))
-        click.echo(
-            f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
-        )
+        if the_plan.applicable:
+            click.echo(
+                f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
+            )
+        else:
+            click.echo(
+                f"Saved the plan to {out}, but it has errors and cannot be applied as it is.",
+                err=True,
+            )
     if not the_plan.applicable:
         sys.exit(1)
     if detailed_exitcode and the_plan.changes:
@@ -237,6 +254,7 @@ def plan(
 
 
 def _render_plan(the_plan: Any, fmt: str) -> str:
+    """``the_plan`` in the format asked for (text coloured only on a terminal)."""
     if fmt == "json":
         from reconciler.render import json as render_json
 
@@ -251,20 +269,29 @@ def _render_plan(the_plan: Any, fmt: str) -> str:
 
 
 def _write(path: str, content: str) -> None:
+    """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
+    permissions a new file gets from the umask."""
     import os
     import tempfile
     from pathlib import Path
 
-    from reconciler.errors import ReconcilerError
-
     target = Path(path)
+    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
+        tmp = None
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 # --- apply ------------------------------------------------------------------------------------
@@ -371,6 +398,7 @@ def apply(
 
 
 def _confirm(the_plan: Any) -> bool:
+    """Ask before applying; only an explicit yes continues (Enter and end of input say no)."""
     n = len(the_plan.changes)
     warnings = []
     if the_plan.regenerations:
@@ -433,11 +461,13 @@ def sandbox() -> None:
 
 
 def _check_account(account: str) -> None:
+    """A BadParameter unless ``account`` is a TikTok username (the config's rule)."""
     import re
 
     from reconciler.model import ACCOUNT_PATTERN
 
-    if not re.match(ACCOUNT_PATTERN, account):
+    # fullmatch: the pattern's "$" would also accept a final newline.
+    if not re.fullmatch(ACCOUNT_PATTERN, account):
         raise click.BadParameter(
             f"{account!r} is not a TikTok username: "
             "2-24 letters, digits, '_' or '.', not ending in '.'",
@@ -453,7 +483,7 @@ def _check_account(account: str) -> None:
 @click.option(
     "--store",
     envvar="RECONCILER_STORE",
-    default=".reconciler/workspace.db",
+    default=DEFAULT_STORE,
     show_default=True,
     metavar="PATH",
     help="The local workspace file [env: RECONCILER_STORE].",
@@ -463,15 +493,16 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     from reconciler.backends.local import LocalBackend
 
     _check_account(account)
-    name = display_name if display_name is not None else account
-    if not name.strip() or len(name) > 100:
+    if display_name is not None and (not display_name.strip() or len(display_name) > 100):
         raise click.BadParameter("must be 1-100 characters, not blank", param_hint="--display-name")
     backend = LocalBackend(store)
     try:
-        channel = backend.connect_channel(account, name)
+        again = backend.read().channel(account) is not None
+        channel = backend.connect_channel(account, display_name)
     finally:
         backend.close()
-    click.echo(f"connected {channel.account} ({channel.display_name}) in local workspace {store}")
+    verb = "reconnected" if again else "connected"
+    click.echo(f"{verb} {channel.account} ({channel.display_name}) in local workspace {store}")
 
 
 @sandbox.command("disconnect")
@@ -479,7 +510,7 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
 @click.option(
     "--store",
     envvar="RECONCILER_STORE",
-    default=".reconciler/workspace.db",
+    default=DEFAULT_STORE,
     show_default=True,
     metavar="PATH",
     help="The local workspace file [env: RECONCILER_STORE].",
@@ -489,6 +520,7 @@ def sandbox_disconnect(account: str, store: str) -> None:
     from reconciler.backends.local import LocalBackend
     from reconciler.model import ChannelStatus
 
+    _check_account(account)
     backend = LocalBackend(store)
     try:
         channel = backend.set_status(account, ChannelStatus.DISCONNECTED)

@@ -16,8 +16,27 @@ HEADER = (
 )
 
 
+#: Characters YAML 1.1 reads as line breaks. PyYAML writes them raw inside plain and
+#: single-quoted scalars, where reading folds them into spaces ("a\x85b" came back "a b").
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper whose strings always read back exactly as they were."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Double quotes escape every line break (\N, \L, \P), so nothing is folded on reading.
+    style = '"' if _LINE_BREAKS.intersection(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def export_config(state: WorkspaceState) -> str:
-    """Every channel (connected or not) with its links, as config YAML."""
+    """Every channel (connected or not) with its links, as config YAML: channels in the
+    workspace's order, links in creation order, ``ref`` only where a link has one."""
     channels: list[dict[str, Any]] = []
     for channel in state.channels:
         links = []
@@ -31,11 +50,17 @@ def export_config(state: WorkspaceState) -> str:
         if links:
             item["links"] = links
         channels.append(item)
-    body = yaml.safe_dump(
-        {"version": 1, "channels": channels},
+    body = dump_yaml({"version": 1, "channels": channels})
+    return HEADER + body
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as block-style YAML, keys in their order, that reads back exactly."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
         width=100,
         default_flow_style=False,
     )
-    return HEADER + body

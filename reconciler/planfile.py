@@ -10,13 +10,14 @@ field that moved, and nothing is applied.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import PlanError
-from reconciler.model import DesiredChannel, DesiredLink, DesiredState, WorkspaceState
+from reconciler.errors import PlanError, Severity
+from reconciler.model import DesiredState, WorkspaceState
 from reconciler.plan import Plan, declared_state, fingerprint
 
 FORMAT_VERSION = 1
@@ -24,6 +25,8 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class SavedPlan:
+    """A plan read back from a file: what it was made from, and the changes it showed."""
+
     desired: DesiredState
     config_sha256: str | None
     state_fingerprint: str
@@ -42,6 +45,7 @@ def to_dict(plan: Plan, desired: DesiredState, actual: WorkspaceState) -> dict[s
 
 
 def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
+    """``desired`` as plain data (the saved plan's ``desired``)."""
     return {
         "version": 1,
         "channels": [
@@ -61,49 +65,105 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
 
 
 def load(path: str | Path) -> SavedPlan:
-    """Read a saved plan, or raise ``PlanError`` saying what is wrong with the file."""
+    """Read a saved plan, or raise ``PlanError`` saying what is wrong with the file.
+
+    The file must be a plan as ``plan --out`` writes it: valid against the plan schema, with
+    the desired state (itself a valid config) and the prior state it was made from.
+    """
     name = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise PlanError(f"{name}: no such plan file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{name}: cannot read plan file: {exc}") from None
+    except IsADirectoryError:
+        raise PlanError(f"{name}: is a directory, not a plan file") from None
+    except OSError as exc:
+        raise PlanError(f"{name}: cannot read plan file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PlanError(f"{name}: not a plan file (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise PlanError(f"{name}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
-    try:
-        if data.get("format_version") != FORMAT_VERSION:
-            raise PlanError(
-                f"{name}: unsupported plan format_version {data.get('format_version')!r}"
-            )
-        desired = DesiredState(
-            tuple(
-                DesiredChannel(
-                    account=c["account"],
-                    display_name=c["display_name"],
-                    protect=bool(c["protect"]),
-                    remove=bool(c["remove"]),
-                    max_change_pct=float(c["max_change_pct"]),
-                    links=tuple(
-                        DesiredLink(title=lk["title"], ref=lk["ref"], message=lk["message"])
-                        for lk in c["links"]
-                    ),
-                )
-                for c in data["desired"]["channels"]
-            )
-        )
-        return SavedPlan(
-            desired=desired,
-            config_sha256=data.get("config_sha256"),
-            state_fingerprint=str(data["state_fingerprint"]),
-            prior_state=dict(data["prior_state"]),
-            forced=bool(data.get("forced", False)),
-            changes=list(data["changes"]),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except RecursionError:
+        raise PlanError(f"{name}: not a plan file (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{name}: not a plan file (a JSON object was expected)")
+    if "format_version" not in data:
         raise PlanError(
-            f"{name}: not a saved plan (missing or malformed {exc}); make one with plan --out"
-        ) from None
+            f"{name}: not a plan file (it has no format_version); "
+            "save a plan with 'reconciler plan FILE --out PLANFILE'"
+        )
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PlanError(
+            f"{name}: unsupported plan format_version {data.get('format_version')!r} "
+            f"(this reconciler reads {FORMAT_VERSION}); make the plan again with plan --out"
+        )
+    _check_schema(data, name)
+    missing = [key for key in ("desired", "prior_state") if key not in data]
+    if missing:
+        raise PlanError(
+            f"{name}: a plan, but not a saved one (no {' or '.join(missing)}): "
+            "save a plan with 'reconciler plan FILE --out PLANFILE'"
+        )
+    if fingerprint(data["prior_state"]) != data["state_fingerprint"]:
+        raise PlanError(
+            f"{name}: the plan file was edited (its prior_state doesn't match its "
+            "state_fingerprint); make the plan again with plan --out"
+        )
+    return SavedPlan(
+        desired=_desired(data["desired"], name),
+        config_sha256=data["config_sha256"],
+        state_fingerprint=data["state_fingerprint"],
+        prior_state=dict(data["prior_state"]),
+        forced=bool(data.get("forced", False)),
+        changes=list(data["changes"]),
+    )
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text("utf-8")
+    return Draft202012Validator(json.loads(text))
+
+
+def _check_schema(data: dict[str, Any], name: str) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is not None:
+        where = "".join(f"[{p!r}]" for p in error.absolute_path) or "the top level"
+        raise PlanError(f"{name}: not a valid plan file: {error.message} (at {where})")
+
+
+def _desired(data: Any, name: str) -> DesiredState:
+    """The desired state recorded in a saved plan, checked by the same rules as a config."""
+    from reconciler import config
+    from reconciler.export import dump_yaml
+
+    def fail(reason: str) -> PlanError:
+        return PlanError(f"{name}: the desired state recorded in the plan is not valid: {reason}")
+
+    # Back to config form (absent values left out), so config.check applies every rule.
+    try:
+        channels = []
+        for c in data["channels"]:
+            item = {k: c[k] for k in ("account", "display_name", "protect", "remove") if k in c}
+            item = {k: v for k, v in item.items() if v is not None}
+            if "max_change_pct" in c:
+                item["max_change_pct"] = c["max_change_pct"]
+            links = [{k: v for k, v in lk.items() if v is not None} for lk in c.get("links", [])]
+            if links or not c.get("remove"):
+                item["links"] = links
+            channels.append(item)
+        text = dump_yaml({"version": data.get("version"), "channels": channels})
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise fail(f"malformed ({type(exc).__name__}: {exc})") from None
+    desired, problems = config.check(text, name)
+    if desired is None:
+        errors = [p.message for p in problems if p.severity is Severity.ERROR]
+        raise fail("; ".join(errors) or "unreadable")
+    return desired
 
 
 def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:
@@ -120,41 +180,80 @@ def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:
     )
 
 
-_PATH_PART = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
-
-
-def _readable(path: str) -> str:
-    parts = [
-        m.group(1) if m.group(1) is not None else m.group(2) for m in _PATH_PART.finditer(path)
-    ]
-    if not parts:
-        return path
-    account, rest = parts[0], parts[1:]
-    if rest[:1] == ["links"] and len(rest) >= 2:
-        detail = f"link {rest[1]}" + (f" {'.'.join(rest[2:])}" if rest[2:] else "")
-    else:
-        detail = ".".join(rest) or "channel"
-    return f"{account}: {detail}"
-
-
 def describe_drift(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """One line per field that differs between two declared states."""
+    """One line per field that differs between two declared states (``prior_state`` of a
+    saved plan, and the same channels now), links named by title and id, e.g.
+    ``acmepets: link 'VIP Program' (id 4) message changed: 'a' -> 'b'``."""
     from deepdiff import DeepDiff
 
-    diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)
-    lines: list[str] = []
-    for path, change in sorted(diff.get("values_changed", {}).items()):
-        lines.append(
-            f"{_readable(path)} changed: {change['old_value']!r} -> {change['new_value']!r}"
-        )
-    for path, change in sorted(diff.get("type_changes", {}).items()):
-        old, new = change.get("old_value"), change.get("new_value")
+    diff = DeepDiff(before, after, ignore_order=False, view="tree")
+    changes = [
+        (report, [str(part) for part in level.path(output_format="list")], level)
+        for report, levels in diff.items()
+        for level in levels
+    ]
+    # A link's URL follows its ref and message: when either changed, the URL line says nothing new.
+    regenerated = {
+        tuple(path[:3])
+        for _, path, _ in changes
+        if len(path) == 4 and path[3] in ("ref", "message")
+    }
+    found: list[tuple[tuple[Any, ...], str]] = []
+    for report, path, level in changes:
+        if not path or (len(path) == 4 and path[3] == "url" and tuple(path[:3]) in regenerated):
+            continue
+        found.append(_drift_line(report, path, level.t1, level.t2, before, after))
+    found.sort(key=lambda item: item[0])
+    return [line for _, line in found] or ["the recorded state does not match the workspace"]
+
+
+def _drift_line(
+    report: str,
+    path: list[str],
+    old: Any,
+    new: Any,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> tuple[tuple[Any, ...], str]:
+    """The sort key and the line for one difference found at ``path``."""
+    added = report == "dictionary_item_added" or (old is None and report == "type_changes")
+    removed = report == "dictionary_item_removed" or (new is None and report == "type_changes")
+    key = path[0]
+    channel_before, channel_after = _get(before, key), _get(after, key)
+    account = _get(channel_after, "account") or _get(channel_before, "account") or key
+    if len(path) == 1:
         what = (
-            "appeared" if old is None else "disappeared" if new is None else f"{old!r} -> {new!r}"
+            "the channel was connected"
+            if added
+            else "the channel was removed"
+            if removed
+            else "the channel changed"
         )
-        lines.append(f"{_readable(path)} {what}")
-    for path in sorted(diff.get("dictionary_item_added", {})):
-        lines.append(f"{_readable(path)} was added")
-    for path in sorted(diff.get("dictionary_item_removed", {})):
-        lines.append(f"{_readable(path)} was removed")
-    return lines or ["the recorded state does not match the workspace"]
+        return (key, 0, 0, ""), f"{account}: {what}"
+    if path[1] == "links" and len(path) >= 3:
+        link_id = path[2]
+        link = _get(_get(channel_before, "links"), link_id) or _get(
+            _get(channel_after, "links"), link_id
+        )
+        title = _get(link, "title")
+        label = f"link {title!r} (id {link_id})" if isinstance(title, str) else f"link {link_id}"
+        order = (key, 2, int(link_id) if link_id.isdigit() else 0, link_id, *path[3:])
+        if len(path) == 3:
+            return order, f"{account}: {label} was {'added' if added else 'removed'}"
+        field = ".".join(path[3:])
+        return order, f"{account}: {label} {field} {_change(report, old, new)}"
+    field = ".".join(path[1:])
+    return (key, 1, 0, field), f"{account}: {field} {_change(report, old, new)}"
+
+
+def _change(report: str, old: Any, new: Any) -> str:
+    if report == "dictionary_item_added":
+        return f"appeared: {new!r}"
+    if report == "dictionary_item_removed":
+        return f"disappeared (was {old!r})"
+    return f"changed: {old!r} -> {new!r}"
+
+
+def _get(data: Any, key: str) -> Any:
+    """``data[key]`` when ``data`` is a mapping that has it, else None."""
+    return data.get(key) if isinstance(data, dict) else None

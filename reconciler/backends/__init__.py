@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.backends.base import Backend
+from reconciler.errors import BackendError
 
 
 def open_backend(kind: str, *, store: str, api_url: str | None = None) -> Backend:
@@ -11,4 +12,4 @@ def open_backend(kind: str, *, store: str, api_url: str | None = None) -> Backen
         from reconciler.backends.local import LocalBackend
 
         return LocalBackend(store)
-    raise ValueError(f"unknown backend {kind!r}")
+    raise BackendError(f"unknown backend {kind!r}: this reconciler has 'local'")

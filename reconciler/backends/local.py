@@ -8,6 +8,8 @@ foreign, corrupt or newer file is refused before anything is written.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,6 +79,8 @@ class LocalBackend:
         self.description = f"local workspace {path}"
         self._clock = clock
         self._db = connection
+        #: True once the open database is known to hold the current schema.
+        self._ready = False
         if connection is not None:
             connection.isolation_level = None
             self._prepare(connection, create=True)
@@ -84,17 +88,27 @@ class LocalBackend:
     # --- opening ---------------------------------------------------------------------------
 
     def _connection(self, *, create: bool) -> sqlite3.Connection | None:
-        """The open connection; None when the store doesn't exist and ``create`` is false."""
+        """The open connection; None when the store doesn't exist and ``create`` is false.
+
+        With ``create``, a missing store is created (with its parent directories) and an
+        empty one is given the schema; without it, nothing is ever written.
+        """
         if self._db is not None:
+            if not self._ready:
+                # Blank when last seen: another process may have written it since.
+                self._prepare(self._db, create=create)
             return self._db
-        if self.path.is_dir():
-            raise StoreError(f"store {self.path} is a directory, not a reconciler store")
-        exists = self.path.exists()
+        try:
+            if self.path.is_dir():
+                raise StoreError(f"store {self.path} is a directory, not a reconciler store")
+            exists = self.path.exists()
+        except OSError as exc:
+            raise StoreError(f"cannot open store {self.path}: {_reason(exc)}") from exc
         if not exists and not create:
             return None
         try:
             if not exists:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._make_parent()
             db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {self.path}: {_reason(exc)}") from exc
@@ -106,18 +120,35 @@ class LocalBackend:
         self._db = db
         return db
 
+    def _make_parent(self) -> None:
+        """Create the store's directory; a regular file in the way is named, not "File exists"."""
+        for parent in (self.path.parent, *self.path.parent.parents):
+            if parent.exists() or parent.is_symlink():
+                if not parent.is_dir():
+                    raise StoreError(
+                        f"cannot create store {self.path}: {parent} is not a directory"
+                    )
+                break
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"cannot create store {self.path}: directory {self.path.parent} is not writable"
+            )
+
     def _prepare(self, db: sqlite3.Connection, *, create: bool) -> None:
+        """Check that ``db`` is a reconciler store this version understands; with ``create``,
+        give an empty database the schema. Raises ``StoreError`` before writing anything."""
         try:
             db.execute("PRAGMA foreign_keys = ON")
+            blank = self._is_blank(db)
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"store {self.path} is not a reconciler store (not a SQLite database, or corrupt): "
                 f"{_reason(exc)}"
             ) from exc
-        if app_id == 0 and tables == 0:
+        if blank:
             if create:
                 self._initialise(db)
             return
@@ -130,22 +161,43 @@ class LocalBackend:
                 f"store {self.path} has schema version {version}, newer than this reconciler "
                 f"understands ({SCHEMA_VERSION}): upgrade reconciler"
             )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {version}, which this reconciler "
+                f"cannot read (it expects {SCHEMA_VERSION})"
+            )
+        self._ready = True
+
+    @staticmethod
+    def _is_blank(db: sqlite3.Connection) -> bool:
+        """An empty database (a new or 0-byte file): no tables, no ids, nothing to lose."""
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        return bool(tables == 0 and app_id == 0 and version == 0)
 
     def _initialise(self, db: sqlite3.Connection) -> None:
+        """Give a blank database the schema, in one transaction."""
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # Another process may have initialised the store while this one waited for the
+            # write lock: check again under it.
+            if self._is_blank(db):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
+        self._prepare(db, create=False)
+        if not self._ready:
+            raise StoreError(f"cannot initialise store {self.path}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -160,13 +212,14 @@ class LocalBackend:
             yield db
             db.execute("COMMIT")
         except BaseException as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
             raise
 
     def close(self) -> None:
+        """Close the connection (a later call opens it again)."""
+        self._ready = False
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -174,8 +227,10 @@ class LocalBackend:
     # --- reading ---------------------------------------------------------------------------
 
     def read(self) -> WorkspaceState:
+        """Every channel with its links; an empty state when the store doesn't exist yet
+        (nothing is created by reading)."""
         db = self._connection(create=False)
-        if db is None:
+        if db is None or not self._ready:
             return WorkspaceState()
         try:
             links: dict[int, list[Link]] = {}
@@ -199,7 +254,7 @@ class LocalBackend:
     def history(self, account: str, title: str | None = None) -> list[dict[str, str | None]]:
         """The URL history of a channel's links (or of one title), oldest first."""
         db = self._connection(create=False)
-        if db is None:
+        if db is None or not self._ready:
             return []
         query = "SELECT title, event, old_url, new_url, at FROM link_history WHERE account = ?"
         params: list[str] = [fold(account)]
@@ -215,30 +270,39 @@ class LocalBackend:
 
     # --- channels --------------------------------------------------------------------------
 
-    def connect_channel(self, account: str, display_name: str) -> Channel:
+    def connect_channel(self, account: str, display_name: str | None) -> Channel:
+        """Connect ``account``, or reconnect it when it is disconnected (its id and links are
+        kept). ``display_name`` None keeps a reconnected channel's name, and names a new one
+        after its account. Connecting a connected channel is a ``BackendError``."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT id, status FROM channels WHERE account_key = ?", (fold(account),)
+                "SELECT id, account, status, display_name FROM channels WHERE account_key = ?",
+                (fold(account),),
             ).fetchone()
-            if row is not None and row[1] == ChannelStatus.CONNECTED:
-                raise BackendError(f"channel {account} is already connected")
+            if row is not None and row[2] == ChannelStatus.CONNECTED:
+                raise BackendError(f"channel {row[1]} is already connected in {self.description}")
             if row is not None:
                 db.execute(
                     "UPDATE channels SET status = 'connected', display_name = ? WHERE id = ?",
-                    (display_name, row[0]),
+                    (display_name if display_name is not None else row[3], row[0]),
                 )
                 channel_id = row[0]
             else:
                 cur = db.execute(
                     "INSERT INTO channels (account, account_key, display_name, status) "
                     "VALUES (?, ?, ?, 'connected')",
-                    (account, fold(account), display_name),
+                    (account, fold(account), display_name if display_name is not None else account),
                 )
                 channel_id = cur.lastrowid
         return self._channel(channel_id)
 
     def set_status(self, account: str, status: ChannelStatus) -> Channel:
-        """Sandbox only: simulate a token expiry (or its repair) on a channel."""
+        """Sandbox only: simulate a token expiry (or its repair) on a channel. A store that
+        doesn't exist is not created."""
+        if self._connection(create=False) is None or not self._ready:
+            raise BackendError(
+                f"no channel {account} in {self.description} (it does not exist yet)"
+            )
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE channels SET status = ? WHERE account_key = ?", (str(status), fold(account))
@@ -251,32 +315,36 @@ class LocalBackend:
         return self._channel(channel_id)
 
     def rename_channel(self, channel_id: str, display_name: str) -> Channel:
+        """Change the display name shown inside SleekFlow."""
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE channels SET display_name = ? WHERE id = ?", (display_name, int(channel_id))
+                "UPDATE channels SET display_name = ? WHERE id = ?", (display_name, _id(channel_id))
             )
             self._must_exist(cur.rowcount, "channel", channel_id)
-        return self._channel(int(channel_id))
+        return self._channel(_id(channel_id))
 
     def remove_channel(self, channel_id: str) -> None:
+        """Remove a channel and its links (each link's removal is kept in the history)."""
         now = self._now()
         with self._tx() as db:
             row = db.execute(
-                "SELECT account_key FROM channels WHERE id = ?", (int(channel_id),)
+                "SELECT account_key FROM channels WHERE id = ?", (_id(channel_id),)
             ).fetchone()
             self._must_exist(0 if row is None else 1, "channel", channel_id)
             db.execute(
                 "INSERT INTO link_history (link_id, account, title, event, old_url, new_url, at) "
                 "SELECT id, ?, title, 'removed', url, NULL, ? FROM links WHERE channel_id = ?",
-                (row[0], now, int(channel_id)),
+                (row[0], now, _id(channel_id)),
             )
-            db.execute("DELETE FROM channels WHERE id = ?", (int(channel_id),))
+            db.execute("DELETE FROM channels WHERE id = ?", (_id(channel_id),))
 
     # --- links -----------------------------------------------------------------------------
 
     def create_link(
         self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
     ) -> Link:
+        """Create a link with the URL of the rule. ``key`` is unused: each write is one
+        transaction here, so a retried create can't be half-done."""
         now = self._now()
         with self._tx() as db:
             account = self._account(db, channel_id)
@@ -284,7 +352,7 @@ class LocalBackend:
             cur = db.execute(
                 "INSERT INTO links (channel_id, title, ref, message, url, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (int(channel_id), title, ref, message, url, now, now),
+                (_id(channel_id), title, ref, message, url, now, now),
             )
             link_id = cur.lastrowid
             assert link_id is not None
@@ -294,12 +362,14 @@ class LocalBackend:
     def update_link(
         self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
     ) -> Link:
+        """Edit a link: a new ref or message gives it a new URL ("regenerated" in the
+        history), a new title alone keeps it ("renamed")."""
         now = self._now()
         with self._tx() as db:
             account = self._account(db, channel_id)
             row = db.execute(
                 "SELECT url FROM links WHERE id = ? AND channel_id = ?",
-                (int(link_id), int(channel_id)),
+                (_id(link_id), _id(channel_id)),
             ).fetchone()
             self._must_exist(0 if row is None else 1, "link", link_id)
             old_url = row[0]
@@ -307,23 +377,24 @@ class LocalBackend:
             db.execute(
                 "UPDATE links SET title = ?, ref = ?, message = ?, url = ?, updated_at = ? "
                 "WHERE id = ?",
-                (title, ref, message, url, now, int(link_id)),
+                (title, ref, message, url, now, _id(link_id)),
             )
             event = "regenerated" if url != old_url else "renamed"
-            self._record(db, int(link_id), account, title, event, old_url, url, now)
-        return Link(link_id, title, ref, message, url, seq=int(link_id))
+            self._record(db, _id(link_id), account, title, event, old_url, url, now)
+        return Link(link_id, title, ref, message, url, seq=_id(link_id))
 
     def remove_link(self, channel_id: str, link_id: str) -> None:
+        """Remove a link; its last URL is kept in the history."""
         now = self._now()
         with self._tx() as db:
             account = self._account(db, channel_id)
             row = db.execute(
                 "SELECT title, url FROM links WHERE id = ? AND channel_id = ?",
-                (int(link_id), int(channel_id)),
+                (_id(link_id), _id(channel_id)),
             ).fetchone()
             self._must_exist(0 if row is None else 1, "link", link_id)
-            db.execute("DELETE FROM links WHERE id = ?", (int(link_id),))
-            self._record(db, int(link_id), account, row[0], "removed", row[1], None, now)
+            db.execute("DELETE FROM links WHERE id = ?", (_id(link_id),))
+            self._record(db, _id(link_id), account, row[0], "removed", row[1], None, now)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -338,7 +409,7 @@ class LocalBackend:
         raise BackendError(f"channel {channel_id} vanished from {self.description}")
 
     def _account(self, db: sqlite3.Connection, channel_id: str) -> str:
-        row = db.execute("SELECT account FROM channels WHERE id = ?", (int(channel_id),)).fetchone()
+        row = db.execute("SELECT account FROM channels WHERE id = ?", (_id(channel_id),)).fetchone()
         self._must_exist(0 if row is None else 1, "channel", channel_id)
         return str(row[0])
 
@@ -366,8 +437,29 @@ class LocalBackend:
         )
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any. A failing rollback is left to SQLite, which
+    rolls back on close or on the next open (the hot journal); the original error is what
+    the caller reports."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
 def _reason(exc: BaseException) -> str:
+    """A short reason for a failure: the OS's words (with the file they are about), or
+    SQLite's message."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
+        if exc.filename is not None:
+            text += f": {exc.filename}"
     return text
+
+
+def _id(ident: str) -> int:
+    """A store id from its string form; an id this store can't have is a ``BackendError``."""
+    try:
+        return int(ident)
+    except (TypeError, ValueError):
+        raise BackendError(f"{ident!r} is not an id of a local workspace") from None
