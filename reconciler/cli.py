@@ -7,8 +7,10 @@ Nothing here decides anything about a plan; every error the library raises is a
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -109,41 +111,86 @@ def main() -> None:
 # --- options shared by every command that reads the workspace -------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class BackendOptions:
+    """Where the workspace lives, as the options (or their environment variables) say."""
+
+    kind: str
+    store: str
+    api_url: str | None
+    concurrency: int
+
+
 def backend_options(func: Any) -> Any:
-    """--backend, --store, --api-url, each with its environment variable."""
-    func = click.option(
+    """--backend, --store, --api-url, --concurrency (each with its environment variable),
+    handed to the command as one ``backend_opts: BackendOptions``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["backend_opts"] = BackendOptions(
+            kind=kwargs.pop("backend_kind"),
+            store=kwargs.pop("store"),
+            api_url=kwargs.pop("api_url"),
+            concurrency=kwargs.pop("concurrency"),
+        )
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--concurrency",
+        envvar="RECONCILER_CONCURRENCY",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="How many requests the http backend runs at once [env: RECONCILER_CONCURRENCY].",
+    )(wrapper)
+    wrapper = click.option(
         "--api-url",
         envvar="SLEEKFLOW_API_URL",
         metavar="URL",
-        help="SleekFlow API base URL for --backend http [env: SLEEKFLOW_API_URL].",
-    )(func)
-    func = click.option(
+        help="SleekFlow API base URL for --backend http [env: SLEEKFLOW_API_URL]. "
+        "The API key is read from SLEEKFLOW_API_KEY only.",
+    )(wrapper)
+    wrapper = click.option(
         "--store",
         envvar="RECONCILER_STORE",
         default=DEFAULT_STORE,
         show_default=True,
         metavar="PATH",
         help="The local workspace file [env: RECONCILER_STORE].",
-    )(func)
-    func = click.option(
+    )(wrapper)
+    wrapper = click.option(
         "--backend",
         "backend_kind",
         envvar="RECONCILER_BACKEND",
-        type=click.Choice(["local"]),
+        type=click.Choice(["local", "http"]),
         default="local",
         show_default=True,
         help="Where the workspace lives [env: RECONCILER_BACKEND].",
-    )(func)
-    return func
+    )(wrapper)
+    return wrapper
 
 
-def _open(backend_kind: str, store: str, api_url: str | None) -> Any:
+def _open(opts: BackendOptions) -> Any:
     """The backend the options name, closed when the command ends."""
+    import os
+
     from reconciler.backends import open_backend
 
-    backend = open_backend(backend_kind, store=store, api_url=api_url)
+    backend = open_backend(
+        opts.kind,
+        store=opts.store,
+        api_url=opts.api_url,
+        api_key=os.environ.get("SLEEKFLOW_API_KEY") or None,
+        concurrency=opts.concurrency,
+        on_retry=_report_retry,
+    )
     click.get_current_context().call_on_close(backend.close)
     return backend
+
+
+def _report_retry(what: str, attempt: int, error: str) -> None:
+    """Progress for a flaky network: one stderr line per failed attempt that will be retried."""
+    click.echo(f"retrying {what} (attempt {attempt} failed: {error})", err=True)
 
 
 def use_color(err: bool = False) -> bool:
@@ -212,9 +259,7 @@ def _load_config(file: str) -> tuple[Any, str]:
 )
 def plan(
     file: str,
-    backend_kind: str,
-    store: str,
-    api_url: str | None,
+    backend_opts: BackendOptions,
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
@@ -226,7 +271,7 @@ def plan(
     from reconciler.render import json as render_json
 
     desired, sha = _load_config(file)
-    backend = _open(backend_kind, store, api_url)
+    backend = _open(backend_opts)
     actual = backend.read()
     the_plan = planner.build(
         desired,
@@ -327,9 +372,7 @@ def _write(path: str, content: str) -> None:
 def apply(
     file: str | None,
     plan_file: str | None,
-    backend_kind: str,
-    store: str,
-    api_url: str | None,
+    backend_opts: BackendOptions,
     auto_approve: bool,
     allow_removals: bool,
     force: bool,
@@ -345,7 +388,7 @@ def apply(
 
     if file is None and plan_file is None:
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
-    backend = _open(backend_kind, store, api_url)
+    backend = _open(backend_opts)
     if plan_file is not None:
         saved = planfile.load(plan_file)
         if file is not None and saved.config_sha256 != _sha256(file):
@@ -429,11 +472,11 @@ def _confirm(the_plan: Any) -> bool:
     metavar="FILE",
     help="Write to FILE instead of standard output.",
 )
-def export(backend_kind: str, store: str, api_url: str | None, out: str | None) -> None:
+def export(backend_opts: BackendOptions, out: str | None) -> None:
     """Print the workspace as a config file; 'plan' of it shows no change."""
     from reconciler.export import export_config
 
-    backend = _open(backend_kind, store, api_url)
+    backend = _open(backend_opts)
     content = export_config(backend.read())
     if out is None:
         click.echo(content, nl=False)
@@ -444,11 +487,11 @@ def export(backend_kind: str, store: str, api_url: str | None, out: str | None) 
 
 @cli.command()
 @backend_options
-def status(backend_kind: str, store: str, api_url: str | None) -> None:
+def status(backend_opts: BackendOptions) -> None:
     """Each channel, its connection status and link count, with the fix for disconnected ones."""
     from reconciler.render import text
 
-    backend = _open(backend_kind, store, api_url)
+    backend = _open(backend_opts)
     click.echo(text.render_status(backend.read(), color=use_color()), nl=False, color=use_color())
 
 
@@ -527,3 +570,135 @@ def sandbox_disconnect(account: str, store: str) -> None:
     finally:
         backend.close()
     click.echo(f"disconnected {channel.account} in local workspace {store}")
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="Port to bind (0 picks a free one; the URL printed says which).",
+)
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file to serve [env: RECONCILER_STORE].",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow binding to a non-loopback address (needs SLEEKFLOW_API_KEY set).",
+)
+@click.option(
+    "--latency-ms", type=click.FloatRange(0, 60_000), default=0.0, help="Delay every request."
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered 502/503/504 (nothing done).",
+)
+@click.option(
+    "--throttle-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered 429 (nothing done).",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(0, 100_000),
+    default=0.0,
+    help="Requests per second before 429 (0: unlimited).",
+)
+@click.option(
+    "--drop-before-commit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests whose connection is closed before anything is done.",
+)
+@click.option(
+    "--drop-after-commit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of writes that commit, then lose their response.",
+)
+@click.option(
+    "--retry-after",
+    type=click.IntRange(0, 3600),
+    default=1,
+    show_default=True,
+    help="Retry-After seconds sent with injected 429/5xx.",
+)
+@click.option("--seed", type=int, default=None, help="Seed the faults for a repeatable run.")
+@click.option("--verbose", is_flag=True, help="Log every request to stderr.")
+def sandbox_serve(
+    host: str,
+    port: int,
+    store: str,
+    allow_remote: bool,
+    latency_ms: float,
+    fail_rate: float,
+    throttle_rate: float,
+    rate_limit: float,
+    drop_before_commit_rate: float,
+    drop_after_commit_rate: float,
+    retry_after: int,
+    seed: int | None,
+    verbose: bool,
+) -> None:
+    """Serve the local workspace over the HTTP API of docs/api.md (loopback by default).
+
+    If SLEEKFLOW_API_KEY is set, every request must carry it in X-Sleekflow-Api-Key.
+    """
+    import os
+    import signal
+    from pathlib import Path
+
+    from reconciler.errors import ReconcilerError
+    from reconciler.sandbox.faults import FaultConfig, FaultInjector
+    from reconciler.sandbox.server import SandboxApp, is_loopback, make_server
+
+    api_key = os.environ.get("SLEEKFLOW_API_KEY") or None
+    if not is_loopback(host):
+        if not allow_remote:
+            raise click.BadParameter(
+                f"{host} is not a loopback address: pass --allow-remote to expose the sandbox",
+                param_hint="--host",
+            )
+        if api_key is None:
+            raise click.UsageError("--allow-remote needs an API key: set SLEEKFLOW_API_KEY")
+    faults = FaultConfig(
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        throttle_rate=throttle_rate,
+        rate_limit=rate_limit,
+        drop_before_commit_rate=drop_before_commit_rate,
+        drop_after_commit_rate=drop_after_commit_rate,
+        retry_after=retry_after,
+        seed=seed,
+    )
+    app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults))
+    try:
+        server = make_server(app, host, port, verbose=verbose)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    auth = "API key required" if api_key else "no API key required"
+    extra = " with injected faults" if faults.active else ""
+    click.echo(f"Serving local workspace {store} at {server.url} ({auth}{extra}; Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.server_close()

@@ -9,12 +9,14 @@ foreign, corrupt or newer file is refused before anything is written.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError, StoreError
@@ -23,7 +25,9 @@ from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, fold,
 DEFAULT_STORE = ".reconciler/workspace.db"
 #: PRAGMA application_id of a reconciler store ("RCNL").
 APPLICATION_ID = 0x52434E4C
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: How long an idempotency key is remembered.
+IDEMPOTENCY_TTL = timedelta(hours=24)
 
 _SCHEMA = """
 CREATE TABLE channels (
@@ -57,6 +61,23 @@ CREATE TABLE link_history (
 CREATE INDEX link_history_account ON link_history(account, title);
 """
 
+#: Statements that take a store from version N to N + 1.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_created ON idempotency(created_at);
+""",
+}
+
+
+class IdempotencyMismatch(BackendError):
+    """An idempotency key was used before for a different request."""
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -79,8 +100,9 @@ class LocalBackend:
         self.description = f"local workspace {path}"
         self._clock = clock
         self._db = connection
-        #: True once the open database is known to hold the current schema.
+        #: True once the open database is known to hold a schema this version reads.
         self._ready = False
+        self._version = SCHEMA_VERSION
         if connection is not None:
             connection.isolation_level = None
             self._prepare(connection, create=True)
@@ -161,11 +183,13 @@ class LocalBackend:
                 f"store {self.path} has schema version {version}, newer than this reconciler "
                 f"understands ({SCHEMA_VERSION}): upgrade reconciler"
             )
-        if version < SCHEMA_VERSION:
+        if version < 1:
             raise StoreError(
                 f"store {self.path} has schema version {version}, which this reconciler "
                 f"cannot read (it expects {SCHEMA_VERSION})"
             )
+        # An older store is read as it is; it is migrated by the first write.
+        self._version = version
         self._ready = True
 
     @staticmethod
@@ -186,9 +210,9 @@ class LocalBackend:
             # Another process may have initialised the store while this one waited for the
             # write lock: check again under it.
             if self._is_blank(db):
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                _run_script(db, _SCHEMA)
+                for version in range(1, SCHEMA_VERSION):
+                    _run_script(db, _MIGRATIONS[version])
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
@@ -209,6 +233,7 @@ class LocalBackend:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
         try:
+            self._migrate(db)
             yield db
             db.execute("COMMIT")
         except BaseException as exc:
@@ -216,6 +241,17 @@ class LocalBackend:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write store {self.path}: {_reason(exc)}") from exc
             raise
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring an older store up to SCHEMA_VERSION, inside the caller's write transaction."""
+        if self._version >= SCHEMA_VERSION:
+            return
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        while version < SCHEMA_VERSION:
+            _run_script(db, _MIGRATIONS[version])
+            version += 1
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._version = SCHEMA_VERSION
 
     def close(self) -> None:
         """Close the connection (a later call opens it again)."""
@@ -343,21 +379,107 @@ class LocalBackend:
     def create_link(
         self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
     ) -> Link:
-        """Create a link with the URL of the rule. ``key`` is unused: each write is one
-        transaction here, so a retried create can't be half-done."""
-        now = self._now()
+        """Create a link with the URL of the rule.
+
+        ``key`` makes the create idempotent: it is recorded, with the link as first returned,
+        in the same transaction as the link. The same key with the same request returns that
+        first link again instead of creating another; with a different request it raises
+        ``IdempotencyMismatch``. Keys are forgotten after ``IDEMPOTENCY_TTL``.
+        """
+        now = self._clock()
+        stamp = now.isoformat(timespec="seconds")
+        request = json.dumps([str(_id(channel_id)), title, ref, message], ensure_ascii=False)
         with self._tx() as db:
+            expired = (now - IDEMPOTENCY_TTL).isoformat(timespec="seconds")
+            db.execute("DELETE FROM idempotency WHERE created_at < ?", (expired,))
+            row = db.execute(
+                "SELECT request, response FROM idempotency WHERE key = ?", (key,)
+            ).fetchone()
+            if row is not None:
+                if row[0] != request:
+                    raise IdempotencyMismatch(
+                        "this Idempotency-Key was already used for a different request"
+                    )
+                return _link_from_data(json.loads(row[1]))
             account = self._account(db, channel_id)
             url = link_url(account, ref, message)
             cur = db.execute(
                 "INSERT INTO links (channel_id, title, ref, message, url, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_id(channel_id), title, ref, message, url, now, now),
+                (_id(channel_id), title, ref, message, url, stamp, stamp),
             )
             link_id = cur.lastrowid
             assert link_id is not None
-            self._record(db, link_id, account, title, "created", None, url, now)
+            self._record(db, link_id, account, title, "created", None, url, stamp)
+            data = _link_data((link_id, _id(channel_id), title, ref, message, url, stamp, stamp))
+            db.execute(
+                "INSERT INTO idempotency (key, request, response, created_at) VALUES (?, ?, ?, ?)",
+                (key, request, json.dumps(data, ensure_ascii=False), stamp),
+            )
         return Link(str(link_id), title, ref, message, url, seq=link_id)
+
+    def idempotent_response(self, key: str) -> dict[str, Any]:
+        """The link as first returned for a create made with ``key``."""
+        db = self._connection(create=False)
+        row = None
+        if db is not None and self._ready:
+            try:
+                row = db.execute(
+                    "SELECT response FROM idempotency WHERE key = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
+        if row is None:
+            raise BackendError(f"no create was recorded for this key in {self.description}")
+        return json.loads(row[0])  # type: ignore[no-any-return]
+
+    # --- the API's view: pages of plain data ------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        db = self._connection(create=False)
+        if db is None or not self._ready:
+            return []
+        try:
+            return db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
+
+    def page_channels(self, *, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` channels with an id above ``after``, by id."""
+        rows = self._query(
+            "SELECT id, account, display_name, status FROM channels "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit),
+        )
+        return [_channel_data(row) for row in rows]
+
+    def channel_data(self, channel_id: str) -> dict[str, Any]:
+        rows = self._query(
+            "SELECT id, account, display_name, status FROM channels WHERE id = ?",
+            (_id(channel_id),),
+        )
+        if not rows:
+            raise BackendError(f"channel {channel_id} does not exist in {self.description}")
+        return _channel_data(rows[0])
+
+    def page_links(self, channel_id: str, *, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` links of a channel with an id above ``after``, oldest first."""
+        self.channel_data(channel_id)
+        rows = self._query(
+            f"SELECT {_LINK_COLUMNS} FROM links "
+            "WHERE channel_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (_id(channel_id), after, limit),
+        )
+        return [_link_data(row) for row in rows]
+
+    def link_data(self, channel_id: str, link_id: str) -> dict[str, Any]:
+        rows = self._query(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE id = ? AND channel_id = ?",
+            (_id(link_id), _id(channel_id)),
+        )
+        if not rows:
+            raise BackendError(f"link {link_id} of channel {channel_id} does not exist")
+        return _link_data(rows[0])
 
     def update_link(
         self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
@@ -463,3 +585,37 @@ def _id(ident: str) -> int:
         return int(ident)
     except (TypeError, ValueError):
         raise BackendError(f"{ident!r} is not an id of a local workspace") from None
+
+
+_LINK_COLUMNS = "id, channel_id, title, ref, message, url, created_at, updated_at"
+
+
+def _channel_data(row: tuple[Any, ...]) -> dict[str, Any]:
+    cid, account, display_name, status = row
+    return {"id": str(cid), "account": account, "display_name": display_name, "status": status}
+
+
+def _link_data(row: tuple[Any, ...]) -> dict[str, Any]:
+    link_id, channel_id, title, ref, message, url, created_at, updated_at = row
+    return {
+        "id": str(link_id),
+        "channel_id": str(channel_id),
+        "title": title,
+        "ref": ref,
+        "message": message,
+        "url": url,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def _link_from_data(data: dict[str, Any]) -> Link:
+    link_id = int(data["id"])
+    return Link(str(link_id), data["title"], data["ref"], data["message"], data["url"], seq=link_id)
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run ;-separated statements inside the current transaction (executescript would commit)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)

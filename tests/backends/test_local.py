@@ -472,7 +472,7 @@ def test_a_failing_write_leaves_nothing_half_done(tmp_path: Path) -> None:
     channel = before.channels[0]
     link = channel.links[0]
     for write in (
-        lambda: b.create_link(channel.id, title="New", ref=None, message="m", key="k"),
+        lambda: b.create_link(channel.id, title="New", ref=None, message="m", key="another-key"),
         lambda: b.update_link(channel.id, link.id, title="Bio", ref="bio", message="changed"),
         lambda: b.update_link(channel.id, link.id, title="Renamed", ref="bio", message="Hi"),
         lambda: b.remove_link(channel.id, link.id),
@@ -498,3 +498,92 @@ def test_a_non_sqlite_error_inside_a_write_rolls_it_back(tmp_path: Path) -> None
         raise RuntimeError("interrupted")
     assert b.read() == before
     b.close()
+
+
+# --- idempotency, migration, pages (the API's view of the store) ---------------------------
+
+
+def _one_channel(tmp_path: Path, **kwargs: object) -> tuple[LocalBackend, str]:
+    b = LocalBackend(tmp_path / "workspace.db", **kwargs)  # type: ignore[arg-type]
+    return b, b.connect_channel("acme", "Acme").id
+
+
+def test_create_with_the_same_key_and_request_returns_the_first_link(tmp_path: Path) -> None:
+    b, cid = _one_channel(tmp_path)
+    first = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    again = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    assert again == first
+    assert len(b.read().channels[0].links) == 1
+    assert b.idempotent_response("key-1")["id"] == first.id
+
+
+def test_create_with_a_reused_key_and_another_request_is_refused(tmp_path: Path) -> None:
+    from reconciler.backends.local import IdempotencyMismatch
+
+    b, cid = _one_channel(tmp_path)
+    b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    with pytest.raises(IdempotencyMismatch, match="different request"):
+        b.create_link(cid, title="Bio", ref="bio", message="Hello", key="key-1")
+    assert len(b.read().channels[0].links) == 1
+
+
+def test_idempotency_keys_expire_after_24_hours(tmp_path: Path) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    b, cid = _one_channel(tmp_path, clock=lambda: now[0])
+    b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    now[0] = datetime(2026, 1, 2, 0, 0, 1, tzinfo=UTC)
+    b.create_link(cid, title="Bio 2", ref="bio", message="Hi", key="key-1")
+    assert [lk.title for lk in b.read().channels[0].links] == ["Bio", "Bio 2"]
+
+
+def test_a_version_1_store_is_read_as_is_and_migrated_by_the_first_write(tmp_path: Path) -> None:
+    from reconciler.backends import local
+
+    path = tmp_path / "workspace.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(local._SCHEMA)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute("PRAGMA user_version = 1")
+        db.execute(
+            "INSERT INTO channels (account, account_key, display_name, status) "
+            "VALUES ('acme', 'acme', 'Acme', 'connected')"
+        )
+    db.close()
+    b = LocalBackend(path)
+    assert [c.account for c in b.read().channels] == ["acme"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1  # reading wrote nothing
+    db.close()
+    b.create_link("1", title="Bio", ref=None, message="Hi", key="k")
+    b.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT count(*) FROM idempotency").fetchone()[0] == 1
+    db.close()
+
+
+def test_pages_of_channels_and_links_follow_ids(tmp_path: Path) -> None:
+    b, cid = _one_channel(tmp_path)
+    b.connect_channel("beta", "Beta")
+    for i in range(5):
+        b.create_link(cid, title=f"t{i}", ref=None, message=f"m{i}", key=f"k{i}")
+    assert [c["account"] for c in b.page_channels(after=0, limit=1)] == ["acme"]
+    assert [c["account"] for c in b.page_channels(after=int(cid), limit=10)] == ["beta"]
+    first = b.page_links(cid, after=0, limit=2)
+    assert [lk["title"] for lk in first] == ["t0", "t1"]
+    rest = b.page_links(cid, after=int(first[-1]["id"]), limit=10)
+    assert [lk["title"] for lk in rest] == ["t2", "t3", "t4"]
+    assert set(rest[0]) == {
+        "id",
+        "channel_id",
+        "title",
+        "ref",
+        "message",
+        "url",
+        "created_at",
+        "updated_at",
+    }
+    with pytest.raises(BackendError, match="does not exist"):
+        b.page_links("999", after=0, limit=10)
+    with pytest.raises(BackendError, match="does not exist"):
+        b.link_data(cid, "999")

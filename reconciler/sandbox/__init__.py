@@ -1,0 +1,1 @@
+"""The sandbox: SleekFlow's side, simulated over the local workspace (``sandbox serve``)."""

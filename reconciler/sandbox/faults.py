@@ -1,0 +1,113 @@
+"""Seeded fault injection for ``sandbox serve``: latency, throttling, 5xx, dropped connections.
+
+Every decision comes from one ``random.Random(seed)`` behind a lock, so a run with the same seed
+and the same request order injects the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Fault(Enum):
+    NONE = "none"
+    THROTTLE = "throttle"  # 429 with Retry-After, nothing done
+    UNAVAILABLE = "unavailable"  # 502/503/504, nothing done
+    DROP_BEFORE = "drop-before"  # connection closed, nothing done
+    DROP_AFTER = "drop-after"  # the write commits, then the connection is closed unanswered
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    throttle_rate: float = 0.0
+    rate_limit: float = 0.0  # requests per second; 0 = unlimited
+    drop_before_commit_rate: float = 0.0
+    drop_after_commit_rate: float = 0.0
+    retry_after: int = 1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in (
+            "fail_rate",
+            "throttle_rate",
+            "drop_before_commit_rate",
+            "drop_after_commit_rate",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name.replace('_', '-')} must be between 0 and 1, not {value}")
+        if self.latency_ms < 0 or self.rate_limit < 0 or self.retry_after < 0:
+            raise ValueError("latency, rate limit and retry-after must not be negative")
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.latency_ms,
+                self.fail_rate,
+                self.throttle_rate,
+                self.rate_limit,
+                self.drop_before_commit_rate,
+                self.drop_after_commit_rate,
+            )
+        )
+
+
+class FaultInjector:
+    """Decides, request by request, which fault (if any) to inject."""
+
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        self._random = random.Random(config.seed)
+        self._lock = threading.Lock()
+        self._tokens = config.rate_limit
+        self._last = time.monotonic()
+        self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
+
+    def delay(self) -> None:
+        if self.config.latency_ms:
+            time.sleep(self.config.latency_ms / 1000.0)
+
+    def rate_limited(self) -> int | None:
+        """Seconds to wait when the token bucket is empty, else None (and a token is spent)."""
+        if not self.config.rate_limit:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            rate = self.config.rate_limit
+            self._tokens = min(rate, self._tokens + (now - self._last) * rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return None
+            self.counts[Fault.THROTTLE] += 1
+            return max(1, int((1.0 - self._tokens) / rate + 0.999))
+
+    def choose(self, *, write: bool) -> Fault:
+        """The fault for one request; drops after commit only apply to writes."""
+        c = self.config
+        with self._lock:
+            roll = self._random.random()
+            fault = Fault.NONE
+            for rate, kind in (
+                (c.throttle_rate, Fault.THROTTLE),
+                (c.fail_rate, Fault.UNAVAILABLE),
+                (c.drop_before_commit_rate, Fault.DROP_BEFORE),
+                (c.drop_after_commit_rate if write else 0.0, Fault.DROP_AFTER),
+            ):
+                if roll < rate:
+                    fault = kind
+                    break
+                roll -= rate
+            self.counts[fault] += 1
+            return fault
+
+    def status_5xx(self) -> int:
+        with self._lock:
+            return self._random.choice((502, 503, 504))

@@ -1,0 +1,494 @@
+"""``sandbox serve``: the HTTP API of docs/api.md over the local SQLite workspace.
+
+Built on the standard library's ``ThreadingHTTPServer``: a handler owns its socket, so a
+"dropped after commit" fault really is a closed connection with no response after the write
+committed (an ASGI app can't do that under uvicorn: raising before responding becomes a 500,
+a different fault). One SQLite connection per request, ``BEGIN IMMEDIATE`` for writes and a busy
+timeout serialise writers.
+
+Errors are RFC 9457 ``application/problem+json`` with a stable ``type``; bad input is a 4xx,
+never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hmac
+import json
+import re
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from reconciler.backends.local import IdempotencyMismatch, LocalBackend
+from reconciler.errors import BackendError, StoreError
+from reconciler.sandbox.faults import Fault, FaultConfig, FaultInjector
+
+MAX_BODY_BYTES = 64 * 1024
+PROBLEM_BASE = "https://reconciler.dev/problems/"
+_ID = r"([0-9]{1,18})"
+_ROUTES: list[tuple[str, re.Pattern[str]]] = [
+    ("channels", re.compile(r"/v1/tiktok/channels/?")),
+    ("channel", re.compile(rf"/v1/tiktok/channels/{_ID}")),
+    ("links", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/?")),
+    ("link", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/{_ID}")),
+    ("openapi", re.compile(r"/openapi\.json")),
+]
+_ALLOWED = {
+    "channels": {"GET"},
+    "channel": {"GET", "PATCH", "DELETE"},
+    "links": {"GET", "POST"},
+    "link": {"GET", "PATCH", "DELETE"},
+    "openapi": {"GET"},
+}
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API (shipped in the package, served at /openapi.json)."""
+    text = resources.files("reconciler").joinpath("schemas/openapi.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+class Problem(Exception):
+    """An error response: RFC 9457 problem details."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self, instance: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        if self.errors:
+            data["errors"] = self.errors
+        return data
+
+
+@dataclass
+class SandboxApp:
+    """What every request handler shares: the store, the key, the faults, in-flight keys."""
+
+    store: Path
+    api_key: str | None = None
+    faults: FaultInjector = field(default_factory=lambda: FaultInjector(FaultConfig()))
+    in_flight: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def backend(self) -> LocalBackend:
+        return LocalBackend(self.store)
+
+
+# --- validation against the OpenAPI component schemas ------------------------------------
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    doc = openapi()
+    schema = dict(doc["components"]["schemas"][name])
+    schema["$defs"] = doc["components"]["schemas"]
+    return Draft202012Validator(schema)
+
+
+def validate_body(name: str, data: Any) -> None:
+    """Raise a 422 Problem listing every field error of a request body."""
+    from reconciler.config import MESSAGE_LIMIT, utf16_len
+
+    errors: list[dict[str, str]] = []
+    for error in _validator(name).iter_errors(data):
+        where = ".".join(str(p) for p in error.absolute_path) or "(body)"
+        if error.validator == "additionalProperties":
+            extra = sorted(set(data) - set(error.schema.get("properties", {})))
+            errors.extend({"field": key, "message": "unknown field"} for key in extra)
+            continue
+        message = {
+            "pattern": "must not be blank"
+            if error.validator_value == "\\S"
+            else f"does not match {error.validator_value}",
+            "type": f"must be {error.validator_value}",
+            "maxLength": f"must be at most {error.validator_value} characters",
+            "minLength": "must not be empty",
+            "required": error.message,
+            "minProperties": "must change at least one field",
+        }.get(error.validator, error.message)
+        errors.append({"field": where, "message": message})
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        length = utf16_len(data["message"])
+        if length > MESSAGE_LIMIT and len(data["message"]) <= MESSAGE_LIMIT:
+            errors.append(
+                {
+                    "field": "message",
+                    "message": f"is {length} UTF-16 code units; the limit is {MESSAGE_LIMIT}",
+                }
+            )
+    if errors:
+        raise Problem(422, "validation", "the request body is not valid", errors=errors)
+
+
+# --- pagination ------------------------------------------------------------------------------
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "after" or not value.isdigit() or len(value) > 18:
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Problem(400, "bad-cursor", "cursor is not a next_cursor this API returned") from None
+
+
+def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
+    limits = query.get("limit", ["50"])
+    try:
+        limit = int(limits[-1])
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise Problem(
+            400,
+            "validation",
+            "limit must be an integer from 1 to 100",
+            errors=[{"field": "limit", "message": "must be an integer from 1 to 100"}],
+        )
+    cursors = query.get("cursor")
+    return limit, decode_cursor(cursors[-1]) if cursors else 0
+
+
+# --- the handler -----------------------------------------------------------------------------
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "reconciler-sandbox"
+    server: SandboxServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self.dispatch("GET")
+
+    def do_POST(self) -> None:
+        self.dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self.dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self.dispatch("PUT")
+
+    def finish(self) -> None:
+        # The connection may have been dropped on purpose (a fault) or by the client.
+        with contextlib.suppress(OSError, ValueError):
+            super().finish()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def dispatch(self, method: str) -> None:
+        app = self.server.app
+        path = urlsplit(self.path).path
+        try:
+            body = self.read_body(method)
+            app.faults.delay()
+            write = method in ("POST", "PATCH", "DELETE")
+            wait = app.faults.rate_limited()
+            if wait is not None:
+                raise Problem(
+                    429, "rate-limited", "too many requests", headers={"Retry-After": str(wait)}
+                )
+            fault = app.faults.choose(write=write)
+            if fault is Fault.THROTTLE:
+                retry = str(app.faults.config.retry_after)
+                raise Problem(
+                    429, "rate-limited", "too many requests", headers={"Retry-After": retry}
+                )
+            if fault is Fault.UNAVAILABLE:
+                retry = str(app.faults.config.retry_after)
+                status = app.faults.status_5xx()
+                raise Problem(
+                    status, "unavailable", "try again later", headers={"Retry-After": retry}
+                )
+            if fault is Fault.DROP_BEFORE:
+                self.drop()
+                return
+            self.authenticate()
+            status, payload = self.route(method, path, body)
+        except Problem as problem:
+            self.send_json(problem.status, problem.body(path), problem.headers, problem=True)
+            return
+        except StoreError as exc:
+            self.send_json(
+                503,
+                Problem(503, "store-unavailable", str(exc)).body(path),
+                {"Retry-After": "1"},
+                problem=True,
+            )
+            return
+        if write and fault is Fault.DROP_AFTER:
+            self.drop()
+            return
+        self.send_json(status, payload)
+
+    def drop(self) -> None:
+        """Close the connection without a response."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+
+    def read_body(self, method: str) -> Any:
+        length_header = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.close_connection = True
+            raise Problem(411, "length-required", "send a Content-Length, not a chunked body")
+        try:
+            length = int(length_header) if length_header else 0
+        except ValueError:
+            self.close_connection = True
+            raise Problem(400, "bad-request", "Content-Length is not a number") from None
+        if length < 0:
+            self.close_connection = True
+            raise Problem(400, "bad-request", "Content-Length is negative")
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            raise Problem(413, "payload-too-large", f"the body is over {MAX_BODY_BYTES} bytes")
+        raw = self.rfile.read(length) if length else b""
+        if method not in ("POST", "PATCH"):
+            return None
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise Problem(415, "unsupported-media-type", "send the body as application/json")
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Problem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+
+    def authenticate(self) -> None:
+        expected = self.server.app.api_key
+        if expected is None:
+            return
+        given = self.headers.get("X-Sleekflow-Api-Key", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
+            raise Problem(401, "unauthorized", "missing or wrong X-Sleekflow-Api-Key")
+
+    def send_json(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        *,
+        problem: bool = False,
+    ) -> None:
+        data = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        if payload is not None:
+            ctype = "application/problem+json" if problem else "application/json"
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    # --- routes ----------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        for name, pattern in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            if method not in _ALLOWED[name]:
+                allow = ", ".join(sorted(_ALLOWED[name]))
+                raise Problem(
+                    405,
+                    "method-not-allowed",
+                    f"{method} is not allowed here",
+                    headers={"Allow": allow},
+                )
+            handler: Callable[..., tuple[int, Any]] = getattr(self, f"{method.lower()}_{name}")
+            return handler(*match.groups(), body=body)
+        raise Problem(404, "not-found", f"no such resource: {path}")
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
+    def backend_call(self, func: Callable[[LocalBackend], Any]) -> Any:
+        backend = self.server.app.backend()
+        try:
+            return func(backend)
+        except IdempotencyMismatch as exc:
+            raise Problem(422, "idempotency-key-reused", str(exc)) from None
+        except StoreError:
+            raise
+        except BackendError as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+        finally:
+            backend.close()
+
+    def get_openapi(self, body: Any) -> tuple[int, Any]:
+        return 200, openapi()
+
+    def get_channels(self, body: Any) -> tuple[int, Any]:
+        limit, after = page_params(self.query())
+        rows = self.backend_call(lambda b: b.page_channels(after=after, limit=limit + 1))
+        return 200, _page(rows, limit)
+
+    def get_channel(self, channel_id: str, body: Any) -> tuple[int, Any]:
+        return 200, self.backend_call(lambda b: b.channel_data(channel_id))
+
+    def patch_channel(self, channel_id: str, body: Any) -> tuple[int, Any]:
+        validate_body("ChannelPatch", body)
+        self.backend_call(lambda b: b.rename_channel(channel_id, body["display_name"]))
+        return 200, self.backend_call(lambda b: b.channel_data(channel_id))
+
+    def delete_channel(self, channel_id: str, body: Any) -> tuple[int, Any]:
+        self.backend_call(lambda b: b.remove_channel(channel_id))
+        return 204, None
+
+    def get_links(self, channel_id: str, body: Any) -> tuple[int, Any]:
+        limit, after = page_params(self.query())
+        rows = self.backend_call(lambda b: b.page_links(channel_id, after=after, limit=limit + 1))
+        return 200, _page(rows, limit)
+
+    def get_link(self, channel_id: str, link_id: str, body: Any) -> tuple[int, Any]:
+        return 200, self.backend_call(lambda b: b.link_data(channel_id, link_id))
+
+    def post_links(self, channel_id: str, body: Any) -> tuple[int, Any]:
+        key = self.headers.get("Idempotency-Key")
+        if key is None or not _IDEMPOTENCY_KEY.match(key):
+            raise Problem(
+                400,
+                "idempotency-key-required",
+                "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
+            )
+        validate_body("LinkCreate", body)
+        app = self.server.app
+        with app.lock:
+            if key in app.in_flight:
+                raise Problem(
+                    409,
+                    "idempotency-key-in-flight",
+                    "a request with this Idempotency-Key is still in progress",
+                )
+            app.in_flight.add(key)
+        try:
+            link = self.backend_call(
+                lambda b: b.create_link(
+                    channel_id,
+                    title=body["title"],
+                    ref=body.get("ref"),
+                    message=body["message"],
+                    key=key,
+                )
+            )
+            del link  # the response is the one recorded with the key: a replay gets the first
+            return 201, self.backend_call(lambda b: b.idempotent_response(key))
+        finally:
+            with app.lock:
+                app.in_flight.discard(key)
+
+    def patch_link(self, channel_id: str, link_id: str, body: Any) -> tuple[int, Any]:
+        validate_body("LinkPatch", body)
+
+        def edit(b: LocalBackend) -> Any:
+            current = b.link_data(channel_id, link_id)
+            b.update_link(
+                channel_id,
+                link_id,
+                title=body.get("title", current["title"]),
+                ref=body["ref"] if "ref" in body else current["ref"],
+                message=body.get("message", current["message"]),
+            )
+            return b.link_data(channel_id, link_id)
+
+        return 200, self.backend_call(edit)
+
+    def delete_link(self, channel_id: str, link_id: str, body: Any) -> tuple[int, Any]:
+        self.backend_call(lambda b: b.remove_link(channel_id, link_id))
+        return 204, None
+
+
+def _page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(int(rows[-1]["id"])) if more and rows else None
+    return {"data": rows, "next_cursor": cursor}
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp, *, verbose: bool = False) -> None:
+        self.app = app
+        self.verbose = verbose
+        super().__init__(address, Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_server(
+    app: SandboxApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
+) -> SandboxServer:
+    """A server bound to ``host:port`` (port 0 picks a free one), not yet serving."""
+    return SandboxServer((host, port), app, verbose=verbose)
