@@ -10,12 +10,14 @@ converges, because every step is one transaction (local) or one idempotent reque
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.backends.base import Backend
 from reconciler.errors import PlanError, ReconcilerError
+from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
 
 _ORDER = {
@@ -118,17 +120,25 @@ def ordered(changes: tuple[Change, ...]) -> list[Change]:
 
 
 def idempotency_key(plan: Plan, change: Change) -> str:
-    """One key per intended change: the same plan retried or re-run reuses it."""
-    ident = "\x1f".join(
-        (plan.state_fingerprint, str(change.action), change.channel.casefold(), change.title or "")
-    )
-    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+    """One key per intended change: the same plan retried or re-run reuses it, so a request
+    whose response was lost (or a run killed mid-request and run again on the same state)
+    can't create a second link.
+
+    The key covers the state the plan was made from and the whole change (its values, not
+    only its title), so two plans that create the same title with different messages never
+    share a key: a server replaying the first response would otherwise hand back the wrong
+    link, or refuse the request as a key reused for another one.
+    """
+    data = change.to_dict()
+    data["channel"] = change.channel.casefold()
+    ident = json.dumps([plan.state_fingerprint, data], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(ident.encode("ascii")).hexdigest()[:32]
 
 
 def check(plan: Plan, *, allow_removals: bool) -> None:
     """Refuse a plan that must not run. Raises ``PlanError``; nothing has changed."""
     if not plan.applicable:
-        lines = [f"  {d.severity}: {d.message}" for d in plan.errors]
+        lines = [f"  {d.severity}: {visible(d.message)}" for d in plan.errors]
         n = len(plan.errors)
         raise PlanError(
             f"the plan has {n} error{'s' if n != 1 else ''} and cannot be applied; "
@@ -137,7 +147,8 @@ def check(plan: Plan, *, allow_removals: bool) -> None:
     removals = plan.removals
     if removals and not allow_removals:
         names = [
-            f"  - {c.resource} {c.channel}" + (f" / {c.title}" if c.title else "") for c in removals
+            f"  - {c.resource} {visible(c.channel)}" + (f" / {visible(c.title)}" if c.title else "")
+            for c in removals
         ]
         n = len(removals)
         raise PlanError(

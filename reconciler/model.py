@@ -7,9 +7,10 @@ from them can't be changed behind its back.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 URL_BASE = "https://tiktok.me/"
 DEFAULT_MAX_CHANGE_PCT = 30.0
@@ -33,11 +34,35 @@ def link_url(account: str, ref: str | None, message: str) -> str:
 
 
 def parse_link_url(url: str) -> tuple[str, str | None, str]:
-    """The inverse of :func:`link_url`: ``(account, ref, message)``."""
+    """The inverse of :func:`link_url`: ``(account, ref, message)``.
+
+    Raises ``ValueError`` for a URL that is not a message link (another host, no message).
+    """
+    if not url.startswith(URL_BASE):
+        raise ValueError(f"not a message link (it doesn't start with {URL_BASE}): {url!r}")
     parts = urlsplit(url)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
     # parse_qsl turns '+' into a space; the rule never writes '+', so a literal '+' is %2B.
-    return parts.path.lstrip("/"), params.get("ref"), params["message"]
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if "message" not in params:
+        raise ValueError(f"not a message link (no message): {url!r}")
+    return unquote(parts.path.removeprefix("/")), params.get("ref"), params["message"]
+
+
+#: Characters a terminal would act on rather than show: C0 and C1 controls (ESC and CSI
+#: start colour and cursor sequences), DEL, and the bidirectional overrides that can make a
+#: line read differently from what it contains; and lone surrogates (a JSON API can send
+#: "\ud800"), which can't be written out as UTF-8 at all.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print on one terminal line: every control or bidi character becomes a
+    visible escape (``\\n``, ``\\u001b``), so data from a workspace or a config can't colour,
+    move the cursor or split a line in a message, a plan or a report."""
+    return _UNSAFE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
 def fold(text: str) -> str:
@@ -107,5 +132,12 @@ class WorkspaceState:
         return None
 
 
-#: A TikTok username: 2-24 letters, digits, '_' and '.', not ending in '.' (as in the schema).
-ACCOUNT_PATTERN = r"^[A-Za-z0-9_.]{1,23}[A-Za-z0-9_]$"
+#: A TikTok username: 2-24 letters, digits, '_' and '.', not ending in '.' (the schema's
+#: pattern, with ECMA-262's ``$`` written ``\Z``: Python's ``$`` also matches before a final
+#: newline, so ``re.match`` would accept ``"acme\n"``).
+ACCOUNT_PATTERN = r"^[A-Za-z0-9_.]{1,23}[A-Za-z0-9_]\Z"
+
+
+def is_account(text: str) -> bool:
+    """Whether ``text`` is a valid TikTok username (see ``ACCOUNT_PATTERN``)."""
+    return re.fullmatch(ACCOUNT_PATTERN, text) is not None

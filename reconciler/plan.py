@@ -206,7 +206,9 @@ def channel_data(channel: Channel) -> dict[str, Any]:
 def fingerprint(state: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of a :func:`declared_state`."""
     text = json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate a JSON API sent ("\ud800") must not crash the plan;
+    # every valid string encodes exactly as with plain UTF-8.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- the diff ----------------------------------------------------------------------------
@@ -360,24 +362,25 @@ def _link_changes(
     wanted: tuple[DesiredLink, ...],
     existing: tuple[Link, ...],
 ) -> list[Change]:
+    in_creation_order = sorted(existing, key=lambda lk: lk.seq)
     by_title: dict[str, deque[Link]] = defaultdict(deque)
-    for link in sorted(existing, key=lambda lk: lk.seq):
-        by_title[fold(link.title)].append(link)
+    for old in in_creation_order:
+        by_title[fold(old.title)].append(old)
     pairs: list[tuple[DesiredLink, Link | None]] = []
     matched: set[str] = set()
     for want in wanted:
         candidates = by_title.get(fold(want.title))
-        link = candidates.popleft() if candidates else None
-        if link is not None:
-            matched.add(link.id)
-        pairs.append((want, link))
+        found = candidates.popleft() if candidates else None
+        if found is not None:
+            matched.add(found.id)
+        pairs.append((want, found))
     # Renames: an unmatched declared link and an unmatched existing one with the same content.
     by_content: dict[tuple[str | None, str], deque[Link]] = defaultdict(deque)
-    for link in sorted(existing, key=lambda lk: lk.seq):
-        if link.id not in matched:
-            by_content[(link.ref, link.message)].append(link)
-    for i, (want, link) in enumerate(pairs):
-        if link is None:
+    for old in in_creation_order:
+        if old.id not in matched:
+            by_content[(old.ref, old.message)].append(old)
+    for i, (want, found) in enumerate(pairs):
+        if found is None:
             candidates = by_content.get((want.ref, want.message))
             if candidates:
                 renamed = candidates.popleft()
@@ -431,19 +434,19 @@ def _link_changes(
                 link.id,
             )
         )
-    for link in sorted(existing, key=lambda lk: lk.seq):
-        if link.id not in matched:
+    for old in in_creation_order:
+        if old.id not in matched:
             changes.append(
                 Change(
                     Action.REMOVE,
                     Resource.LINK,
                     account,
-                    link.title,
+                    old.title,
                     ("link",),
-                    LinkValues(link.title, link.ref, link.message, link.url),
+                    LinkValues(old.title, old.ref, old.message, old.url),
                     None,
                     channel_id,
-                    link.id,
+                    old.id,
                 )
             )
     return changes
@@ -485,7 +488,7 @@ def _bulk_guard(
         return None
     what = (
         f"the plan regenerates {regenerated} and removes {removed} of its {total} links "
-        f"({share:.0f}%, over the {dc.max_change_pct:g}% limit)"
+        f"({_percent(share, dc.max_change_pct)}%, over the {dc.max_change_pct:g}% limit)"
     )
     if force:
         return Diagnostic(
@@ -498,3 +501,13 @@ def _bulk_guard(
         f"channel {account}: {what}. Review it, then plan or apply with --force, "
         "or raise max_change_pct for this channel in the config",
     )
+
+
+def _percent(share: float, limit: float) -> str:
+    """``share`` (over ``limit``) with as few decimals as show it is over: 40, 30.5, 30.01,
+    never a rounded "30" next to a 30% limit."""
+    for digits in range(4):
+        text = f"{share:.{digits}f}"
+        if float(text) > limit:
+            return text
+    return f"{share:g}"

@@ -105,7 +105,11 @@ def seed(backend: LocalBackend, state: WorkspaceState) -> WorkspaceState:
         created = backend.connect_channel(ch.account, ch.display_name)
         for lk in sorted(ch.links, key=lambda x: x.seq):
             backend.create_link(
-                created.id, title=lk.title, ref=lk.ref, message=lk.message, key=f"seed-{lk.id}"
+                created.id,
+                title=lk.title,
+                ref=lk.ref,
+                message=lk.message,
+                key=f"seed-{ch.account}-{lk.id}",
             )
         if ch.status is ChannelStatus.DISCONNECTED:
             backend.set_status(ch.account, ChannelStatus.DISCONNECTED)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from reconciler.apply import ApplyResult
 from reconciler.errors import Severity
-from reconciler.model import ChannelStatus, WorkspaceState
+from reconciler.model import ChannelStatus, WorkspaceState, visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
 
 _ANSI = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "cyan": "36", "dim": "2"}
@@ -39,7 +39,7 @@ class _Styler:
 
 def q(text: str | None) -> str:
     """A value quoted so spaces, newlines and empty strings are visible."""
-    return "(none)" if text is None else json.dumps(text, ensure_ascii=False)
+    return "(none)" if text is None else visible(json.dumps(text, ensure_ascii=False))
 
 
 def summary_line(plan: Plan) -> str:
@@ -75,7 +75,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     st = _Styler(color)
     out: list[str] = []
     for channel, changes in by_channel(plan.changes).items():
-        out.append(st(channel, "cyan", bold=True))
+        out.append(st(visible(channel), "cyan", bold=True))
         for change in changes:
             out.extend(_change_lines(change, st))
         out.append("")
@@ -97,7 +97,8 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
 
 
 def _diagnostic_line(diag: Diagnostic, st: _Styler) -> str:
-    return f"{st(str(diag.severity), _SEVERITY_STYLE[diag.severity], bold=True)}: {diag.message}"
+    severity = st(str(diag.severity), _SEVERITY_STYLE[diag.severity], bold=True)
+    return f"{severity}: {visible(diag.message)}"
 
 
 def _change_lines(change: Change, st: _Styler) -> list[str]:
@@ -127,13 +128,13 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
             f"{head} {title}",
             f"{indent}ref: {q(after.ref)}",
             f"{indent}message: {q(after.message)}",
-            f"{indent}url: {after.url}",
+            f"{indent}url: {visible(after.url)}",
         ]
     if change.action is Action.REMOVE:
         assert isinstance(before, LinkValues)
         return [
             f"{head} {title}  {st('IRREVERSIBLE', 'red', bold=True)}",
-            f"{indent}url: {before.url}",
+            f"{indent}url: {visible(before.url)}",
             f"{indent}(the URL keeps working with its message, but is no longer tracked)",
         ]
     assert isinstance(before, LinkValues) and isinstance(after, LinkValues)
@@ -146,8 +147,8 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
     for name in change.fields:
         old, new = getattr(before, name), getattr(after, name)
         lines.append(f"{indent}{name}: {q(old)} -> {q(new)}")
-    lines.append(f"{indent}old URL: {before.url}")
-    lines.append(f"{indent}new URL: {after.url}")
+    lines.append(f"{indent}old URL: {visible(before.url)}")
+    lines.append(f"{indent}new URL: {visible(after.url)}")
     lines.append(
         f"{indent}(the old URL keeps working with the OLD message: "
         "replace it wherever it is shared)"
@@ -161,17 +162,22 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     for outcome in result.done:
         change = outcome.change
         symbol, style = _SYMBOL[change.action]
-        what = change.title if change.resource is Resource.LINK else "channel"
-        line = f"{st(symbol.rjust(3), style, bold=True)} {change.action} {change.channel}: {what}"
+        what = visible(change.title or "") if change.resource is Resource.LINK else "channel"
+        line = (
+            f"{st(symbol.rjust(3), style, bold=True)} {change.action} {visible(change.channel)}: "
+            f"{what}"
+        )
         if outcome.url:
-            line += f"\n      {outcome.url}"
+            line += f"\n      {visible(outcome.url)}"
         out.append(line)
     if result.failed is not None:
         failed = result.failed
-        what = failed.title if failed.resource is Resource.LINK else "channel"
+        what = visible(failed.title or "") if failed.resource is Resource.LINK else "channel"
         out.append("")
-        out.append(st(f"FAILED: {failed.action} {failed.channel}: {what}", "red", bold=True))
-        out.append(f"  {result.error}")
+        out.append(
+            st(f"FAILED: {failed.action} {visible(failed.channel)}: {what}", "red", bold=True)
+        )
+        out.extend(f"  {visible(line)}" for line in (result.error or "").split("\n"))
         out.append(
             f"{len(result.done)} change(s) applied, {1 + len(result.not_done)} not applied. "
             "The workspace is consistent; fix the cause and run apply again to finish."
@@ -187,9 +193,9 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
             )
         )
         for u in url_changes:
-            out.append(f"  {u.channel} / {u.title}  (likely in: {u.where})")
-            out.append(f"    old: {u.old_url}")
-            out.append(f"    new: {u.new_url}")
+            out.append(f"  {visible(u.channel)} / {visible(u.title)}  (likely in: {u.where})")
+            out.append(f"    old: {visible(u.old_url)}")
+            out.append(f"    new: {visible(u.new_url)}")
     if result.ok:
         n = len(result.done)
         out.append("")
@@ -203,14 +209,14 @@ def render_status(state: WorkspaceState, *, color: bool = False) -> str:
     st = _Styler(color)
     if not state.channels:
         return "No channels in this workspace.\n"
-    width = max(len(c.account) for c in state.channels)
+    width = max(len(visible(c.account)) for c in state.channels)
     out = []
     for channel in state.channels:
         ok = channel.status is ChannelStatus.CONNECTED
         status = st(str(channel.status), "green" if ok else "red", bold=not ok)
         n = len(channel.links)
         out.append(
-            f"{channel.account.ljust(width)}  {status}  "
+            f"{visible(channel.account).ljust(width)}  {status}  "
             f"{n} link{'s' if n != 1 else ''}  {q(channel.display_name)}"
         )
         if not ok:

@@ -1,0 +1,186 @@
+"""The URL rule (section 3 of DESIGN) and the small model helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.model import (
+    ACCOUNT_PATTERN,
+    Channel,
+    DesiredLink,
+    WorkspaceState,
+    fold,
+    is_account,
+    link_url,
+    parse_link_url,
+    visible,
+)
+
+# --- link_url: exact examples -----------------------------------------------------------------
+
+
+def test_the_design_example_url() -> None:
+    assert (
+        link_url("businessname", "summer2025", "Join our VIP program")
+        == "https://tiktok.me/businessname?ref=summer2025&message=Join%20our%20VIP%20program"
+    )
+
+
+def test_ref_is_left_out_when_absent() -> None:
+    assert link_url("acmepets", None, "Hi") == "https://tiktok.me/acmepets?message=Hi"
+
+
+def test_space_is_percent_20_never_plus() -> None:
+    url = link_url("acmepets", "a b", "a b+c")
+    assert url == "https://tiktok.me/acmepets?ref=a%20b&message=a%20b%2Bc"
+    assert "+" not in url
+
+
+def test_sub_delims_are_encoded_too() -> None:
+    assert (
+        link_url("acmepets", None, "!'()*") == "https://tiktok.me/acmepets?message=%21%27%28%29%2A"
+    )
+
+
+def test_only_unreserved_characters_stay_as_they_are() -> None:
+    unreserved = "AZaz09-._~"
+    assert link_url("acmepets", unreserved, unreserved) == (
+        f"https://tiktok.me/acmepets?ref={unreserved}&message={unreserved}"
+    )
+
+
+def test_query_delimiters_are_encoded() -> None:
+    assert link_url("acmepets", "a&b=c", "#x?y/z%") == (
+        "https://tiktok.me/acmepets?ref=a%26b%3Dc&message=%23x%3Fy%2Fz%25"
+    )
+
+
+def test_utf8_bytes_with_uppercase_hex() -> None:
+    assert link_url("acmepets", None, "é😀\n") == (
+        "https://tiktok.me/acmepets?message=%C3%A9%F0%9F%98%80%0A"
+    )
+
+
+def test_account_keeps_its_spelling() -> None:
+    assert link_url("Acme.Pets_1", None, "x") == "https://tiktok.me/Acme.Pets_1?message=x"
+
+
+# --- parse_link_url ---------------------------------------------------------------------------
+
+
+def test_parse_the_design_example() -> None:
+    url = "https://tiktok.me/businessname?ref=summer2025&message=Join%20our%20VIP%20program"
+    assert parse_link_url(url) == ("businessname", "summer2025", "Join our VIP program")
+
+
+def test_parse_without_ref_gives_none() -> None:
+    assert parse_link_url("https://tiktok.me/acmepets?message=Hi") == ("acmepets", None, "Hi")
+
+
+def test_parse_keeps_an_encoded_plus() -> None:
+    assert parse_link_url("https://tiktok.me/a1?message=1%2B1") == ("a1", None, "1+1")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/acmepets?message=Hi",
+        "http://tiktok.me/acmepets?message=Hi",
+        "https://tiktok.me/acmepets?ref=x",
+        "https://tiktok.me/acmepets",
+    ],
+)
+def test_parse_refuses_what_is_not_a_message_link(url: str) -> None:
+    with pytest.raises(ValueError, match="not a message link"):
+        parse_link_url(url)
+
+
+ACCOUNTS = st.from_regex(ACCOUNT_PATTERN, fullmatch=True)
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+TRICKY = st.text(alphabet="&=#%+ \n\r?/;é😀!'()*~", max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    account=ACCOUNTS,
+    ref=st.none() | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1),
+    message=TEXT | TRICKY,
+)
+def test_parse_is_the_inverse_of_link_url(account: str, ref: str | None, message: str) -> None:
+    url = link_url(account, ref, message)
+    assert url.startswith(f"https://tiktok.me/{account}?")
+    assert "+" not in url and " " not in url
+    assert parse_link_url(url) == (account, ref, message)
+
+
+@settings(max_examples=100, deadline=None)
+@given(account=ACCOUNTS, message=TEXT)
+def test_url_is_ascii_and_hex_is_uppercase(account: str, message: str) -> None:
+    url = link_url(account, None, message)
+    assert url.isascii()
+    query = url.split("?", 1)[1]
+    for i, char in enumerate(query):
+        if char == "%":
+            assert query[i + 1 : i + 3] == query[i + 1 : i + 3].upper()
+
+
+# --- accounts, folding, the workspace lookup --------------------------------------------------
+
+
+@pytest.mark.parametrize("account", ["ab", "acme.pets", "A_1", "x" * 24, "a.b_c.d"])
+def test_valid_accounts(account: str) -> None:
+    assert is_account(account)
+
+
+@pytest.mark.parametrize(
+    "account", ["a", "x" * 25, "acme.", "acme pets", "acme-pets", "acme\n", "", "ácme"]
+)
+def test_invalid_accounts(account: str) -> None:
+    assert not is_account(account)
+
+
+def test_account_pattern_refuses_a_trailing_newline_with_re_match() -> None:
+    import re
+
+    # The CLI checks with re.match: Python's '$' would accept "acme\n".
+    assert re.match(ACCOUNT_PATTERN, "acme\n") is None
+    assert re.match(ACCOUNT_PATTERN, "acme") is not None
+
+
+def test_fold_ignores_case_the_unicode_way() -> None:
+    assert fold("AcmePets") == fold("acmepets")
+    assert fold("Straße") == fold("STRASSE")
+
+
+def test_workspace_channel_matches_ignoring_case() -> None:
+    channel = Channel("1", "AcmePets", "Acme")
+    state = WorkspaceState((channel,))
+    assert state.channel("acmepets") is channel
+    assert state.channel("ACMEPETS") is channel
+    assert state.channel("other") is None
+
+
+def test_values_are_frozen() -> None:
+    link = DesiredLink("t", "m")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        link.title = "u"  # type: ignore[misc]
+
+
+def test_visible_escapes_what_a_terminal_would_act_on() -> None:
+    assert visible("a\tb\nc\rd") == "a\\tb\\nc\\rd"
+    assert visible("\x1b[31mred\x9b\x7f\x00") == "\\u001b[31mred\\u009b\\u007f\\u0000"
+    assert visible("\u202eevil\u2066") == "\\u202eevil\\u2066"
+    assert visible("lone \ud800") == "lone \\ud800"
+    assert visible("plain é 😀 & | `x`") == "plain é 😀 & | `x`"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text())
+def test_visible_output_is_one_printable_line(text: str) -> None:
+    out = visible(text)
+    out.encode("utf-8")
+    assert "\n" not in out and "\r" not in out and "\x1b" not in out and "\x9b" not in out
