@@ -442,12 +442,6 @@ def test_idempotency_key_ignores_the_accounts_case() -> None:
     assert idempotency_key(plan, change) == idempotency_key(plan, upper)
 
 
-@pytest.mark.xfail(
-    reason="backends/local.py replays an idempotency key whose link was removed since: the "
-    "same plan on the same state gets the same key, so re-creating a link removed within 24 h "
-    "returns the removed link and creates nothing",
-    strict=False,
-)
 def test_a_link_removed_and_declared_again_is_created_again() -> None:
     with memory_backend() as backend:
         seed(backend, workspace(channel(A, "Acme")))

@@ -383,8 +383,9 @@ class LocalBackend:
 
         ``key`` makes the create idempotent: it is recorded, with the link as first returned,
         in the same transaction as the link. The same key with the same request returns that
-        first link again instead of creating another; with a different request it raises
-        ``IdempotencyMismatch``. Keys are forgotten after ``IDEMPOTENCY_TTL``.
+        first link again instead of creating another (unless that link has been removed since);
+        with a different request it raises ``IdempotencyMismatch``. Keys are forgotten after
+        ``IDEMPOTENCY_TTL``.
         """
         now = self._clock()
         stamp = now.isoformat(timespec="seconds")
@@ -400,7 +401,15 @@ class LocalBackend:
                     raise IdempotencyMismatch(
                         "this Idempotency-Key was already used for a different request"
                     )
-                return _link_from_data(json.loads(row[1]))
+                first = json.loads(row[1])
+                alive = db.execute(
+                    "SELECT 1 FROM links WHERE id = ?", (int(first["id"]),)
+                ).fetchone()
+                if alive is not None:
+                    return _link_from_data(first)
+                # The link it created was removed since: replaying would hand back a link that
+                # no longer exists, so the key is forgotten and the create happens again.
+                db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
             account = self._account(db, channel_id)
             url = link_url(account, ref, message)
             cur = db.execute(

@@ -587,3 +587,12 @@ def test_pages_of_channels_and_links_follow_ids(tmp_path: Path) -> None:
         b.page_links("999", after=0, limit=10)
     with pytest.raises(BackendError, match="does not exist"):
         b.link_data(cid, "999")
+
+
+def test_a_key_whose_link_was_removed_creates_the_link_again(tmp_path: Path) -> None:
+    b, cid = _one_channel(tmp_path)
+    first = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    b.remove_link(cid, first.id)
+    again = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
+    assert again.id != first.id
+    assert [lk.id for lk in b.read().channels[0].links] == [again.id]
