@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,25 +165,99 @@ def run(
     *,
     allow_removals: bool = False,
     on_step: Callable[[Outcome], None] | None = None,
+    concurrency: int = 1,
 ) -> ApplyResult:
     """Apply ``plan`` through ``backend``; stop at the first failure.
 
-    Raises ``PlanError`` before any change when ``check`` refuses the plan. A step that
-    fails ends the run; the result names it, what was done and what was not.
+    Raises ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
+    by phase (see ``ordered``); within a phase the changes are independent, and up to
+    ``concurrency`` of them run at once. After a failure no new step starts; the steps
+    already running finish. The result names the failure, what was done and what was not.
     """
     check(plan, allow_removals=allow_removals)
     steps = ordered(plan.changes)
     channel_ids: dict[str, str] = {}
-    done: list[Outcome] = []
+    done: list[tuple[int, Outcome]] = []
+    failures: list[tuple[int, str]] = []
+    for phase in _phases(steps):
+        if concurrency <= 1 or len(phase) == 1:
+            for index in phase:
+                try:
+                    outcome = _step(plan, backend, steps[index], channel_ids)
+                except ReconcilerError as exc:
+                    failures.append((index, str(exc)))
+                    break
+                done.append((index, outcome))
+                if on_step is not None:
+                    on_step(outcome)
+        else:
+            _run_parallel(
+                plan, backend, steps, phase, channel_ids, concurrency, done, failures, on_step
+            )
+        if failures:
+            break
+    if not failures:
+        return ApplyResult(tuple(o for _, o in sorted(done, key=lambda d: d[0])))
+    failed_index, error = min(failures)
+    finished = {i for i, _ in done}
+    not_done = tuple(
+        change for i, change in enumerate(steps) if i not in finished and i != failed_index
+    )
+    outcomes = tuple(o for _, o in sorted(done, key=lambda d: d[0]))
+    return ApplyResult(outcomes, not_done, steps[failed_index], error)
+
+
+def _phases(steps: list[Change]) -> list[list[int]]:
+    """Indexes of ``steps`` grouped by kind, in order: each group runs after the one before."""
+    phases: list[list[int]] = []
+    last: int | None = None
     for index, change in enumerate(steps):
-        try:
-            outcome = _step(plan, backend, change, channel_ids)
-        except ReconcilerError as exc:
-            return ApplyResult(tuple(done), tuple(steps[index + 1 :]), change, str(exc))
-        done.append(outcome)
-        if on_step is not None:
-            on_step(outcome)
-    return ApplyResult(tuple(done))
+        rank = _ORDER[(change.action, change.resource)]
+        if rank != last:
+            phases.append([])
+            last = rank
+        phases[-1].append(index)
+    return phases
+
+
+def _run_parallel(
+    plan: Plan,
+    backend: Backend,
+    steps: list[Change],
+    phase: list[int],
+    channel_ids: dict[str, str],
+    concurrency: int,
+    done: list[tuple[int, Outcome]],
+    failures: list[tuple[int, str]],
+    on_step: Callable[[Outcome], None] | None,
+) -> None:
+    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure."""
+    pending = iter(phase)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        running: dict[Future[Outcome], int] = {}
+
+        def submit_next() -> None:
+            index = next(pending, None)
+            if index is not None:
+                future = pool.submit(_step, plan, backend, steps[index], channel_ids)
+                running[future] = index
+
+        for _ in range(concurrency):
+            submit_next()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = running.pop(future)
+                try:
+                    outcome = future.result()
+                except ReconcilerError as exc:
+                    failures.append((index, str(exc)))
+                    continue
+                done.append((index, outcome))
+                if on_step is not None:
+                    on_step(outcome)
+                if not failures:
+                    submit_next()
 
 
 def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:

@@ -430,7 +430,8 @@ def apply(
     if not auto_approve and not _confirm(the_plan):
         click.echo("Apply cancelled. Nothing was changed.", err=True)
         sys.exit(1)
-    result = applier.run(the_plan, backend, allow_removals=allow_removals)
+    concurrency = backend_opts.concurrency if backend.capabilities.parallel_writes else 1
+    result = applier.run(the_plan, backend, allow_removals=allow_removals, concurrency=concurrency)
     if fmt == "json":
         click.echo(render_json.render_apply(result), nl=False)
     else:

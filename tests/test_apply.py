@@ -589,3 +589,83 @@ def test_plan_apply_plan_converges(operations: list[tuple[Any, ...]], want: Desi
         for outcome in result.done:
             if outcome.url is not None:
                 assert outcome.url == outcome.change.after.url  # type: ignore[union-attr]
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+class Concurrent:
+    """A real LocalBackend shared across threads: counts how many writes are in flight at
+    once (each holds for a moment), and fails the create of one title."""
+
+    capabilities = Capabilities(can_connect=True, parallel_writes=True)
+
+    def __init__(self, inner: LocalBackend, fail_title: str | None = None) -> None:
+        import threading
+
+        self.inner = inner
+        self.fail_title = fail_title
+        self.lock = threading.Lock()
+        self.db_lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+        self.started: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def create_link(self, channel_id: str, **kw: Any) -> Any:
+        import time
+
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            self.started.append(kw["title"])
+        try:
+            time.sleep(0.01)
+            if kw["title"] == self.fail_title:
+                raise BackendError(f"create link {kw['title']!r}: HTTP 500")
+            with self.db_lock:
+                return self.inner.create_link(channel_id, **kw)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def _many_links(n: int) -> DesiredState:
+    links = tuple(DesiredLink(title=f"L{i:03}", message=f"m{i}") for i in range(n))
+    return DesiredState((DesiredChannel("acme", "Acme", links=links),))
+
+
+def _shared_backend() -> LocalBackend:
+    import sqlite3
+
+    backend = LocalBackend(connection=sqlite3.connect(":memory:", check_same_thread=False))
+    backend.connect_channel("acme", "Acme")
+    return backend
+
+
+def test_independent_creates_run_at_most_concurrency_at_once() -> None:
+    backend = Concurrent(_shared_backend())
+    want = _many_links(40)
+    plan = planner.build(want, backend.read(), can_connect=True)
+    result = applier.run(plan, backend, concurrency=4)
+    assert result.ok
+    assert 2 <= backend.peak <= 4
+    # The report lists steps in plan order, whatever order they finished in.
+    assert [o.change.title for o in result.done] == [f"L{i:03}" for i in range(40)]
+    assert planner.build(want, backend.read(), can_connect=True).changes == ()
+
+
+def test_after_a_failure_no_new_step_starts_and_the_rest_is_reported() -> None:
+    backend = Concurrent(_shared_backend(), fail_title="L005")
+    plan = planner.build(_many_links(40), backend.read(), can_connect=True)
+    result = applier.run(plan, backend, concurrency=4)
+    assert not result.ok
+    assert result.failed is not None and result.failed.title == "L005"
+    assert "HTTP 500" in (result.error or "")
+    # At most the steps already running when L005 failed were started after it.
+    assert len(backend.started) <= 6 + 4
+    created = {lk.title for lk in backend.read().channels[0].links}
+    assert created == {o.change.title for o in result.done}
+    assert len(result.done) + len(result.not_done) + 1 == 40

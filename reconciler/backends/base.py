@@ -17,6 +17,8 @@ class Capabilities:
     #: The backend can connect a channel itself (the local workspace can; SleekFlow needs
     #: the OAuth step in its UI).
     can_connect: bool = False
+    #: Independent writes may run at once (an API); a SQLite file takes one writer at a time.
+    parallel_writes: bool = False
 
 
 class Backend(Protocol):

@@ -85,7 +85,7 @@ def _problem_detail(response: httpx.Response) -> str:
 class HttpBackend:
     """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
 
-    capabilities = Capabilities(can_connect=False)
+    capabilities = Capabilities(can_connect=False, parallel_writes=True)
 
     def __init__(
         self,
