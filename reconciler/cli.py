@@ -539,13 +539,20 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     _check_account(account)
     if display_name is not None and (not display_name.strip() or len(display_name) > 100):
         raise click.BadParameter("must be 1-100 characters, not blank", param_hint="--display-name")
+    from reconciler.model import ChannelStatus
+
     backend = LocalBackend(store)
     try:
-        again = backend.read().channel(account) is not None
+        existing = backend.read().channel(account)
+        if existing is not None and existing.status is ChannelStatus.CONNECTED:
+            # Like the OAuth flow on a connected account: nothing to do, and not a failure,
+            # so a demo script can run twice.
+            click.echo(f"{existing.account} is already connected in local workspace {store}")
+            return
         channel = backend.connect_channel(account, display_name)
     finally:
         backend.close()
-    verb = "reconnected" if again else "connected"
+    verb = "reconnected" if existing is not None else "connected"
     click.echo(f"{verb} {channel.account} ({channel.display_name}) in local workspace {store}")
 
 

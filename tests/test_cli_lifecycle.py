@@ -410,8 +410,10 @@ def test_a_disconnected_channel_blocks_its_changes(applied: Cli) -> None:
 
 def test_sandbox_errors(applied: Cli) -> None:
     run = applied
-    again = run("sandbox", "connect", "acmepets", code=1)
-    assert "acmepets is already connected" in again.stderr
+    before = run("export").output
+    again = run("sandbox", "connect", "acmepets", "--display-name", "Other", code=0)
+    assert "acmepets is already connected" in again.output
+    assert run("export").output == before
     run("sandbox", "disconnect", "nobody", code=1)
     bad = run("sandbox", "connect", "not a handle!", code=2)
     assert "is not a TikTok username" in bad.stderr
