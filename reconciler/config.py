@@ -7,7 +7,6 @@ one ``ConfigError`` carrying all of them. Nothing here does I/O but ``read_text`
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import json
 import math
@@ -26,7 +25,7 @@ from reconciler.model import (
     DesiredState,
     fold,
 )
-from reconciler.yamlread import Mapping, Node, Scalar, Sequence, line_col, read
+from reconciler.yamlread import Mapping, Node, Scalar, Sequence, kind_of, line_col, read
 
 #: A config larger than this is refused before it is parsed.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
@@ -215,23 +214,6 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _kind(value: object) -> str:
-    """What a YAML value was read as, in the words of an error message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, datetime.date):  # a datetime is a date too
-        return "date"
-    return "string"
-
-
 def _a(node: Node) -> str:
     """``node``'s kind with its article: "a list", "an empty value", "null"."""
     if isinstance(node, Sequence):
@@ -240,7 +222,7 @@ def _a(node: Node) -> str:
         return "a mapping"
     if node.value is None:
         return "null" if node.raw else "an empty value"
-    return f"a {_kind(node.value)}"
+    return f"a {kind_of(node.value)}"
 
 
 class _Checker:
@@ -254,7 +236,7 @@ class _Checker:
 
     def run(self) -> None:
         if not isinstance(self.root, Mapping):
-            kind = "list" if isinstance(self.root, Sequence) else _kind(self.root.value)
+            kind = "list" if isinstance(self.root, Sequence) else kind_of(self.root.value)
             self.add(
                 self.root,
                 "type",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import datetime
 import gc
 import re
 from collections.abc import Iterator
@@ -256,7 +257,7 @@ class _Builder:
                 self.problem(
                     event.start_mark,
                     "key-type",
-                    f"key {key_node.raw!r} is read as a {_kind(key_node.value)}: quote it",
+                    f"key {key_node.raw!r} is read as a {kind_of(key_node.value)}: quote it",
                 )
                 continue
             key = key_node.value
@@ -275,14 +276,21 @@ class _Builder:
         return node  # pragma: no cover - the parser always closes a mapping
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """What a YAML value was read as, in the words of an error message."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return type(value).__name__
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, datetime.date):  # a datetime is a date too
+        return "date"
+    return "string"
 
 
 def read(text: str) -> tuple[Node | None, list[YamlProblem]]:
