@@ -1,0 +1,157 @@
+"""What the commands share: the backend options, colour, reading the config, writing files."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from reconciler.backends.local import DEFAULT_STORE
+from reconciler.errors import ConfigError, ReconcilerError, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class BackendOptions:
+    """Where the workspace lives, as the options (or their environment variables) say."""
+
+    kind: str
+    store: str
+    api_url: str | None
+    concurrency: int
+
+
+def backend_options(func: Any) -> Any:
+    """--backend, --store, --api-url, --concurrency (each with its environment variable),
+    handed to the command as one ``backend_opts: BackendOptions``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["backend_opts"] = BackendOptions(
+            kind=kwargs.pop("backend_kind"),
+            store=kwargs.pop("store"),
+            api_url=kwargs.pop("api_url"),
+            concurrency=kwargs.pop("concurrency"),
+        )
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--concurrency",
+        envvar="RECONCILER_CONCURRENCY",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="How many requests the http backend runs at once [env: RECONCILER_CONCURRENCY].",
+    )(wrapper)
+    wrapper = click.option(
+        "--api-url",
+        envvar="SLEEKFLOW_API_URL",
+        metavar="URL",
+        help="SleekFlow API base URL for --backend http [env: SLEEKFLOW_API_URL]. "
+        "The API key is read from SLEEKFLOW_API_KEY only.",
+    )(wrapper)
+    wrapper = click.option(
+        "--store",
+        envvar="RECONCILER_STORE",
+        default=DEFAULT_STORE,
+        show_default=True,
+        metavar="PATH",
+        help="The local workspace file [env: RECONCILER_STORE].",
+    )(wrapper)
+    wrapper = click.option(
+        "--backend",
+        "backend_kind",
+        envvar="RECONCILER_BACKEND",
+        type=click.Choice(["local", "http"]),
+        default="local",
+        show_default=True,
+        help="Where the workspace lives [env: RECONCILER_BACKEND].",
+    )(wrapper)
+    return wrapper
+
+
+def open_workspace(opts: BackendOptions) -> Any:
+    """The backend the options name, closed when the command ends."""
+    import os
+
+    from reconciler.backends import open_backend
+
+    backend = open_backend(
+        opts.kind,
+        store=opts.store,
+        api_url=opts.api_url,
+        api_key=os.environ.get("SLEEKFLOW_API_KEY") or None,
+        concurrency=opts.concurrency,
+        on_retry=report_retry,
+    )
+    click.get_current_context().call_on_close(backend.close)
+    return backend
+
+
+def report_retry(what: str, attempt: int, error: str) -> None:
+    """Progress for a flaky network: one stderr line per failed attempt that will be retried."""
+    click.echo(f"retrying {what} (attempt {attempt} failed: {error})", err=True)
+
+
+def use_color(err: bool = False) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    stream = sys.stderr if err else sys.stdout
+    return stream.isatty()
+
+
+def file_sha256(path: str) -> str:
+    """The sha256 of the bytes of the file at ``path``; an unreadable file is a ConfigError."""
+    import hashlib
+    from pathlib import Path
+
+    from reconciler.errors import Problem
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(
+            [Problem(path, None, None, Severity.ERROR, "file", f"cannot read: {reason}")]
+        ) from None
+
+
+def load_config(file: str) -> tuple[Any, str]:
+    """The desired state of FILE and the sha256 of its bytes. Config warnings (duplicate
+    refs) reach the user as the plan's diagnostics."""
+    from reconciler import config
+
+    desired = config.load(file)
+    return desired, file_sha256(file)
+
+
+def write_file(path: str, content: str) -> None:
+    """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
+    permissions a new file gets from the umask."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,221 @@
+"""``reconciler plan`` and ``reconciler apply``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from reconciler.cli.group import cli
+from reconciler.cli.options import (
+    BackendOptions,
+    backend_options,
+    file_sha256,
+    load_config,
+    open_workspace,
+    use_color,
+    write_file,
+)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=str))
+@backend_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="PLANFILE",
+    help="Also save the plan, for 'apply --plan PLANFILE'.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@click.option(
+    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
+)
+def plan(
+    file: str,
+    backend_opts: BackendOptions,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    force: bool,
+) -> None:
+    """Show what applying FILE to the workspace would change."""
+    from reconciler import plan as planner
+    from reconciler import planfile
+    from reconciler.render import json as render_json
+
+    desired, sha = load_config(file)
+    backend = open_workspace(backend_opts)
+    actual = backend.read()
+    the_plan = planner.build(
+        desired,
+        actual,
+        can_connect=backend.capabilities.can_connect,
+        force=force,
+        config_sha256=sha,
+    )
+    click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
+    if out is not None:
+        write_file(out, render_json.dumps(planfile.to_dict(the_plan, desired, actual)))
+        if the_plan.applicable:
+            click.echo(
+                f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
+            )
+        else:
+            click.echo(
+                f"Saved the plan to {out}, but it has errors and cannot be applied as it is.",
+                err=True,
+            )
+    if not the_plan.applicable:
+        sys.exit(1)
+    if detailed_exitcode and the_plan.changes:
+        sys.exit(2)
+
+
+def _render_plan(the_plan: Any, fmt: str) -> str:
+    """``the_plan`` in the format asked for (text coloured only on a terminal)."""
+    if fmt == "json":
+        from reconciler.render import json as render_json
+
+        return render_json.render_plan(the_plan)
+    if fmt == "markdown":
+        from reconciler.render import markdown
+
+        return markdown.render_plan(the_plan)
+    from reconciler.render import text
+
+    return text.render_plan(the_plan, color=use_color())
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(path_type=str))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="PLANFILE",
+    help="Apply a plan saved with 'plan --out' (refused if stale).",
+)
+@backend_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Allow irreversible removals (needed whenever the plan removes anything).",
+)
+@click.option(
+    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the result.",
+)
+def apply(
+    file: str | None,
+    plan_file: str | None,
+    backend_opts: BackendOptions,
+    auto_approve: bool,
+    allow_removals: bool,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs."""
+    from reconciler import apply as applier
+    from reconciler import plan as planner
+    from reconciler import planfile
+    from reconciler.errors import PlanError
+    from reconciler.render import json as render_json
+    from reconciler.render import text
+
+    if file is None and plan_file is None:
+        raise click.UsageError("give a config FILE, or --plan PLANFILE")
+    backend = open_workspace(backend_opts)
+    if plan_file is not None:
+        saved = planfile.load(plan_file)
+        if file is not None and saved.config_sha256 != file_sha256(file):
+            raise PlanError(
+                f"{plan_file} was not made from {file} as it is now (sha256 differs); "
+                "nothing was changed. Plan again."
+            )
+        actual = backend.read()
+        planfile.check_fresh(saved, actual, name=plan_file)
+        the_plan = planner.build(
+            saved.desired,
+            actual,
+            can_connect=backend.capabilities.can_connect,
+            force=force or saved.forced,
+            config_sha256=saved.config_sha256,
+        )
+        if [c.to_dict() for c in the_plan.changes] != saved.changes:
+            raise PlanError(f"{plan_file}: the plan no longer matches the workspace; plan again")
+    else:
+        assert file is not None
+        desired, sha = load_config(file)
+        actual = backend.read()
+        the_plan = planner.build(
+            desired,
+            actual,
+            can_connect=backend.capabilities.can_connect,
+            force=force,
+            config_sha256=sha,
+        )
+    if fmt == "text":
+        click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
+    applier.check(the_plan, allow_removals=allow_removals)
+    if not the_plan.changes:
+        if fmt == "json":
+            click.echo(render_json.render_apply(applier.ApplyResult(())), nl=False)
+        else:
+            click.echo("Nothing to apply.")
+        return
+    if not auto_approve and not _confirm(the_plan):
+        click.echo("Apply cancelled. Nothing was changed.", err=True)
+        sys.exit(1)
+    concurrency = backend_opts.concurrency if backend.capabilities.parallel_writes else 1
+    result = applier.run(the_plan, backend, allow_removals=allow_removals, concurrency=concurrency)
+    if fmt == "json":
+        click.echo(render_json.render_apply(result), nl=False)
+    else:
+        click.echo("")
+        click.echo(text.render_apply(result, color=use_color()), nl=False, color=use_color())
+    if not result.ok:
+        sys.exit(1)
+
+
+def _confirm(the_plan: Any) -> bool:
+    """Ask before applying; only an explicit yes continues (Enter and end of input say no)."""
+    n = len(the_plan.changes)
+    warnings = []
+    if the_plan.regenerations:
+        k = len(the_plan.regenerations)
+        warnings.append(f"{k} link{'s get' if k != 1 else ' gets'} a NEW URL")
+    if the_plan.removals:
+        k = len(the_plan.removals)
+        warnings.append(f"{k} removal{'s' if k != 1 else ''} cannot be undone")
+    extra = f" {'; '.join(warnings)}." if warnings else ""
+    try:
+        return click.confirm(
+            f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' continues",
+            default=False,
+            err=True,
+        )
+    except click.Abort:
+        return False

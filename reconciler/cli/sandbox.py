@@ -1,0 +1,223 @@
+"""``reconciler sandbox``: SleekFlow's side, simulated on the local workspace."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.backends.local import DEFAULT_STORE
+from reconciler.cli.group import cli
+
+
+@cli.group()
+def sandbox() -> None:
+    """Simulate SleekFlow's side on the local workspace (connect, token expiry)."""
+
+
+def _check_account(account: str) -> None:
+    """A BadParameter unless ``account`` is a TikTok username (the config's rule)."""
+    import re
+
+    from reconciler.model import ACCOUNT_PATTERN
+
+    # fullmatch: the pattern's "$" would also accept a final newline.
+    if not re.fullmatch(ACCOUNT_PATTERN, account):
+        raise click.BadParameter(
+            f"{account!r} is not a TikTok username: "
+            "2-24 letters, digits, '_' or '.', not ending in '.'",
+            param_hint="ACCOUNT",
+        )
+
+
+@sandbox.command("connect")
+@click.argument("account")
+@click.option(
+    "--display-name", metavar="NAME", help="Name shown inside SleekFlow (default: ACCOUNT)."
+)
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file [env: RECONCILER_STORE].",
+)
+def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
+    """Simulate the OAuth connect of ACCOUNT (or reconnect a disconnected one)."""
+    from reconciler.backends.local import LocalBackend
+
+    _check_account(account)
+    if display_name is not None and (not display_name.strip() or len(display_name) > 100):
+        raise click.BadParameter("must be 1-100 characters, not blank", param_hint="--display-name")
+    from reconciler.model import ChannelStatus
+
+    backend = LocalBackend(store)
+    try:
+        existing = backend.read().channel(account)
+        if existing is not None and existing.status is ChannelStatus.CONNECTED:
+            # Like the OAuth flow on a connected account: nothing to do, and not a failure,
+            # so a demo script can run twice.
+            click.echo(f"{existing.account} is already connected in local workspace {store}")
+            return
+        channel = backend.connect_channel(account, display_name)
+    finally:
+        backend.close()
+    verb = "reconnected" if existing is not None else "connected"
+    click.echo(f"{verb} {channel.account} ({channel.display_name}) in local workspace {store}")
+
+
+@sandbox.command("disconnect")
+@click.argument("account")
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file [env: RECONCILER_STORE].",
+)
+def sandbox_disconnect(account: str, store: str) -> None:
+    """Simulate a token expiry: ACCOUNT shows as disconnected."""
+    from reconciler.backends.local import LocalBackend
+    from reconciler.model import ChannelStatus
+
+    _check_account(account)
+    backend = LocalBackend(store)
+    try:
+        channel = backend.set_status(account, ChannelStatus.DISCONNECTED)
+    finally:
+        backend.close()
+    click.echo(f"disconnected {channel.account} in local workspace {store}")
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="Port to bind (0 picks a free one; the URL printed says which).",
+)
+@click.option(
+    "--store",
+    envvar="RECONCILER_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="PATH",
+    help="The local workspace file to serve [env: RECONCILER_STORE].",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow binding to a non-loopback address (needs SLEEKFLOW_API_KEY set).",
+)
+@click.option(
+    "--latency-ms", type=click.FloatRange(0, 60_000), default=0.0, help="Delay every request."
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered 502/503/504 (nothing done).",
+)
+@click.option(
+    "--throttle-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered 429 (nothing done).",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(0, 100_000),
+    default=0.0,
+    help="Requests per second before 429 (0: unlimited).",
+)
+@click.option(
+    "--drop-before-commit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests whose connection is closed before anything is done.",
+)
+@click.option(
+    "--drop-after-commit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of writes that commit, then lose their response.",
+)
+@click.option(
+    "--retry-after",
+    type=click.IntRange(0, 3600),
+    default=1,
+    show_default=True,
+    help="Retry-After seconds sent with injected 429/5xx.",
+)
+@click.option("--seed", type=int, default=None, help="Seed the faults for a repeatable run.")
+@click.option("--verbose", is_flag=True, help="Log every request to stderr.")
+def sandbox_serve(
+    host: str,
+    port: int,
+    store: str,
+    allow_remote: bool,
+    latency_ms: float,
+    fail_rate: float,
+    throttle_rate: float,
+    rate_limit: float,
+    drop_before_commit_rate: float,
+    drop_after_commit_rate: float,
+    retry_after: int,
+    seed: int | None,
+    verbose: bool,
+) -> None:
+    """Serve the local workspace over the HTTP API of docs/api.md (loopback by default).
+
+    If SLEEKFLOW_API_KEY is set, every request must carry it in X-Sleekflow-Api-Key.
+    """
+    import os
+    import signal
+    from pathlib import Path
+
+    from reconciler.errors import ReconcilerError
+    from reconciler.sandbox.faults import FaultConfig, FaultInjector
+    from reconciler.sandbox.server import SandboxApp, is_loopback, make_server
+
+    api_key = os.environ.get("SLEEKFLOW_API_KEY") or None
+    if not is_loopback(host):
+        if not allow_remote:
+            raise click.BadParameter(
+                f"{host} is not a loopback address: pass --allow-remote to expose the sandbox",
+                param_hint="--host",
+            )
+        if api_key is None:
+            raise click.UsageError("--allow-remote needs an API key: set SLEEKFLOW_API_KEY")
+    faults = FaultConfig(
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        throttle_rate=throttle_rate,
+        rate_limit=rate_limit,
+        drop_before_commit_rate=drop_before_commit_rate,
+        drop_after_commit_rate=drop_after_commit_rate,
+        retry_after=retry_after,
+        seed=seed,
+    )
+    app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults))
+    try:
+        server = make_server(app, host, port, verbose=verbose)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    auth = "API key required" if api_key else "no API key required"
+    extra = " with injected faults" if faults.active else ""
+    click.echo(f"Serving local workspace {store} at {server.url} ({auth}{extra}; Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.server_close()

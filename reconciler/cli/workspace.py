@@ -1,0 +1,45 @@
+"""Commands that show the workspace: ``export``, ``status``."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.group import cli
+from reconciler.cli.options import (
+    BackendOptions,
+    backend_options,
+    open_workspace,
+    use_color,
+    write_file,
+)
+
+
+@cli.command()
+@backend_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="FILE",
+    help="Write to FILE instead of standard output.",
+)
+def export(backend_opts: BackendOptions, out: str | None) -> None:
+    """Print the workspace as a config file; 'plan' of it shows no change."""
+    from reconciler.export import export_config
+
+    backend = open_workspace(backend_opts)
+    content = export_config(backend.read())
+    if out is None:
+        click.echo(content, nl=False)
+    else:
+        write_file(out, content)
+        click.echo(f"Wrote {out}", err=True)
+
+
+@cli.command()
+@backend_options
+def status(backend_opts: BackendOptions) -> None:
+    """Each channel, its connection status and link count, with the fix for disconnected ones."""
+    from reconciler.render import text
+
+    backend = open_workspace(backend_opts)
+    click.echo(text.render_status(backend.read(), color=use_color()), nl=False, color=use_color())
