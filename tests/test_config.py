@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reconciler import config
@@ -669,3 +671,60 @@ def test_version_true_is_one_error_not_two() -> None:
     _, problems = config.check("version: true\nchannels: []\n", "w.yaml")
     assert len(problems) == 1
     assert "not a boolean" in problems[0].message
+
+
+# --- the fast validity check agrees with the schema's own validator -------------------------
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12
+) | st.sampled_from(
+    ["", " ", "\t", "\u3000", "\u180e", "\u200b", "a\n", "acme.", "ok_1", "x" * 101]
+)
+_scalar = _text | st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False)
+_link = st.dictionaries(st.sampled_from(["title", "ref", "message", "extra"]), _scalar, max_size=4)
+_channel = st.fixed_dictionaries(
+    {},
+    optional={
+        "account": _scalar,
+        "display_name": _scalar,
+        "protect": _scalar,
+        "remove": _scalar,
+        "max_change_pct": _scalar,
+        "links": st.lists(_link, max_size=3) | _scalar,
+        "colour": _scalar,
+    },
+)
+_document = st.fixed_dictionaries(
+    {}, optional={"version": _scalar, "channels": st.lists(_channel, max_size=3) | _scalar}
+)
+
+
+@given(_document)
+@settings(max_examples=400, deadline=None)
+def test_fast_validity_check_agrees_with_the_schema_validator(data: dict) -> None:
+    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
+    assert config._known_valid(data) == python_says_valid
+
+
+_shaped_link = st.fixed_dictionaries(
+    {"title": _text, "message": _text}, optional={"ref": _text | st.sampled_from(["a-b.c_1"])}
+)
+_shaped_document = st.fixed_dictionaries(
+    {
+        "version": st.just(1),
+        "channels": st.lists(
+            st.fixed_dictionaries(
+                {"account": _text | st.sampled_from(["acme", "a.b_c"]), "display_name": _text},
+                optional={"links": st.lists(_shaped_link, max_size=3)},
+            ),
+            max_size=2,
+        ),
+    }
+)
+
+
+@given(_shaped_document)
+@settings(max_examples=400, deadline=None)
+def test_fast_validity_check_agrees_on_well_shaped_documents(data: dict) -> None:
+    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
+    assert config._known_valid(data) == python_says_valid
