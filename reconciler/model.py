@@ -8,7 +8,7 @@ from them can't be changed behind its back.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -122,14 +122,17 @@ class Channel:
 @dataclass(frozen=True, slots=True)
 class WorkspaceState:
     channels: tuple[Channel, ...] = ()
+    _by_account: dict[str, Channel] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, Channel] = {}
+        for channel in self.channels:
+            index.setdefault(fold(channel.account), channel)
+        object.__setattr__(self, "_by_account", index)
 
     def channel(self, account: str) -> Channel | None:
         """The channel whose account matches ``account`` ignoring case, if any."""
-        key = fold(account)
-        for channel in self.channels:
-            if fold(channel.account) == key:
-                return channel
-        return None
+        return self._by_account.get(fold(account))
 
 
 #: A TikTok username: 2-24 letters, digits, '_' and '.', not ending in '.' (the schema's

@@ -205,10 +205,10 @@ def channel_data(channel: Channel) -> dict[str, Any]:
 
 def fingerprint(state: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of a :func:`declared_state`."""
-    text = json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    # surrogatepass: a lone surrogate a JSON API sent ("\ud800") must not crash the plan;
-    # every valid string encodes exactly as with plain UTF-8.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    # ASCII JSON: the C encoder's fastest path (twice as fast at 100,000 links), and a lone
+    # surrogate a JSON API sent ("\ud800") is escaped rather than a crash.
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"), check_circular=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 # --- the diff ----------------------------------------------------------------------------
@@ -389,6 +389,12 @@ def _link_changes(
 
     changes: list[Change] = []
     for want, link in pairs:
+        if link is not None and (link.title, link.ref, link.message) == (
+            want.title,
+            want.ref,
+            want.message,
+        ):
+            continue  # the common case at scale: nothing to do, no URL to predict
         after = LinkValues(
             want.title, want.ref, want.message, link_url(account, want.ref, want.message)
         )
