@@ -1,0 +1,142 @@
+"""The fast path for reading a config: plain data straight from libyaml's event stream.
+
+Most config files are plain, valid YAML, and for those nothing but the data is needed:
+positions only matter when something is wrong. ``read_plain`` builds the data with no node
+objects at all, and *declines* (returns ``None``) the moment the text holds anything the
+positioned reader (``yamlread``) would have to judge: a tag, an anchor or alias, a duplicate or
+merge key, a scalar YAML 1.1 would read as anything but text, ``true``/``false``, or a plain
+decimal number, more than one document, a syntax error. The caller then reads the text again
+with ``yamlread``, whose messages carry positions.
+
+So the fast path can only accept; it never reports. A differential test keeps the two
+readers in agreement on everything the fast path accepts.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from typing import Any
+
+import yaml
+
+from reconciler.yamlread import MAX_DEPTH
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_STR_TAG = "tag:yaml.org,2002:str"
+#: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
+#: would resolve to a non-string (yes, 0x1, 1_000, .nan, ~, dates...) goes the slow way.
+_CANONICAL = re.compile(r"true|false|0|[1-9][0-9]{0,17}|(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17}")
+
+_SCALAR = yaml.ScalarEvent
+_MAP_START = yaml.MappingStartEvent
+_MAP_END = yaml.MappingEndEvent
+_SEQ_START = yaml.SequenceStartEvent
+_SEQ_END = yaml.SequenceEndEvent
+_SKIP = (yaml.StreamStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent)
+
+
+class _Decline(Exception):
+    """The text needs the positioned reader."""
+
+
+def _scalar(event: Any) -> Any:
+    if event.anchor is not None:
+        raise _Decline
+    value: str = event.value
+    tag = event.tag
+    if tag is not None:
+        if tag != _STR_TAG:  # even "! true", which PyYAML reads as a boolean
+            raise _Decline
+        return value
+    if not event.implicit[0]:  # quoted
+        return value
+    resolvers = _RESOLVERS.get(value[:1])
+    if resolvers is None:
+        return value
+    for resolved, regexp in resolvers:
+        if regexp.match(value):
+            if resolved == _STR_TAG:
+                return value
+            if not _CANONICAL.fullmatch(value):
+                raise _Decline
+            if value == "true":
+                return True
+            if value == "false":
+                return False
+            return float(value) if "." in value else int(value)
+    return value
+
+
+def read_plain(text: str) -> Any | None:
+    """The data of a one-document YAML text, or None when the positioned reader must judge it
+    (see the module docstring). Never raises for any text."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(text)
+    except (_Decline, yaml.YAMLError, ValueError, RecursionError):
+        return None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _read(text: str) -> Any | None:
+    # Each open collection is [container, pending key]; a mapping's key is set when read and
+    # cleared when its value is placed.
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    have_root = False
+    for event in yaml.parse(text, Loader=_Loader):
+        kind = type(event)
+        if kind is _SCALAR:
+            value = _scalar(event)
+        elif kind is _MAP_START or kind is _SEQ_START:
+            if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                raise _Decline
+            if len(stack) >= MAX_DEPTH:
+                raise _Decline
+            value = {} if kind is _MAP_START else []
+        elif kind is _MAP_END or kind is _SEQ_END:
+            value = stack.pop()[0]
+            if stack:
+                continue
+            root, have_root = value, True
+            continue
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Decline
+            continue
+        elif kind in _SKIP:
+            continue
+        else:  # an alias
+            raise _Decline
+        # Place the value in the open collection (or make it the root).
+        if stack:
+            top = stack[-1]
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
+            elif top[1] is None:  # this value is a key
+                if type(value) is not str or value == "<<" or value in container:
+                    raise _Decline
+                top[1] = value
+                continue
+            else:
+                container[top[1]] = value
+                top[1] = None
+        elif kind is _SCALAR:
+            root, have_root = value, True
+        if type(value) is dict or type(value) is list:
+            stack.append([value, None])
+    if not have_root or stack:
+        return None
+    return root

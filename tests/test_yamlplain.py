@@ -1,0 +1,92 @@
+"""The fast path may only accept what the full, positioned check accepts, with the same result."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler import config
+from reconciler.yamlplain import read_plain
+
+from .conftest import EXAMPLE, FIXTURES
+
+
+def agree(text: str) -> bool:
+    """True when the fast path accepted ``text``; asserts the full check agrees."""
+    fast = config._fast_desired(text)
+    if fast is None:
+        return False
+    full, problems = config.check_full(text, "w.yaml")
+    assert problems == []
+    assert full == fast
+    return True
+
+
+def test_the_example_takes_the_fast_path() -> None:
+    assert agree(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_every_bad_fixture_is_declined() -> None:
+    for path in sorted((FIXTURES / "configs").glob("*.yaml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        accepted = agree(text)
+        assert accepted == path.name.startswith("ok-"), path.name
+
+
+def test_what_the_fast_path_declines() -> None:
+    base = "version: 1\nchannels:\n  - account: acme\n    display_name: {}\n"
+    assert read_plain(base.format("Acme")) is not None
+    for odd in ("yes", "0x1f", "1_000", ".nan", "~", "2024-01-01", "! true", "!!int 3", "*a"):
+        assert read_plain(base.format(odd)) is None, odd
+    assert read_plain("a: 1\na: 2\n") is None  # duplicate key
+    assert read_plain("<<: {a: 1}\n") is None  # merge key
+    assert read_plain("a: &x 1\nb: *x\n") is None  # anchors and aliases
+    assert read_plain("a: 1\n---\nb: 2\n") is None  # two documents
+    assert read_plain("a: [1\n") is None  # a syntax error
+    assert read_plain("") is None
+    assert read_plain("[" * 100 + "]" * 100) is None  # deeper than MAX_DEPTH
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+) | st.sampled_from(["yes", "No", "on", "1", "1.0", "0123", "~", "null", "true", "1e3", "x" * 101])
+_link = st.dictionaries(st.sampled_from(["title", "ref", "message", "mesage"]), _text, max_size=3)
+_channel = st.fixed_dictionaries(
+    {"account": _text | st.sampled_from(["acme", "ACME", "a.b"]), "display_name": _text},
+    optional={
+        "links": st.lists(
+            st.fixed_dictionaries({"title": _text, "message": _text}, optional={"ref": _text})
+            | _link,
+            max_size=4,
+        ),
+        "protect": st.booleans() | _text,
+        "max_change_pct": st.integers(-1, 101) | st.floats(allow_nan=True),
+    },
+)
+_document = st.fixed_dictionaries(
+    {"version": st.sampled_from([1, 1.0, 2, "1"]), "channels": st.lists(_channel, max_size=3)}
+)
+
+
+@given(_document, st.sampled_from(["block", "flow", "plain-scalars"]))
+@settings(max_examples=300, deadline=None)
+def test_fast_and_full_checks_agree_on_generated_configs(data: dict, style: str) -> None:
+    if style == "flow":
+        text = yaml.safe_dump(data, default_flow_style=True, allow_unicode=True)
+    elif style == "plain-scalars":
+        # Values written unquoted where YAML allows, so YAML 1.1 resolution comes into play.
+        text = yaml.safe_dump(data, allow_unicode=True, default_style=None)
+        text = text.replace("'", "")
+    else:
+        text = yaml.safe_dump(data, allow_unicode=True)
+    agree(text)
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_fast_and_full_checks_agree_on_any_text(text: str) -> None:
+    agree(text)
