@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 URL_BASE = "https://tiktok.me/"
 DEFAULT_MAX_CHANGE_PCT = 30.0
@@ -21,16 +21,38 @@ class ChannelStatus(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+class _PercentTable(dict[int, str]):
+    """``str.translate`` table for percent-encoding: each code point to its escaped UTF-8
+    bytes, RFC 3986 unreserved characters to themselves. Non-ASCII entries are made and
+    cached on first use. Gives exactly ``quote(value, safe="")``, several times faster."""
+
+    def __missing__(self, code: int) -> str:
+        escaped = "".join(f"%{byte:02X}" for byte in chr(code).encode("utf-8"))
+        self[code] = escaped
+        return escaped
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PERCENT = _PercentTable(
+    {code: chr(code) if chr(code) in _UNRESERVED else f"%{code:02X}" for code in range(128)}
+)
+
+
+def percent_encode(value: str) -> str:
+    """``value`` as UTF-8, every byte but RFC 3986's unreserved ones as ``%XX`` (uppercase)."""
+    return value.translate(_PERCENT)
+
+
 def link_url(account: str, ref: str | None, message: str) -> str:
     """The message link URL: ``https://tiktok.me/{account}?ref=..&message=..``.
 
     Values are UTF-8 and percent-encoded except RFC 3986 unreserved characters, so a space
     is ``%20`` (never ``+``); ``ref`` is left out when absent.
     """
-    query = f"message={quote(message, safe='')}"
+    query = f"message={percent_encode(message)}"
     if ref is not None:
-        query = f"ref={quote(ref, safe='')}&{query}"
-    return f"{URL_BASE}{quote(account, safe='')}?{query}"
+        query = f"ref={percent_encode(ref)}&{query}"
+    return f"{URL_BASE}{percent_encode(account)}?{query}"
 
 
 def parse_link_url(url: str) -> tuple[str, str | None, str]:

@@ -184,3 +184,19 @@ def test_visible_output_is_one_printable_line(text: str) -> None:
     out = visible(text)
     out.encode("utf-8")
     assert "\n" not in out and "\r" not in out and "\x1b" not in out and "\x9b" not in out
+
+
+@given(st.text())
+@settings(max_examples=500)
+def test_percent_encode_is_exactly_quote_with_nothing_safe(value: str) -> None:
+    from urllib.parse import quote
+
+    from reconciler.model import percent_encode
+
+    try:
+        expected = quote(value, safe="")
+    except UnicodeEncodeError:  # a lone surrogate: neither can encode it
+        with pytest.raises(UnicodeEncodeError):
+            percent_encode(value)
+        return
+    assert percent_encode(value) == expected
