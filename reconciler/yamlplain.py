@@ -88,13 +88,22 @@ def read_plain(text: str) -> Any | None:
 
 
 def _read(text: str) -> Any | None:
+    loader = _Loader(text)
+    try:
+        return _build(loader.get_event)
+    finally:
+        loader.dispose()
+
+
+def _build(get_event: Any) -> Any | None:
     # Each open collection is [container, pending key]; a mapping's key is set when read and
     # cleared when its value is placed.
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
     have_root = False
-    for event in yaml.parse(text, Loader=_Loader):
+    # The parser's own get_event, not yaml.parse's generator: a call less per event.
+    while (event := get_event()) is not None:
         kind = type(event)
         if kind is _SCALAR:
             value = _scalar(event)
