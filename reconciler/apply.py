@@ -12,14 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.backends.base import Backend
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 _ORDER = {
     (Action.CONNECT, Resource.CHANNEL): 0,
@@ -232,6 +234,8 @@ def _run_parallel(
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
     """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     pending = iter(phase)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         running: dict[Future[Outcome], int] = {}

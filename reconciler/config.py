@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler import schema_text
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.model import (
     DEFAULT_MAX_CHANGE_PCT,
@@ -50,9 +51,7 @@ _BOMS = (
 @cache
 def schema() -> dict[str, Any]:
     """The workspace JSON Schema shipped inside the package."""
-    text = (
-        resources.files("reconciler").joinpath("schemas/workspace.schema.json").read_text("utf-8")
-    )
+    text = schema_text("workspace.schema.json")
     return json.loads(text)  # type: ignore[no-any-return]
 
 
@@ -121,7 +120,33 @@ def _known_valid(data: Any) -> bool:
         return False
 
 
-def read_text(path: str | Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> str:
+def max_config_bytes() -> int:
+    """The size limit: ``MAX_CONFIG_BYTES``, or ``RECONCILER_MAX_CONFIG_MB`` when set (for
+    very large workspaces; see docs/benchmarks.md for what a size costs)."""
+    raw = os.environ.get("RECONCILER_MAX_CONFIG_MB", "").strip()
+    if not raw:
+        return MAX_CONFIG_BYTES
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes <= 4096:
+        raise ConfigError(
+            [
+                Problem(
+                    "RECONCILER_MAX_CONFIG_MB",
+                    None,
+                    None,
+                    Severity.ERROR,
+                    "environment",
+                    f"must be a number of MiB from 0 to 4096, not {raw!r}",
+                )
+            ]
+        )
+    return int(megabytes * 2**20)
+
+
+def read_text(path: str | Path, *, max_bytes: int | None = None) -> str:
     """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``.
 
     A file larger than ``max_bytes`` is refused without being read: by its size when it has
@@ -129,6 +154,8 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> str:
     """
     name = str(path)
     p = Path(path)
+    if max_bytes is None:
+        max_bytes = max_config_bytes()
 
     def fail(message: str, line: int | None = None, col: int | None = None) -> ConfigError:
         return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])

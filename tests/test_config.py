@@ -728,3 +728,15 @@ _shaped_document = st.fixed_dictionaries(
 def test_fast_validity_check_agrees_on_well_shaped_documents(data: dict) -> None:
     python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
     assert config._known_valid(data) == python_says_valid
+
+
+def test_the_size_limit_can_be_raised_for_huge_workspaces(write, monkeypatch) -> None:
+    path = write("version: 1\nchannels: []\n" + "# padding\n" * 2000)
+    monkeypatch.setenv("RECONCILER_MAX_CONFIG_MB", "0.01")
+    with pytest.raises(ConfigError, match="the limit is"):
+        config.read_text(path)
+    monkeypatch.setenv("RECONCILER_MAX_CONFIG_MB", "1")
+    assert config.read_text(path).startswith("version: 1")
+    monkeypatch.setenv("RECONCILER_MAX_CONFIG_MB", "lots")
+    with pytest.raises(ConfigError, match="RECONCILER_MAX_CONFIG_MB: must be a number"):
+        config.read_text(path)

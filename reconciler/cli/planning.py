@@ -55,8 +55,6 @@ def plan(
 ) -> None:
     """Show what applying FILE to the workspace would change."""
     from reconciler import plan as planner
-    from reconciler import planfile
-    from reconciler.render import json as render_json
 
     desired, sha = load_config(file)
     backend = open_workspace(backend_opts)
@@ -70,6 +68,9 @@ def plan(
     )
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
+        from reconciler import planfile
+        from reconciler.render import json as render_json
+
         write_file(out, render_json.dumps(planfile.to_dict(the_plan, desired, actual)))
         if the_plan.applicable:
             click.echo(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply import ApplyResult
-from reconciler.plan import Plan
+if TYPE_CHECKING:  # only for annotations: keeps plan's start-up free of apply's imports
+    from reconciler.apply import ApplyResult
+    from reconciler.plan import Plan
 
 #: A lone surrogate can only sit inside a JSON string, where ``\uXXXX`` means the same.
 _SURROGATE = re.compile("[\ud800-\udfff]")

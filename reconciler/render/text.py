@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from reconciler.apply import ApplyResult
+if TYPE_CHECKING:  # annotations only: plan's start-up doesn't need apply's imports
+    from reconciler.apply import ApplyResult
 from reconciler.errors import Severity
 from reconciler.model import ChannelStatus, WorkspaceState, visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
