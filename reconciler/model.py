@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 URL_BASE = "https://tiktok.me/"
@@ -95,8 +96,14 @@ def fold(text: str) -> str:
 # --- desired state (from a config file) ---------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DesiredLink:
+class DesiredLink(NamedTuple):
+    """A message link as the config declares it.
+
+    Links are the one value made by the hundred thousand (once from the config, once from
+    the workspace): a NamedTuple is as immutable as a frozen dataclass and builds in half
+    the time, which at 100,000 links is a fifth of a second per side.
+    """
+
     title: str
     message: str
     ref: str | None = None
@@ -120,9 +127,10 @@ class DesiredState:
 # --- actual state (from a workspace) ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A message link as the workspace stores it. ``seq`` orders links by creation."""
+class Link(NamedTuple):
+    """A message link as the workspace stores it. ``seq`` orders links by creation.
+
+    A NamedTuple for the reason given on ``DesiredLink``."""
 
     id: str
     title: str

@@ -12,6 +12,7 @@ from reconciler.model import (
     ACCOUNT_PATTERN,
     Channel,
     DesiredLink,
+    Link,
     WorkspaceState,
     fold,
     is_account,
@@ -165,9 +166,15 @@ def test_workspace_channel_matches_ignoring_case() -> None:
 
 
 def test_values_are_frozen() -> None:
-    link = DesiredLink("t", "m")
+    desired = DesiredLink("t", "m")
+    stored = Link("1", "t", None, "m", "https://tiktok.me/a?message=m", seq=1)
+    # AttributeError: a NamedTuple's, or a frozen dataclass's FrozenInstanceError.
+    with pytest.raises(AttributeError):
+        desired.title = "u"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        stored.url = "https://example.com"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        link.title = "u"  # type: ignore[misc]
+        WorkspaceState().channels = ()  # type: ignore[misc]
 
 
 def test_visible_escapes_what_a_terminal_would_act_on() -> None:
