@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanError, Severity
+from reconciler.links import Regeneration
 from reconciler.model import DesiredState, WorkspaceState
 from reconciler.plan import Plan, declared_state, fingerprint
 
@@ -164,6 +165,34 @@ def _desired(data: Any, name: str) -> DesiredState:
         errors = [p.message for p in problems if p.severity is Severity.ERROR]
         raise fail("; ".join(errors) or "unreadable")
     return desired
+
+
+def regenerations(saved: SavedPlan) -> tuple[Regeneration, ...]:
+    """The links ``saved`` regenerates (a new URL each), in the plan's order: for
+    ``links --changed-since PLANFILE``, the "replace these URLs" list again, later."""
+    out = []
+    for change in saved.changes:
+        if change.get("action") != "regenerate" or change.get("resource") != "link":
+            continue
+        before, after = change.get("before"), change.get("after")
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            continue  # the plan schema rules this out; nothing to list for it anyway
+        if "url" not in before or "url" not in after:
+            continue
+        out.append(
+            Regeneration(
+                channel=change["channel"],
+                old_title=before["title"],
+                old_ref=before["ref"],
+                old_message=before["message"],
+                old_url=before["url"],
+                title=after["title"],
+                ref=after["ref"],
+                message=after["message"],
+                new_url=after["url"],
+            )
+        )
+    return tuple(out)
 
 
 def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:

@@ -7,11 +7,11 @@ the submodules, by theme; importing this package registers them all on ``cli``.
 
 from __future__ import annotations
 
-from reconciler.cli import planning, sandbox, validate, workspace
+from reconciler.cli import links, planning, sandbox, validate, workspace
 from reconciler.cli.group import ReconcilerGroup, cli
 
 __all__ = ["ReconcilerGroup", "cli", "main"]
-_COMMAND_MODULES = (planning, sandbox, validate, workspace)
+_COMMAND_MODULES = (links, planning, sandbox, validate, workspace)
 
 
 def main() -> None:

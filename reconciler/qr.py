@@ -1,0 +1,344 @@
+"""QR codes of message links, for posters, flyers and events.
+
+Made with segno (pure Python, no system libraries). :func:`build` is pure: links in, file
+names and bytes out; :func:`write` is the one function that touches the disk, and it never
+writes outside the directory it is given.
+
+Choices, for print:
+
+- **Error correction Q** (about 25% of the code can be lost): a printed code gets scuffed,
+  folded, smudged, laminated with glare or half covered by a thumb. Q survives that, while H
+  (30%) would make the codes of these long, percent-encoded URLs markedly denser (a higher
+  version, smaller modules at the same print size) for 5% more. Where a code is small
+  enough, segno raises it to H at no cost in size. A URL too long for Q falls back to M, then
+  L, with a warning (print that code larger, keep it clean); one too long even for L (a
+  500-character message in CJK script is) is an error, and nothing is written.
+- **Mixed encoding modes**: a URL's percent-encoded part (``%F0%9F%90%B6``: uppercase hex,
+  digits, ``%``) fits QR's alphanumeric mode at 5.5 bits a character instead of 8, so a
+  message of emoji fits in a code at all. The decoded text is the exact URL.
+- **Quiet zone** of 4 modules, as the QR standard requires; **1 mm per module**: SVG is sized
+  in millimetres, PNG has 12 pixels per module at 300 dpi (whole pixels, so it scales up
+  without blur), well above the ~0.4 mm a phone needs at arm's length.
+- **Metadata**: the title is "channel / link title", the description the URL: SVG
+  ``<title>`` and ``<desc>``; PNG ``iTXt`` ``Title`` and ``Description`` chunks (UTF-8) and a
+  ``tEXt`` ``URL`` chunk (segno writes no PNG text, so they are added to its output here).
+- **File names** ``{channel}--{title-slug}.{ext}``: ASCII, lower case, no path separator, no
+  leading dot, bounded length; a title the slug can't spell (non-ASCII, too long, empty)
+  gets a short hash of the exact title, and titles that slug alike get theirs too, so every
+  name is unique and the same links always get the same names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import ReconcilerError
+from reconciler.links import LinkRow
+from reconciler.model import visible
+
+if TYPE_CHECKING:
+    from segno import QRCode
+
+#: Tried in order: the first level whose code can hold the URL wins.
+ERROR_LEVELS = ("Q", "M", "L")
+RECOVERY = {"L": "7%", "M": "15%", "Q": "25%", "H": "30%"}
+QUIET_ZONE = 4
+PNG_SCALE = 12
+PNG_DPI = 300
+SVG_MODULE_MM = 1
+FORMATS = ("svg", "png")
+
+#: Longest title slug and channel part of a file name (the whole name stays far below the
+#: 255 bytes file systems allow).
+MAX_SLUG = 60
+MAX_CHANNEL = 40
+HASH_CHARS = 8
+
+#: Runs of at least this many characters of QR's alphanumeric set get their own segment:
+#: shorter ones save fewer bits than a segment header costs.
+_ALNUM_RUN = re.compile(r"([0-9A-Z $%*+\-./:]{16,})")
+
+
+class QrError(ReconcilerError):
+    """A QR code can't be made (a URL too long) or written (an unwritable directory)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QrFile:
+    """One QR code, ready to write: its file name (no directory), bytes, and what it holds."""
+
+    filename: str
+    content: bytes
+    row: LinkRow
+    version: int
+    error: str
+
+    @property
+    def downgraded(self) -> bool:
+        """Whether the URL needed less error correction than Q."""
+        return self.error in ("M", "L")
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+def encode(url: str) -> QRCode:
+    """The QR code (a ``segno.QRCode``) of ``url``, at the first of ``ERROR_LEVELS`` that
+    holds it, in the smallest version. Raises ``QrError`` when even L can't."""
+    import segno
+    from segno import DataOverflowError
+
+    candidates: list[dict[str, Any]] = []
+    if url.isascii():
+        candidates.append({"content": url})
+        parts = [p for p in _ALNUM_RUN.split(url) if p]
+        if len(parts) > 1:
+            # A list is a list of segments (segno's manual segmentation); segno picks each
+            # one's mode itself: alphanumeric for the runs, byte for the rest.
+            candidates.append({"content": parts})
+    else:
+        # Not the URL rule's output (it is ASCII), but a workspace may hold anything:
+        # UTF-8, declared by an ECI header so a reader can't take it for Latin-1.
+        candidates.append({"content": url, "encoding": "utf-8", "eci": True})
+    for error in ERROR_LEVELS:
+        best: QRCode | None = None
+        for candidate in candidates:
+            try:
+                code = segno.make(**candidate, error=error, micro=False)
+            except DataOverflowError:
+                continue
+            # micro=False: the version is a number (only Micro QR versions are "M1".."M4").
+            if best is None or int(code.version) < int(best.version):
+                best = code
+        if best is not None:
+            return best
+    raise QrError(
+        f"the URL is {len(url)} characters long, more than a QR code can hold "
+        "even with the lowest error correction (L)"
+    )
+
+
+def render_png(code: QRCode, *, title: str, url: str) -> bytes:
+    """``code`` as a PNG (1 mm a module at 300 dpi, quiet zone of 4) with ``Title`` and
+    ``Description`` (the URL) iTXt chunks (UTF-8) and a ``URL`` tEXt chunk."""
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
+    chunks = [
+        _itxt("Title", title),
+        _itxt("Description", url),
+        _chunk(b"tEXt", b"URL\x00" + _latin1(url)),
+        _chunk(b"tEXt", b"Software\x00reconciler"),
+    ]
+    return _insert_before_idat(buffer.getvalue(), b"".join(chunks))
+
+
+def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
+    """``code`` as an SVG in millimetres (1 mm a module, quiet zone of 4), with ``<title>``
+    and ``<desc>`` (the URL)."""
+    buffer = io.BytesIO()
+    code.save(
+        buffer,
+        kind="svg",
+        scale=SVG_MODULE_MM,
+        unit="mm",
+        border=QUIET_ZONE,
+        title=_xml_text(title),
+        desc=_xml_text(url),
+        svgclass=None,
+        lineclass=None,
+    )
+    return buffer.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _itxt(keyword: str, text: str) -> bytes:
+    """An uncompressed iTXt chunk: keyword, flags, no language, then UTF-8 text."""
+    body = keyword.encode("latin-1") + b"\x00\x00\x00" + b"\x00" + b"\x00"
+    return _chunk(b"iTXt", body + visible(text).encode("utf-8"))
+
+
+def _latin1(text: str) -> bytes:
+    return visible(text).encode("latin-1", "backslashreplace")
+
+
+def _insert_before_idat(png: bytes, extra: bytes) -> bytes:
+    """``png`` with ``extra`` chunks before its first IDAT (text chunks may go anywhere
+    between IHDR and IEND; before the image data, readers that stop early still see them)."""
+    pos = 8  # the signature
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            return png[:pos] + extra + png[pos:]
+        pos += 12 + length
+    raise AssertionError("segno wrote a PNG without image data")
+
+
+#: Characters XML 1.0 can't hold even escaped (after ``visible`` has made the C0 controls
+#: and lone surrogates visible escapes).
+_NOT_XML = re.compile("[\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
+
+
+# --- file names ----------------------------------------------------------------------------
+
+
+def title_hash(title: str) -> str:
+    """A short, stable hash of the exact title (what makes a lossy slug unique)."""
+    data = title.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:HASH_CHARS]
+
+
+def slug(text: str, *, max_len: int = MAX_SLUG) -> tuple[str, bool]:
+    """``text`` as lower-case ASCII letters and digits joined by ``-``, and whether that
+    lost something a reader of the name would need (non-ASCII, cut short, or empty)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    cut = base[:max_len].rstrip("-")
+    return cut, (not text.isascii()) or cut != base or not cut
+
+
+def channel_part(account: str) -> str:
+    """The channel's part of a file name: its account in lower case (letters, digits, ``_``
+    and ``.`` as TikTok allows), anything else a ``-``, never a leading dot."""
+    base = re.sub(r"[^a-z0-9_.]+", "-", account.lower()).lstrip(".-")
+    return base[:MAX_CHANNEL].rstrip(".-") or "channel"
+
+
+def filenames(rows: Sequence[LinkRow], ext: str) -> list[str]:
+    """One file name per row, in the same order: unique (ignoring case, for the file systems
+    that do), stable (the same links give the same names), ASCII, no directory part."""
+    if ext not in FORMATS:
+        raise ValueError(f"unknown format {ext!r}")
+    plain: list[str] = []
+    hashed: list[str] = []
+    for row in rows:
+        text, lossy = slug(row.title)
+        head = f"{channel_part(row.channel)}--"
+        with_hash = f"{text}-{title_hash(row.title)}" if text else f"link-{title_hash(row.title)}"
+        plain.append(head + (with_hash if lossy else text))
+        hashed.append(head + with_hash)
+    # Titles that slug alike all get their hash: neither keeps the plain name, so which one
+    # does can't depend on the order of the links.
+    counts = Counter(name.casefold() for name in plain)
+    names = [h if counts[p.casefold()] > 1 else p for p, h in zip(plain, hashed, strict=True)]
+    # Exactly equal titles (a workspace may hold two) share a hash too: number them, in
+    # creation order.
+    order = sorted(range(len(rows)), key=lambda i: (names[i], rows[i].seq, rows[i].link_id))
+    used: set[str] = set()
+    final = [""] * len(rows)
+    for i in order:
+        name, n = names[i], 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{names[i]}-{n}"
+        used.add(name.casefold())
+        final[i] = f"{name}.{ext}"
+    return final
+
+
+# --- building and writing ------------------------------------------------------------------
+
+
+def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
+    """A QR code for each row, in the format ``fmt`` (``svg`` or ``png``).
+
+    Raises ``QrError`` naming every link whose URL no QR code can hold (then nothing should
+    be written: the set of codes would be incomplete without saying so in the files).
+    """
+    names = filenames(rows, fmt)
+    files: list[QrFile] = []
+    too_long: list[str] = []
+    for row, name in zip(rows, names, strict=True):
+        try:
+            code = encode(row.url)
+        except QrError as exc:
+            too_long.append(f"  {visible(row.channel)} / {visible(row.title)}: {exc}")
+            continue
+        label = f"{row.channel} / {row.title}"
+        render = render_png if fmt == "png" else render_svg
+        content = render(code, title=label, url=row.url)
+        files.append(QrFile(name, content, row, int(code.version), code.error.upper()))
+    if too_long:
+        n = len(too_long)
+        raise QrError(
+            f"{n} link{'s' if n != 1 else ''} can't be made into a QR code; "
+            "no file was written:\n" + "\n".join(too_long) + "\nShorten the message "
+            "(fewer non-Latin characters or emoji make a shorter URL) and apply again."
+        )
+    return files
+
+
+def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
+    """Write ``files`` into ``out_dir`` (created if missing), each atomically; the paths
+    written. Raises ``QrError`` for a directory that can't be made or written, and never
+    writes outside it: a name with a directory part is refused, and an existing file (or
+    symbolic link) of the same name is replaced, not followed."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise QrError(f"cannot write QR codes to {out}: it is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        root = out.resolve(strict=True)
+    except OSError as exc:
+        raise QrError(f"cannot write QR codes to {out}: {_reason(exc)}") from None
+    if not root.is_dir():
+        raise QrError(f"cannot write QR codes to {out}: not a directory")
+    written = []
+    for item in files:
+        name = item.filename
+        if (
+            not name
+            or name in (".", "..")
+            or name.startswith(".")
+            or "/" in name
+            or "\\" in name
+            or "\x00" in name
+            or (root / name).parent != root
+        ):
+            raise QrError(f"refusing to write {name!r}: not a plain file name inside {out}")
+        target = root / name
+        _write_atomic(target, item.content, shown=out / name)
+        written.append(out / name)
+    return written
+
+
+def _write_atomic(target: Path, content: bytes, *, shown: Path) -> None:
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise QrError(f"cannot write {shown}: {_reason(exc)}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -1,0 +1,173 @@
+"""Links, URL changes and link history as text, CSV and JSON. Rows in, a string out.
+
+CSV is for spreadsheets: RFC 4180 (CRLF, quotes doubled), UTF-8, optionally with a byte order
+mark (Excel reads a BOM-less file as the local code page and garbles every accent and emoji).
+A cell a spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return, also after leading spaces) gets a leading ``'``, OWASP's advice
+against CSV injection: a message like ``=HYPERLINK(...)`` is shown as text, never run. The URL
+column is never touched (a URL starts with ``https://``), so copying URLs stays exact; tools
+that want the raw values read ``--format json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from reconciler.links import LinkRow, UrlChangeRow
+from reconciler.model import ChannelStatus, visible
+from reconciler.render.json import dumps
+from reconciler.render.text import q
+
+BOM = "\ufeff"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LINK_COLUMNS = ("channel", "title", "ref", "message", "url")
+URL_CHANGE_COLUMNS = ("channel", "title", "where", "status", "old_url", "new_url", "current_url")
+HISTORY_COLUMNS = ("at", "title", "event", "old_url", "new_url")
+#: First characters that make a spreadsheet cell a formula (or, for tab and CR, that some
+#: spreadsheets strip before looking for one).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """``value`` safe for a spreadsheet cell: prefixed with ``'`` when it would start a
+    formula (also after leading spaces, which some spreadsheets skip)."""
+    if value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, bom: bool = False) -> str:
+    """``rows`` as CSV with a header of ``columns`` (None is an empty cell); every cell
+    neutralised (see ``neutralise``), and a lone surrogate (a JSON API can send one, UTF-8
+    can't hold it) written as its escape, ``\\ud800``."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in columns])
+    return (BOM if bom else "") + buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return neutralise(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+def render_links(rows: Sequence[LinkRow], fmt: str, *, bom: bool = False) -> str:
+    """Every link with channel, title, ref, message and URL, as ``text``, ``csv`` or ``json``."""
+    if fmt == "csv":
+        return to_csv((r.to_dict() for r in rows), LINK_COLUMNS, bom=bom)
+    if fmt == "json":
+        return dumps({"links": [r.to_dict() for r in rows]})
+    return links_text(rows)
+
+
+def links_text(rows: Sequence[LinkRow]) -> str:
+    """For a terminal: a heading per channel, each link's URL alone on its line (so a
+    triple-click copies exactly the URL)."""
+    if not rows:
+        return "No links.\n"
+    out: list[str] = []
+    channel: str | None = None
+    for row in rows:
+        if row.channel != channel:
+            if channel is not None:
+                out.append("")
+            channel = row.channel
+            head = f"{visible(row.channel)}  {q(row.display_name)}" if row.display_name else ""
+            if row.status is ChannelStatus.DISCONNECTED:
+                head += "  disconnected: its links may not reach SleekFlow until it is reconnected"
+            out.append(head or visible(row.channel))
+        ref = f"  ref: {visible(row.ref)}" if row.ref is not None else ""
+        out.append(f"  {q(row.title)}{ref}")
+        out.append(f"    message: {q(row.message)}")
+        out.append(f"    {visible(row.url)}")
+    channels = len({r.channel for r in rows})
+    out.append("")
+    out.append(
+        f"{len(rows)} link{'s' if len(rows) != 1 else ''} in {channels} "
+        f"channel{'s' if channels != 1 else ''}."
+    )
+    return "\n".join(out) + "\n"
+
+
+# --- URL changes ----------------------------------------------------------------------------
+
+
+def render_url_changes(
+    rows: Sequence[UrlChangeRow], fmt: str, *, source: str, bom: bool = False
+) -> str:
+    """The links a plan regenerated: old URL -> new URL, where the old one is likely shared,
+    and whether the workspace has the new one yet. ``source`` names the plan file."""
+    if fmt == "csv":
+        return to_csv((r.to_dict() for r in rows), URL_CHANGE_COLUMNS, bom=bom)
+    if fmt == "json":
+        return dumps({"plan": source, "url_changes": [r.to_dict() for r in rows]})
+    if not rows:
+        return f"{visible(source)} regenerates no link: no URL to replace.\n"
+    n = len(rows)
+    out = [
+        f"{visible(source)} regenerates {n} link{'s' if n != 1 else ''}. Replace each old URL "
+        "wherever it is shared (the old one keeps working with the OLD message):"
+    ]
+    for row in rows:
+        out.append("")
+        out.append(f"  {visible(row.channel)} / {visible(row.title)}  (likely in: {row.where})")
+        out.append(f"    old: {visible(row.old_url)}")
+        out.append(f"    new: {visible(row.new_url)}")
+        out.append(f"    status: {_status_line(row)}")
+    return "\n".join(out) + "\n"
+
+
+def _status_line(row: UrlChangeRow) -> str:
+    if row.status == "applied":
+        return "applied: the workspace has the new URL"
+    if row.status == "not applied":
+        return "not applied yet: the workspace still has the old URL (apply the plan first)"
+    if row.current_url is None:
+        return "changed since: the link is no longer in the workspace"
+    return f"changed since: the link's URL is now {visible(row.current_url)}"
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def render_history(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    *,
+    account: str,
+    title: str | None = None,
+    bom: bool = False,
+) -> str:
+    """The URLs the links of ``account`` (or the link ``title``) have had, oldest first:
+    when, event, old URL, new URL."""
+    if fmt == "csv":
+        return to_csv(rows, HISTORY_COLUMNS, bom=bom)
+    if fmt == "json":
+        return dumps(
+            {"channel": account, "history": [{k: r.get(k) for k in HISTORY_COLUMNS} for r in rows]}
+        )
+    whose = visible(account) + (f" / {q(title)}" if title is not None else "")
+    if not rows:
+        return f"No history for {whose}.\n"
+    out = [f"URL history of {whose}, oldest first:"]
+    for row in rows:
+        event = str(row.get("event"))
+        out.append(f"{visible(str(row.get('at')))}  {event:<11}  {q(row.get('title'))}")
+        old, new = row.get("old_url"), row.get("new_url")
+        if event == "regenerated":
+            out.append(f"    old: {visible(str(old))}")
+            out.append(f"    new: {visible(str(new))}")
+        elif new:
+            out.append(f"    url: {visible(str(new))}")
+        elif old:
+            out.append(f"    url: {visible(str(old))}  (still works, no longer tracked)")
+    return "\n".join(out) + "\n"

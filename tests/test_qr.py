@@ -1,0 +1,282 @@
+"""QR codes: each PNG decodes back to its link's URL (zxing-cpp, a decoder independent of
+segno), long URLs fit or fail clearly, metadata is there, and file names are safe, unique and
+stable whatever the title."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+import zxingcpp
+from PIL import Image, PngImagePlugin
+
+from reconciler import qr
+from reconciler.links import LinkRow
+from reconciler.model import link_url
+
+from .conftest import EXAMPLE
+
+SAFE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]*--[a-z0-9-]+\.(svg|png)$")
+
+
+def row(
+    title: str,
+    message: str = "Hi!",
+    ref: str | None = None,
+    channel: str = "acmepets",
+    seq: int = 0,
+) -> LinkRow:
+    return LinkRow(
+        channel, title, ref, message, link_url(channel, ref, message), seq=seq, link_id=str(seq)
+    )
+
+
+def example_rows() -> list[LinkRow]:
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    return [
+        row(lk["title"], lk["message"], lk.get("ref"), c["account"])
+        for c in data["channels"]
+        for lk in c.get("links", [])
+    ]
+
+
+def png_text(png: bytes | Path) -> dict[str, str]:
+    """The text chunks of a PNG, as Pillow reads them."""
+    image = Image.open(png if isinstance(png, Path) else io.BytesIO(png))
+    assert isinstance(image, PngImagePlugin.PngImageFile)
+    return dict(image.text)
+
+
+def decode(png: bytes) -> tuple[str, str]:
+    """The text of the one QR code in ``png``, and its error correction level."""
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return found.text, found.ec_level
+
+
+# --- the round trip -------------------------------------------------------------------------
+
+
+def test_every_png_decodes_to_its_url() -> None:
+    rows = example_rows()
+    files = qr.build(rows, "png")
+    assert len(files) == len(rows) == 8
+    for item, link in zip(files, rows, strict=True):
+        text, level = decode(item.content)
+        assert text == link.url
+        assert level in ("Q", "H")  # Q, or H where the code had room for it
+        assert item.error == level and not item.downgraded
+
+
+def test_a_500_unit_emoji_message_still_fits_and_decodes() -> None:
+    message = "🐶" * 250  # 500 UTF-16 code units: the longest message allowed
+    link = row("Emoji flood", message, "summer2025")
+    assert len(link.url) > 2953  # more than any QR code holds as bytes
+    (item,) = qr.build([link], "png")
+    text, level = decode(item.content)
+    assert text == link.url
+    # too long for Q; mixed modes make it fit with M, and the CLI warns about it
+    assert (item.error, level, item.downgraded) == ("M", "M", True)
+    assert item.version <= 40
+
+
+def test_a_url_no_qr_code_can_hold_is_a_clear_error() -> None:
+    message = "日本語" * 166 + "日本"  # 500 units, 9 URL characters each once encoded
+    links = [row("Fine", "Hi"), row("Too long", message), row("Also too long", "ア" * 500)]
+    with pytest.raises(qr.QrError) as err:
+        qr.build(links, "png")
+    text = str(err.value)
+    assert text.startswith("2 links can't be made into a QR code; no file was written:")
+    assert "acmepets / Too long: the URL is" in text
+    assert "acmepets / Also too long" in text
+    assert "Fine" not in text
+
+
+def test_a_non_ascii_url_is_encoded_as_utf8() -> None:
+    link = LinkRow("acmepets", "Odd", None, "é", "https://tiktok.me/acmepets?message=日本")
+    (item,) = qr.build([link], "png")
+    assert decode(item.content)[0] == link.url
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+def test_png_metadata_has_the_title_and_url() -> None:
+    link = row("Bio Link - 日本語", "こんにちは", "bio_ja", "acmepets.global")
+    (item,) = qr.build([link], "png")
+    image = Image.open(io.BytesIO(item.content))
+    assert png_text(item.content) == {
+        "Title": "acmepets.global / Bio Link - 日本語",
+        "Description": link.url,
+        "URL": link.url,
+        "Software": "reconciler",
+    }
+    dpi = image.info["dpi"]
+    assert round(dpi[0]) == round(dpi[1]) == qr.PNG_DPI
+    # 1 mm a module: (modules + 2 quiet zones) * 12 px
+    modules = 17 + 4 * item.version + 2 * qr.QUIET_ZONE
+    assert image.size == (modules * qr.PNG_SCALE, modules * qr.PNG_SCALE)
+
+
+def test_png_metadata_of_a_hostile_title_is_visible_text() -> None:
+    link = row("Evil\x00\x1b[2J\ud800")
+    (item,) = qr.build([link], "png")
+    assert png_text(item.content)["Title"] == ("acmepets / Evil\\u0000\\u001b[2J\\ud800")
+
+
+def test_svg_is_valid_xml_in_millimetres_with_title_and_desc() -> None:
+    link = row("Tom & Jerry <3 \x01\ufffe", "Hi & bye", "t")
+    (item,) = qr.build([link], "svg")
+    root = ET.fromstring(item.content)
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    assert root.findtext("svg:title", namespaces=ns) == "acmepets / Tom & Jerry <3 \\u0001\\ufffe"
+    assert root.findtext("svg:desc", namespaces=ns) == link.url
+    size = 17 + 4 * item.version + 2 * qr.QUIET_ZONE
+    assert (root.get("width"), root.get("height")) == (f"{size}mm", f"{size}mm")
+    assert root.find("svg:path", ns) is not None
+
+
+def test_output_is_deterministic() -> None:
+    rows = example_rows()
+    for fmt in qr.FORMATS:
+        assert [(f.filename, f.content) for f in qr.build(rows, fmt)] == [
+            (f.filename, f.content) for f in qr.build(rows, fmt)
+        ]
+
+
+# --- file names -----------------------------------------------------------------------------
+
+
+def names(*titles: str, channel: str = "acmepets", ext: str = "svg") -> list[str]:
+    return qr.filenames([row(t, channel=channel, seq=i) for i, t in enumerate(titles)], ext)
+
+
+def test_plain_titles_give_readable_names() -> None:
+    assert names("VIP Program", "Ad - Summer Sale", ext="png") == [
+        "acmepets--vip-program.png",
+        "acmepets--ad-summer-sale.png",
+    ]
+    assert names("June Giveaway", channel="Acme.Pets_2") == ["acme.pets_2--june-giveaway.svg"]
+
+
+def test_unicode_titles_get_a_stable_hash() -> None:
+    (ja,) = names("Bio Link - 日本語")
+    (es,) = names("Bio Link - Español")
+    assert ja == f"acmepets--bio-link-{qr.title_hash('Bio Link - 日本語')}.svg"
+    assert es == f"acmepets--bio-link-espanol-{qr.title_hash('Bio Link - Español')}.svg"
+    (only,) = names("日本語")
+    assert only == f"acmepets--link-{qr.title_hash('日本語')}.svg"
+    # a different script, another name; the same title, the same name
+    assert names("日本語", "中文") == [only, f"acmepets--link-{qr.title_hash('中文')}.svg"]
+    assert names("日本語") == [only]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "../../etc/passwd",
+        "..",
+        ".hidden",
+        "a/b\\c",
+        "nul\x00byte",
+        "x" * 300,
+        "CON",
+        "   ",
+        "-rf",
+        "🐶" * 100,
+        "\u202eevil\u202dgpj.exe",
+        "\ud800",
+    ],
+)
+def test_hostile_titles_give_safe_names(title: str) -> None:
+    (name,) = names(title)
+    assert SAFE_NAME.match(name), name
+    assert len(name.encode()) <= 120
+    assert "/" not in name and "\\" not in name and "\x00" not in name and ".." not in name
+
+
+def test_hostile_accounts_give_safe_names() -> None:
+    for account in ("../..", ".acme", "a/b", "x" * 300, "\x00"):
+        (name,) = names("t", channel=account)
+        assert SAFE_NAME.match(name) and not name.startswith("."), name
+        assert len(name) <= 120
+
+
+def test_titles_that_slug_alike_all_get_their_hash() -> None:
+    result = names("Summer Sale!", "summer-sale", "VIP")
+    assert result == [
+        f"acmepets--summer-sale-{qr.title_hash('Summer Sale!')}.svg",
+        f"acmepets--summer-sale-{qr.title_hash('summer-sale')}.svg",
+        "acmepets--vip.svg",
+    ]
+    # the order of the links doesn't change the names
+    assert names("VIP", "summer-sale", "Summer Sale!") == result[::-1]
+
+
+def test_equal_titles_are_numbered_in_creation_order() -> None:
+    assert names("Same", "Same", "Same") == [
+        f"acmepets--same-{qr.title_hash('Same')}.svg",
+        f"acmepets--same-{qr.title_hash('Same')}-2.svg",
+        f"acmepets--same-{qr.title_hash('Same')}-3.svg",
+    ]
+
+
+def test_long_titles_are_cut_and_stay_unique() -> None:
+    a, b = names("x" * 100 + "a", "x" * 100 + "b")
+    assert a != b and len(a) <= 120 and len(b) <= 120
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def test_write_creates_the_directory_and_replaces_files(tmp_path: Path) -> None:
+    files = qr.build([row("VIP"), row("Bio", seq=1)], "png")
+    out = tmp_path / "new" / "qr"
+    written = qr.write(files, out)
+    assert written == [out / "acmepets--vip.png", out / "acmepets--bio.png"]
+    assert [p.read_bytes() for p in written] == [f.content for f in files]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)  # no temp
+    qr.write(files, out)  # again: the same files, replaced
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+
+
+def test_write_replaces_a_symlink_rather_than_following_it(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    out = tmp_path / "qr"
+    out.mkdir()
+    (out / "acmepets--vip.png").symlink_to(outside)
+    (item,) = qr.build([row("VIP")], "png")
+    qr.write([item], out)
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert not (out / "acmepets--vip.png").is_symlink()
+
+
+def test_write_refuses_a_name_with_a_directory_part(tmp_path: Path) -> None:
+    (item,) = qr.build([row("VIP")], "png")
+    for bad in ("../escape.png", "sub/x.png", ".hidden.png", "..", "a\x00b.png"):
+        forged = qr.QrFile(bad, item.content, item.row, item.version, item.error)
+        with pytest.raises(qr.QrError, match="refusing to write"):
+            qr.write([forged], tmp_path / "qr")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["qr"]
+    assert list((tmp_path / "qr").iterdir()) == []
+
+
+def test_an_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    files = qr.build([row("VIP")], "svg")
+    with pytest.raises(qr.QrError, match=f"to {re.escape(str(afile))}: it is a file, not a"):
+        qr.write(files, afile)
+    with pytest.raises(qr.QrError, match="cannot write QR codes to"):
+        qr.write(files, afile / "sub")
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(qr.QrError, match="cannot write"):
+            qr.write(files, locked)
