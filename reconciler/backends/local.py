@@ -288,11 +288,15 @@ class LocalBackend:
         return WorkspaceState(channels)
 
     def history(self, account: str, title: str | None = None) -> list[dict[str, str | None]]:
-        """The URL history of a channel's links (or of one title), oldest first."""
+        """The URL history of a channel's links (or of one title), oldest first. Each row:
+        ``link_id`` (stable across renames and regenerations), ``title``, ``event``,
+        ``old_url``, ``new_url``, ``at``."""
         db = self._connection(create=False)
         if db is None or not self._ready:
             return []
-        query = "SELECT title, event, old_url, new_url, at FROM link_history WHERE account = ?"
+        query = (
+            "SELECT link_id, title, event, old_url, new_url, at FROM link_history WHERE account = ?"
+        )
         params: list[str] = [fold(account)]
         if title is not None:
             query += " AND title = ? COLLATE NOCASE"
@@ -301,8 +305,8 @@ class LocalBackend:
             rows = db.execute(query + " ORDER BY id", params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
-        keys = ("title", "event", "old_url", "new_url", "at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        keys = ("link_id", "title", "event", "old_url", "new_url", "at")
+        return [dict(zip(keys, (str(row[0]), *row[1:]), strict=True)) for row in rows]
 
     # --- channels --------------------------------------------------------------------------
 

@@ -596,3 +596,18 @@ def test_a_key_whose_link_was_removed_creates_the_link_again(tmp_path: Path) -> 
     again = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
     assert again.id != first.id
     assert [lk.id for lk in b.read().channels[0].links] == [again.id]
+
+
+def test_history_rows_name_the_link_across_renames_and_regenerations(tmp_path: Path) -> None:
+    b, cid = _one_channel(tmp_path)
+    link = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="k1")
+    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hi")
+    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hello")
+    other = b.create_link(cid, title="Ad", ref="ad", message="Hi", key="k2")
+    rows = b.history("ACME")
+    assert [(r["link_id"], r["event"]) for r in rows] == [
+        (link.id, "created"),
+        (link.id, "renamed"),
+        (link.id, "regenerated"),
+        (other.id, "created"),
+    ]
