@@ -260,7 +260,9 @@ def _run_parallel(
                 done.append((index, outcome))
                 if on_step is not None:
                     on_step(outcome)
-                if not failures:
+            # Settle the whole batch first: a failure in it stops every new start.
+            if not failures:
+                for _ in finished:
                     submit_next()
 
 
