@@ -136,9 +136,16 @@ class Plan:
     state_fingerprint: str
     config_sha256: str | None = None
     forced: bool = False
+    #: ``(account, display name)`` of each declared channel, in config order: the name the
+    #: workspace shows (the config's for a channel yet to connect). For headings only.
+    channel_names: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     summary: dict[str, int] = field(init=False, compare=False)
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_names", {fold(acc): name for acc, name in reversed(self.channel_names)}
+        )
         counts = dict.fromkeys((str(a) for a in Action), 0)
         for change in self.changes:
             counts[str(change.action)] += 1
@@ -152,6 +159,10 @@ class Plan:
     def applicable(self) -> bool:
         """A plan with any error-level diagnostic cannot be applied at all."""
         return not self.errors
+
+    def display_name(self, account: str) -> str | None:
+        """The display name of the declared channel ``account`` (see ``channel_names``)."""
+        return self._names.get(fold(account))
 
     @property
     def removals(self) -> tuple[Change, ...]:
@@ -231,8 +242,13 @@ def build(
     changes: list[Change] = []
     diagnostics: list[Diagnostic] = []
     declared = {fold(dc.account) for dc in desired.channels}
+    names: list[tuple[str, str]] = []
     for dc in desired.channels:
         channel = actual.channel(dc.account)
+        if channel is not None:
+            names.append((channel.account, channel.display_name))
+        elif dc.display_name is not None:
+            names.append((dc.account, dc.display_name))
         channel_changes, channel_diags = _channel_plan(
             dc, channel, can_connect=can_connect, force=force
         )
@@ -258,6 +274,7 @@ def build(
         state_fingerprint=fingerprint(declared_state(desired, actual)),
         config_sha256=config_sha256,
         forced=force,
+        channel_names=tuple(names),
     )
 
 

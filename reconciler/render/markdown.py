@@ -1,15 +1,26 @@
 """The plan as GitHub-flavoured markdown, for a pull-request comment.
 
-First line: a one-sentence summary. Then a banner for irreversible removals and one for
-regenerated URLs, a table per channel, and the long detail inside ``<details>``.
+Layout, top to bottom:
 
-GitHub refuses comments over 65,536 characters, so the output stays under ``MAX_CHARS``: when
-the whole plan doesn't fit, the middle of the detail (tables and full messages) is cut and a
-line says how many changes were left out. The summary line and the banners' counts are never
-cut; a banner lists at most ``BANNER_URLS`` URLs and says how many more there are.
+1. one sentence with every count (``**reconciler** — Plan: 2 to create, 1 to remove ...``);
+2. banners (GitHub alerts): ``[!CAUTION]`` listing the errors when the plan cannot be applied,
+   ``[!WARNING]`` for irreversible removals and ``[!IMPORTANT]`` for regenerated links, each
+   listing the URLs concerned (the old URLs to replace, the URLs that stay live untracked);
+3. one table per channel, headed by its display name and account: action, title, what
+   changes (a regeneration shows the old and new ref or message, shortened) and the URL;
+4. warnings and notes;
+5. the long detail (full messages, before and after) inside ``<details>``.
+
+GitHub refuses a comment over 65,536 characters, so the output stays within ``MAX_CHARS``
+UTF-16 code units (at most as many characters or code points, whichever way they are
+counted): when the whole plan doesn't fit, changes are left out of the middle of the tables
+and the detail, and a line in their place says how many and how to see all of them. The
+summary and the banners' counts are never cut; a banner lists at most ``BANNER_URLS`` items
+and ``BANNER_BUDGET`` characters of them, then says how many more there are.
 
 Every piece of text from a config or a workspace goes through :func:`cell` (or :func:`code`),
-so a title can't break a table row, open a code span, inject HTML or make a link.
+so a title can't break a table row, open a code span, inject HTML, make a link or mention
+someone. The output is a pure function of the plan: the same plan gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,19 +28,34 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from reconciler.errors import Severity
 from reconciler.model import visible
-from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
+from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
 from reconciler.render.text import by_channel, summary_line
 
-#: GitHub's limit on a comment is 65,536 characters; this leaves room for a bot's header.
+#: GitHub's limit on a comment is 65,536 characters; this leaves room for a bot's header
+#: and footer.
 MAX_CHARS = 65_000
-#: A banner lists at most this many URLs...
+#: A banner lists at most this many items...
 BANNER_URLS = 50
 #: ...and at most this many characters of them (a 500-character message can make a URL of
-#: several thousand), so the banners alone always fit.
-BANNER_BUDGET = 20_000
+#: several thousand), so the banners alone always fit with room for the tables.
+BANNER_BUDGET = 15_000
+#: The errors listed in the caution banner: at most this many characters of them.
+ERRORS_BUDGET = 8_000
+#: A regeneration's row shows the old and the new ref or message cut to this many characters
+#: (the detail has them whole).
+SHORT = 60
+
+#: How to see what a cut plan left out, for any reader of the comment.
+SEE_ALL = (
+    "To see all of them, run `reconciler plan FILE --format text` (or `--format json`), "
+    "or open the JSON plan saved with this run (the `reconciler-plan` artifact in CI)."
+)
+
+_T = TypeVar("_T")
 
 _ICON = {
     Action.CONNECT: "➕ connect",
@@ -43,15 +69,23 @@ _SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.IN
 #: Characters markdown gives a meaning to inside a line: escapes, code, emphasis, links,
 #: strikethrough, table cells.
 _MARKDOWN = re.compile(r"([\\`*_\[\]~|])")
+#: GitHub turns "https://..." and "www.x" in text into links; an escaped ':' or '.' reads
+#: the same and links nowhere.
+_AUTOLINK = re.compile(r":(?=//)|(?<=\bwww)\.", re.IGNORECASE)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+#: "@name" in a comment notifies GitHub user "name"; a zero-width space after the "@" (as
+#: Renovate and Dependabot write it) shows the same text and notifies nobody.
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
 def cell(text: str | None) -> str:
-    """Text safe inside a table cell or a list item: HTML escaped, markdown punctuation
-    backslash-escaped, newlines as ``<br>``, other control characters made visible."""
+    """Text safe inside a table cell, a heading or a list item: HTML escaped, markdown
+    punctuation backslash-escaped, mentions and bare links defused, newlines as ``<br>``,
+    other control characters made visible. ``None`` is a dash."""
     if text is None:
         return "—"
     escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(), _MENTION.sub("@&#8203;", escaped))
     return "<br>".join(visible(part) for part in _NEWLINE.split(escaped))
 
 
@@ -67,27 +101,32 @@ def code(text: str, *, in_table: bool = True) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def size(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units: never less than its length in characters
+    or code points, so a limit on it holds however GitHub counts."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def render_plan(plan: Plan, *, limit: int = MAX_CHARS) -> str:
-    """The plan as markdown of at most ``limit`` characters (see the module docstring)."""
+    """The plan as markdown of at most ``limit`` UTF-16 code units (see the module
+    docstring)."""
     head = _head(plan)
-    diagnostics = _diagnostic_lines(plan)
+    notes = _diagnostic_lines(plan)
     changes = plan.changes
-    text = _assemble(head, changes, len(changes), diagnostics, len(diagnostics), limit)
-    if len(text) <= limit:
+
+    def document(kept: int, shown: int) -> str:
+        return _assemble(plan, head, kept, notes, shown, limit)
+
+    text = document(len(changes), len(notes))
+    if size(text) <= limit:
         return text
     # Keep as many changes as fit, half from the start and half from the end of the plan.
-    kept = _most(
-        len(changes),
-        lambda n: len(_assemble(head, changes, n, diagnostics, len(diagnostics), limit)) <= limit,
-    )
+    kept = _most(len(changes), lambda n: size(document(n, len(notes))) <= limit)
     if kept == 0:
-        # Not even the diagnostics fit whole: cut them too (only thousands of them do this).
-        shown = _most(
-            len(diagnostics),
-            lambda n: len(_assemble(head, changes, 0, diagnostics, n, limit)) <= limit,
-        )
-        return _assemble(head, changes, 0, diagnostics, shown, limit)
-    return _assemble(head, changes, kept, diagnostics, len(diagnostics), limit)
+        # Not even the notes fit whole: cut them too (only thousands of them do this).
+        shown = _most(len(notes), lambda n: size(document(0, n)) <= limit)
+        return document(0, shown)
+    return document(kept, len(notes))
 
 
 def _most(count: int, fits: Callable[[int], bool]) -> int:
@@ -102,38 +141,58 @@ def _most(count: int, fits: Callable[[int], bool]) -> int:
     return lo
 
 
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+# --- the head: summary and banners, never cut ----------------------------------------------
+
+
 def _head(plan: Plan) -> list[str]:
     """The summary and the banners: never cut."""
     out = [f"**reconciler** — {summary_line(plan)}"]
-    if not plan.applicable:
+    errors = plan.errors
+    if errors:
         out += [
             "",
-            f"> [!CAUTION]\n> This plan **cannot be applied**: {len(plan.errors)} error(s) below.",
+            "> [!CAUTION]",
+            f"> **This plan cannot be applied: {_plural(len(errors), 'error')}.** "
+            "Apply refuses it whole and changes nothing; fix the cause and plan again.",
         ]
+        out += _banner_list(errors, _error_item, budget=ERRORS_BUDGET)
     removals = plan.removals
     if removals:
         out += [
             "",
             "> [!WARNING]",
-            f"> **{len(removals)} irreversible removal(s).** Removed links "
-            "keep working but can no longer be edited or tracked.",
+            f"> **{_plural(len(removals), 'irreversible removal')}.** A removed link keeps "
+            "working but can no longer be edited or tracked; a removed channel is "
+            "disconnected from SleekFlow with all its links. Applying needs `--allow-removals`.",
         ]
-        out += _banner_list(removals, _removal_item)
+        out += _banner_list(removals, lambda c: _removal_item(plan, c))
     regenerations = plan.regenerations
     if regenerations:
         out += [
             "",
             "> [!IMPORTANT]",
-            f"> **{len(regenerations)} link(s) get a new URL.** The old URLs "
-            "keep working with the OLD message: replace them wherever they are shared.",
+            f"> **{_plural(len(regenerations), 'link gets', 'links get')} a new URL.** "
+            "The old URLs below keep working with the OLD message: replace them wherever "
+            "they are shared (bio, ads, print).",
         ]
         out += _banner_list(regenerations, _regeneration_item)
     return out
 
 
-def _removal_item(change: Change) -> str:
+def _error_item(diag: Diagnostic) -> str:
+    return f"> - {_SEVERITY_ICON[diag.severity]} `{diag.code}`: {cell(diag.message)}"
+
+
+def _removal_item(plan: Plan, change: Change) -> str:
     if change.resource is Resource.CHANNEL:
-        return f"> - {code(change.channel, in_table=False)}: the channel (disconnected)"
+        return (
+            f"> - {_channel_label(plan, change.channel)}: the channel is disconnected with its "
+            "links; Flow Builder flows using it may break"
+        )
     assert isinstance(change.before, LinkValues)
     return (
         f"> - {code(change.channel, in_table=False)} / {cell(change.title)}: "
@@ -149,78 +208,100 @@ def _regeneration_item(change: Change) -> str:
     )
 
 
-def _banner_list(changes: Sequence[Change], item: Callable[[Change], str]) -> list[str]:
-    """At most ``BANNER_URLS`` items of at most ``BANNER_BUDGET`` characters, then how many
-    more."""
+def _banner_list(
+    items: Sequence[_T], item: Callable[[_T], str], *, budget: int = BANNER_BUDGET
+) -> list[str]:
+    """At most ``BANNER_URLS`` items of at most ``budget`` characters, then how many more."""
     out: list[str] = []
     used = 0
-    for change in changes[:BANNER_URLS]:
-        line = item(change)
-        if used + len(line) > BANNER_BUDGET:
+    for entry in items[:BANNER_URLS]:
+        line = item(entry)
+        if used + size(line) > budget:
             break
         out.append(line)
-        used += len(line) + 1
-    if len(out) < len(changes):
-        out.append(f"> - … and {len(changes) - len(out)} more")
+        used += size(line) + 1
+    if len(out) < len(items):
+        out.append(f"> - … and {len(items) - len(out)} more")
     return out
 
 
+def _channel_label(plan: Plan, account: str) -> str:
+    """``Display name (`account`)``, or the account alone when the plan has no name for it."""
+    name = plan.display_name(account)
+    account_code = code(account, in_table=False)
+    return account_code if name is None else f"{cell(name)} ({account_code})"
+
+
+# --- the body: tables, notes, detail --------------------------------------------------------
+
+
 def _diagnostic_lines(plan: Plan) -> list[str]:
+    """Warnings and notes (errors are in the caution banner)."""
     return [
         f"- {_SEVERITY_ICON[d.severity]} **{d.severity}** `{d.code}`: {cell(d.message)}"
         for d in plan.diagnostics
+        if d.severity is not Severity.ERROR
     ]
 
 
 def _assemble(
+    plan: Plan,
     head: list[str],
-    changes: Sequence[Change],
     kept: int,
-    diagnostics: list[str],
+    notes: list[str],
     shown: int,
     limit: int,
 ) -> str:
     """The document with ``kept`` changes (the first half and the last half of them) and the
-    first ``shown`` diagnostic lines."""
+    first ``shown`` lines of notes."""
+    changes = plan.changes
     first = list(changes[: (kept + 1) // 2])
     last = list(changes[len(changes) - kept // 2 :]) if kept // 2 else []
     omitted = len(changes) - len(first) - len(last)
     out = list(head)
     if omitted:
-        out += _tables(first)
+        out += _tables(plan, first)
         out += [
             "",
-            f"> ✂️ **{omitted} change(s) left out here** to keep this comment under "
-            f"{limit:,} characters (the counts above are complete). "
-            "Run `reconciler plan` to see every change.",
+            f"> ✂️ **{_plural(omitted, 'change')} left out here** to keep this comment under "
+            f"{limit:,} characters (the counts above are complete). {SEE_ALL}",
         ]
-        out += _tables(last)
+        out += _tables(plan, last)
     else:
-        out += _tables([*first, *last])
-    if diagnostics:
-        out += ["", "### Diagnostics", "", *diagnostics[:shown]]
-        if shown < len(diagnostics):
+        out += _tables(plan, [*first, *last])
+    if notes:
+        out += ["", "### Warnings and notes", "", *notes[:shown]]
+        if shown < len(notes):
             out.append(
-                f"- … and {len(diagnostics) - shown} more diagnostic(s): run `reconciler plan` "
-                "to see them all"
+                f"- … and {len(notes) - shown} more: run `reconciler plan FILE` to see them all"
             )
-    details = [
-        _detail(c)
-        for c in (*first, *last)
-        if c.resource is Resource.LINK and c.action is not Action.UPDATE
-    ]
+    details = [_detail(c) for c in first if _has_detail(c)]
+    details_last = [_detail(c) for c in last if _has_detail(c)]
+    if omitted and details_last:
+        details.append(f"✂️ *{_plural(omitted, 'change')} left out here (see above).*")
+    details += details_last
     if details:
-        out += ["", "<details><summary>Full messages</summary>", "", "\n\n".join(details)]
-        out += ["", "</details>"]
+        out += [
+            "",
+            "<details><summary>Full messages, before and after</summary>",
+            "",
+            "\n\n".join(details),
+            "",
+            "</details>",
+        ]
     return "\n".join(out) + "\n"
 
 
-def _tables(changes: list[Change]) -> list[str]:
+def _has_detail(change: Change) -> bool:
+    return change.resource is Resource.LINK and change.action is not Action.UPDATE
+
+
+def _tables(plan: Plan, changes: list[Change]) -> list[str]:
     out: list[str] = []
     for channel, group in by_channel(changes).items():
         out += [
             "",
-            f"### {code(channel, in_table=False)}",
+            f"### {_channel_label(plan, channel)}",
             "",
             "| action | title | what changes | URL |",
             "|---|---|---|---|",
@@ -229,30 +310,47 @@ def _tables(changes: list[Change]) -> list[str]:
     return out
 
 
+def _short(text: str | None) -> str:
+    """``text`` quoted and cut to ``SHORT`` characters, for a table cell."""
+    if text is None:
+        return "(none)"
+    cut = text if len(text) <= SHORT else text[: SHORT - 1].rstrip() + "…"
+    return f"“{cell(cut)}”"
+
+
 def _row(change: Change) -> str:
     before, after = change.before, change.after
+    icon = _ICON[change.action]
     if change.resource is Resource.CHANNEL:
         name_before = before.display_name if isinstance(before, ChannelValues) else None
         name_after = after.display_name if isinstance(after, ChannelValues) else None
         what = {
             Action.CONNECT: f"connect as {cell(name_after)}",
             Action.RENAME: f"display name {cell(name_before)} → {cell(name_after)}",
-            Action.REMOVE: "**disconnect channel** (irreversible)",
+            Action.REMOVE: "**disconnect the channel and its links** (irreversible)",
         }[change.action]
-        return f"| {_ICON[change.action]} | (channel) | {what} | |"
+        return f"| {icon} | (channel) | {what} | |"
+    title = cell(change.title)
     if change.action is Action.CREATE:
         assert isinstance(after, LinkValues)
-        return f"| {_ICON[change.action]} | {cell(change.title)} | new link | {code(after.url)} |"
+        what = f"new link: ref {cell(after.ref)}, message {_short(after.message)}"
+        return f"| {icon} | {title} | {what} | {code(after.url)} |"
     if change.action is Action.REMOVE:
         assert isinstance(before, LinkValues)
-        what = "irreversible; URL stays live, untracked"
-        return f"| {_ICON[change.action]} | {cell(change.title)} | {what} | {code(before.url)} |"
+        what = "irreversible; the URL stays live, untracked"
+        return f"| {icon} | {title} | {what} | {code(before.url)} |"
     assert isinstance(before, LinkValues) and isinstance(after, LinkValues)
     if change.action is Action.UPDATE:
-        what = f"title (was {cell(before.title)})"
-        return f"| {_ICON[change.action]} | {cell(change.title)} | {what} | unchanged |"
+        return f"| {icon} | {title} | title (was {cell(before.title)}) | unchanged |"
+    parts = []
+    for name in change.fields:
+        old, new = getattr(before, name), getattr(after, name)
+        if name == "message":
+            parts.append(f"message {_short(old)} → {_short(new)}")
+        else:
+            parts.append(f"{name} {cell(old)} → {cell(new)}")
     return (
-        f"| {_ICON[change.action]} | {cell(change.title)} | {', '.join(change.fields)} | "
+        f"| {icon} | {title} | {'<br>'.join(parts)} | "
         f"old {code(before.url)}<br>new {code(after.url)} |"
     )
 
@@ -264,5 +362,5 @@ def _detail(change: Change) -> str:
     ]
     for label, values in (("before", change.before), ("after", change.after)):
         if isinstance(values, LinkValues):
-            lines.append(f"- {label}: ref {cell(values.ref)}, message: {cell(values.message)}")
+            lines.append(f"- {label}: ref {cell(values.ref)}, message “{cell(values.message)}”")
     return "\n".join(lines)
