@@ -389,7 +389,8 @@ def test_the_pre_commit_hook_validates_each_file(tmp_path: Path) -> None:
     bad = tmp_path / "workspace-bad.yaml"
     bad.write_text("version: 2\nchannels: []\n", encoding="utf-8")
     entry = [*_shell_split(hook["entry"])]
-    assert entry[0] == "bash"
+    assert entry == ["reconciler", "validate"]
+    entry[0] = str(BIN / "reconciler")
     ok = run([*entry, good], cwd=tmp_path)
     assert ok.returncode == 0 and f"{good}: valid" in ok.stdout
     both = run([*entry, bad, good], cwd=tmp_path)

@@ -284,13 +284,13 @@ def test_billion_laughs_fails_in_well_under_a_second() -> None:
 def test_missing_argument_is_a_usage_error_not_a_crash() -> None:
     result = run("validate")
     assert result.exit_code == 2
-    assert "Missing argument 'FILE'" in result.stderr
+    assert "Missing argument 'FILE...'" in result.stderr
 
 
 def test_validate_has_help_text() -> None:
     result = run("validate", "--help")
     assert result.exit_code == 0
-    assert "Check FILE against the schema" in result.stdout
+    assert "Check each FILE against the schema" in result.stdout
     assert "--format [text|json]" in result.stdout
 
 
@@ -556,3 +556,17 @@ def test_validate_never_crashes_on_any_content(fuzz_file: Path, data: bytes, fmt
         assert result.stderr.splitlines()[-1].endswith(("error found", "errors found"))
     else:
         assert result.stdout.splitlines()[-1].startswith(f"{fuzz_file}: valid")
+
+
+def test_several_files_are_each_reported_and_any_error_fails(tmp_path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\nchannels: []\n", encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 2\nchannels: []\n", encoding="utf-8")
+    result = run("validate", str(good), str(bad))
+    assert result.exit_code == 1
+    assert f"{good}: valid" in result.stdout
+    assert f"{bad}:1:10: unsupported version 2" in result.stderr
+    assert run("validate", str(good), str(good)).exit_code == 0
+    listed = json.loads(run("validate", "--format", "json", str(bad), str(good)).stdout)
+    assert [p["path"] for p in listed] == [str(bad)]
