@@ -231,6 +231,15 @@ def describe_drift(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     for report, path, level in changes:
         if not path or (len(path) == 4 and path[3] == "url" and tuple(path[:3]) in regenerated):
             continue
+        if len(path) == 2 and path[1] == "links" and isinstance(level.t1, dict):
+            # DeepDiff reports {} -> {...} (or back) whole: say it link by link instead.
+            old_links, new_links = level.t1, level.t2 if isinstance(level.t2, dict) else {}
+            for link_id in sorted(set(old_links) ^ set(new_links)):
+                kind = (
+                    "dictionary_item_added" if link_id in new_links else "dictionary_item_removed"
+                )
+                found.append(_drift_line(kind, [*path, link_id], None, None, before, after))
+            continue
         found.append(_drift_line(report, path, level.t1, level.t2, before, after))
     found.sort(key=lambda item: item[0])
     return [line for _, line in found] or ["the recorded state does not match the workspace"]

@@ -842,3 +842,22 @@ def test_every_command_and_option_has_help_text() -> None:
         for param in command.params:
             if isinstance(param, click.Option) and param.name != "help":
                 assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
+
+
+def test_drift_lines_name_each_link_added_to_an_empty_channel() -> None:
+    from reconciler.planfile import describe_drift
+
+    def state(links: dict[str, dict[str, object]]) -> dict[str, object]:
+        return {
+            "acme": {
+                "id": "1",
+                "account": "acme",
+                "display_name": "A",
+                "status": "connected",
+                "links": links,
+            }
+        }
+
+    bio = {"title": "Bio", "ref": None, "message": "m", "url": "https://tiktok.me/acme?message=m"}
+    assert describe_drift(state({}), state({"7": bio})) == ["acme: link 'Bio' (id 7) was added"]
+    assert describe_drift(state({"7": bio}), state({})) == ["acme: link 'Bio' (id 7) was removed"]
