@@ -7,27 +7,47 @@
   change, so a create whose response was lost is replayed by the server, never duplicated.
   ``PATCH`` sets values (repeatable as is); a ``DELETE`` retried after a lost response that
   finds nothing is taken as done.
-- The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log.
+- A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
+  retried like a 429.
+- The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
+  key that could not be sent as a header is refused before any request (httpx's own error
+  would quote it).
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import stamina
 
 from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError
-from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState
+from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, visible
 
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Network failures worth another attempt: refused, reset, dropped, timed out.
+TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+#: A 409 with this problem type means "the same create is still running": wait and retry.
+IN_FLIGHT = "https://reconciler.dev/problems/idempotency-key-in-flight"
 PAGE_LIMIT = 100
+#: What an API key may be: printable ASCII, no surrounding space (a header value).
+_API_KEY = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
+
+# stamina logs every scheduled retry through the standard library; with no logging set up
+# those records would reach stderr via logging's last-resort handler, next to the CLI's own
+# "retrying ..." lines. An application that configures logging still gets them.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +84,17 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always GMT
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - now())
 
 
 def _problem_detail(response: httpx.Response) -> str:
+    """What the server said was wrong, made safe to print (it is the server's text)."""
     try:
         data = response.json()
     except ValueError:
-        return response.reason_phrase or f"HTTP {response.status_code}"
+        return visible(response.reason_phrase or f"HTTP {response.status_code}")
     if not isinstance(data, dict):
         return f"HTTP {response.status_code}"
     detail = str(data.get("detail") or data.get("title") or f"HTTP {response.status_code}")
@@ -79,7 +102,23 @@ def _problem_detail(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors:
         parts = [f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict)]
         detail += " (" + "; ".join(parts) + ")"
-    return detail
+    return visible(detail[:1000])
+
+
+def _in_flight(response: httpx.Response) -> bool:
+    """A 409 saying the same Idempotency-Key is still being processed."""
+    if response.status_code != 409:
+        return False
+    try:
+        data = response.json()
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == IN_FLIGHT
+
+
+def _segment(ident: str) -> str:
+    """An id from the server as one path segment (an id like "../x" can't move the path)."""
+    return quote(str(ident), safe="")
 
 
 class HttpBackend:
@@ -97,9 +136,16 @@ class HttpBackend:
         policy: RetryPolicy | None = None,
         concurrency: int = 8,
         on_retry: Callable[[str, int, str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise BackendError(f"--api-url must be an http:// or https:// URL, not {base_url!r}")
+        if api_key and not _API_KEY.fullmatch(api_key):
+            # Never quote the key, not even a part of it.
+            raise BackendError(
+                "SLEEKFLOW_API_KEY can't be sent as a header: it must be printable ASCII "
+                "with no leading or trailing space (is there a stray newline?)"
+            )
         headers = {"Accept": "application/json", "User-Agent": "reconciler"}
         if api_key:
             headers["X-Sleekflow-Api-Key"] = api_key
@@ -107,13 +153,17 @@ class HttpBackend:
         self.policy = policy or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self._on_retry = on_retry
-        self._client = client or httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(30.0, connect=5.0),
-            transport=transport,
-            limits=httpx.Limits(max_connections=self.concurrency + 2),
-        )
+        self._clock = clock
+        try:
+            self._client = client or httpx.Client(
+                base_url=base_url.rstrip("/"),
+                headers=headers,
+                timeout=httpx.Timeout(30.0, connect=5.0),
+                transport=transport,
+                limits=httpx.Limits(max_connections=self.concurrency + 2),
+            )
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise BackendError(f"--api-url {base_url!r} is not a valid URL: {exc}") from None
         if client is not None and api_key:
             self._client.headers["X-Sleekflow-Api-Key"] = api_key
 
@@ -141,19 +191,27 @@ class HttpBackend:
         headers = {"Idempotency-Key": key} if key else None
         policy = self.policy
         last_error = ""
+        started = self._clock()
 
         def backoff(exc: Exception) -> bool | float:
+            """Whether (and how long) to wait and retry. The stop rules (attempts, deadline)
+            are decided here rather than left to stamina, so ``on_retry`` hears only of
+            retries that really follow."""
             nonlocal last_error
+            wait: bool | float = True
             if isinstance(exc, _Retryable):
                 last_error = f"HTTP {exc.response.status_code}: {_problem_detail(exc.response)}"
-                wait: bool | float = True
                 if exc.retry_after is not None:
                     wait = min(exc.retry_after, policy.retry_after_max)
-            elif isinstance(exc, httpx.TransportError):
+            elif isinstance(exc, TRANSIENT):
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                wait = True
             else:
                 return False
+            elapsed = self._clock() - started
+            if attempt_number >= policy.attempts or elapsed >= policy.deadline:
+                return False
+            if not isinstance(wait, bool) and elapsed + wait > policy.deadline:
+                return False  # the server asks for a wait past the deadline: stop now
             if self._on_retry is not None:
                 self._on_retry(what, attempt_number, last_error)
             return wait
@@ -173,22 +231,24 @@ class HttpBackend:
                     response = self._client.request(
                         method, path, json=json, params=params, headers=headers
                     )
-                    if response.status_code in RETRY_STATUSES:
+                    if response.status_code in RETRY_STATUSES or _in_flight(response):
                         raise _Retryable(
                             response, parse_retry_after(response.headers.get("Retry-After"))
                         )
-        except (_Retryable, httpx.TransportError):
+        except (_Retryable, *TRANSIENT):
             raise BackendError(
                 f"{what}: gave up after {attempt_number} "
                 f"attempt{'s' if attempt_number != 1 else ''}: {last_error}"
             ) from None
-        except (
-            httpx.HTTPError
-        ) as exc:  # pragma: no cover - every HTTPError is a TransportError here
-            raise BackendError(f"{what}: {type(exc).__name__}") from None
+        except httpx.HTTPError as exc:
+            # Not the network: the request itself could not be sent (a bad header, a proxy
+            # refusing it). No retry, and not httpx's words, which may quote a header value.
+            raise BackendError(
+                f"{what}: the request could not be sent ({type(exc).__name__})"
+            ) from None
         if response.status_code == 404 and missing_ok and attempt_number > 1:
             return None
-        if response.status_code >= 400:
+        if not 200 <= response.status_code < 300:
             raise BackendError(f"{what}: HTTP {response.status_code}: {_problem_detail(response)}")
         return response
 
@@ -201,20 +261,39 @@ class HttpBackend:
                 f"{what}: the server answered with something that is not JSON"
             ) from None
 
+    def _parsed(self, response: httpx.Response | None, what: str, parse: Callable[[Any], T]) -> T:
+        """``parse`` of the JSON of ``response``; data of the wrong shape is a BackendError."""
+        data = self._json(response, what)
+        try:
+            return parse(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise BackendError(f"{what}: unexpected data from the server") from None
+
     def _pages(self, path: str, what: str) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list, following ``next_cursor`` until it is null.
+
+        A page without ``data`` and ``next_cursor`` is an error rather than the last page: a
+        workspace read short would plan creates for links that exist."""
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             params: dict[str, Any] = {"limit": PAGE_LIMIT}
             if cursor:
                 params["cursor"] = cursor
             data = self._json(self.request("GET", path, what=what, params=params), what)
-            try:
-                yield from data["data"]
-                cursor = data["next_cursor"]
-            except (KeyError, TypeError):
-                raise BackendError(f"{what}: the server's page has no data/next_cursor") from None
-            if not cursor:
+            if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+                raise BackendError(f"{what}: the server's page has no data list")
+            if "next_cursor" not in data:
+                raise BackendError(f"{what}: the server's page has no next_cursor")
+            yield from data["data"]
+            cursor = data["next_cursor"]
+            if cursor is None or cursor == "":
                 return
+            if not isinstance(cursor, str):
+                raise BackendError(f"{what}: the server's next_cursor is not a string")
+            if cursor in seen:
+                raise BackendError(f"{what}: the server's next_cursor goes round in circles")
+            seen.add(cursor)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -223,8 +302,8 @@ class HttpBackend:
 
         def links_of(raw: dict[str, Any]) -> Channel:
             cid = str(raw["id"])
-            what = f"list links of {raw['account']}"
-            pages = self._pages(f"/v1/tiktok/channels/{cid}/message-links", what)
+            what = f"list links of {visible(str(raw['account']))}"
+            pages = self._pages(f"/v1/tiktok/channels/{_segment(cid)}/message-links", what)
             # The API lists links oldest first: that order is the creation order plan needs.
             links = tuple(_link(item, seq) for seq, item in enumerate(pages, start=1))
             return _channel(raw, links)
@@ -232,8 +311,11 @@ class HttpBackend:
         try:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 result = list(pool.map(links_of, channels))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BackendError(f"read workspace: unexpected data from the server ({exc})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = visible(str(exc))[:200]
+            raise BackendError(
+                f"read workspace: unexpected data from the server ({reason})"
+            ) from None
         return WorkspaceState(tuple(sorted(result, key=lambda c: c.account.casefold())))
 
     # --- writing -----------------------------------------------------------------------------
@@ -248,16 +330,16 @@ class HttpBackend:
         what = f"rename channel {channel_id}"
         response = self.request(
             "PATCH",
-            f"/v1/tiktok/channels/{channel_id}",
+            f"/v1/tiktok/channels/{_segment(channel_id)}",
             what=what,
             json={"display_name": display_name},
         )
-        return _channel(self._json(response, what), ())
+        return self._parsed(response, what, lambda data: _channel(data, ()))
 
     def remove_channel(self, channel_id: str) -> None:
         self.request(
             "DELETE",
-            f"/v1/tiktok/channels/{channel_id}",
+            f"/v1/tiktok/channels/{_segment(channel_id)}",
             what=f"remove channel {channel_id}",
             missing_ok=True,
         )
@@ -268,12 +350,12 @@ class HttpBackend:
         what = f"create link {title!r}"
         response = self.request(
             "POST",
-            f"/v1/tiktok/channels/{channel_id}/message-links",
+            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links",
             what=what,
             json={"title": title, "ref": ref, "message": message},
             key=key,
         )
-        return _link(self._json(response, what))
+        return self._parsed(response, what, _link)
 
     def update_link(
         self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
@@ -281,16 +363,16 @@ class HttpBackend:
         what = f"update link {title!r}"
         response = self.request(
             "PATCH",
-            f"/v1/tiktok/channels/{channel_id}/message-links/{link_id}",
+            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links/{_segment(link_id)}",
             what=what,
             json={"title": title, "ref": ref, "message": message},
         )
-        return _link(self._json(response, what))
+        return self._parsed(response, what, _link)
 
     def remove_link(self, channel_id: str, link_id: str) -> None:
         self.request(
             "DELETE",
-            f"/v1/tiktok/channels/{channel_id}/message-links/{link_id}",
+            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links/{_segment(link_id)}",
             what=f"remove link {link_id}",
             missing_ok=True,
         )

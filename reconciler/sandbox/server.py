@@ -19,8 +19,10 @@ import hmac
 import json
 import re
 import socket
+import sys
 import threading
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
@@ -28,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from reconciler.backends.local import IdempotencyMismatch, LocalBackend
 from reconciler.errors import BackendError, StoreError
@@ -196,12 +198,18 @@ def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "reconciler-sandbox"
+    #: Seconds a connection may sit idle or stall mid-request before it is closed.
+    timeout = 30
+    #: Headers and body go out in two writes; with Nagle's algorithm the second waits for
+    #: the client's delayed ACK, some 40 ms on every response.
+    disable_nagle_algorithm = True
     server: SandboxServer
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
+    # Every method the API has, and the common ones it hasn't (a 405 with an Allow header).
     def do_GET(self) -> None:
         self.dispatch("GET")
 
@@ -217,6 +225,40 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self.dispatch("PUT")
 
+    def do_HEAD(self) -> None:
+        self.dispatch("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self.dispatch("OPTIONS")
+
+    def do_TRACE(self) -> None:
+        self.dispatch("TRACE")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the base class finds before a request reaches ``dispatch`` (a malformed
+        request line, headers too long or too many, a method with no ``do_`` handler) as
+        problems too, never its HTML page (nor a 501 for a method: that is a 405 here)."""
+        self.close_connection = True
+        path = _split(getattr(self, "path", None) or "").path
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            name = _route_name(path)
+            if name is None:
+                problem = Problem(404, "not-found", f"no such resource: {path}")
+            else:
+                allow = ", ".join(sorted(_ALLOWED[name]))
+                problem = Problem(
+                    405,
+                    "method-not-allowed",
+                    f"{self.command} is not allowed here",
+                    headers={"Allow": allow},
+                )
+        else:
+            kinds = {414: "uri-too-long", 431: "headers-too-large"}
+            detail = message or HTTPStatus(code).phrase
+            problem = Problem(code, kinds.get(code, "bad-request"), detail)
+        with contextlib.suppress(OSError):
+            self.send_json(problem.status, problem.body(path), problem.headers, problem=True)
+
     def finish(self) -> None:
         # The connection may have been dropped on purpose (a fault) or by the client.
         with contextlib.suppress(OSError, ValueError):
@@ -225,34 +267,30 @@ class Handler(BaseHTTPRequestHandler):
     # --- plumbing --------------------------------------------------------------------------
 
     def dispatch(self, method: str) -> None:
+        """Answer one request: framing, auth, the route, the body, then faults and the work.
+
+        Auth comes before the body is looked at, so a caller without the key learns nothing
+        from a 400. An ``Idempotency-Key`` is claimed before the injected latency, so a
+        second request with the key while the first waits is a 409, as with a slow server.
+        """
         app = self.server.app
-        path = urlsplit(self.path).path
+        path = _split(self.path).path
+        fault = Fault.NONE
+        write = method in ("POST", "PATCH", "DELETE")
         try:
-            body = self.read_body(method)
-            app.faults.delay()
-            write = method in ("POST", "PATCH", "DELETE")
-            wait = app.faults.rate_limited()
-            if wait is not None:
-                raise Problem(
-                    429, "rate-limited", "too many requests", headers={"Retry-After": str(wait)}
-                )
-            fault = app.faults.choose(write=write)
-            if fault is Fault.THROTTLE:
-                retry = str(app.faults.config.retry_after)
-                raise Problem(
-                    429, "rate-limited", "too many requests", headers={"Retry-After": retry}
-                )
-            if fault is Fault.UNAVAILABLE:
-                retry = str(app.faults.config.retry_after)
-                status = app.faults.status_5xx()
-                raise Problem(
-                    status, "unavailable", "try again later", headers={"Retry-After": retry}
-                )
-            if fault is Fault.DROP_BEFORE:
-                self.drop()
-                return
+            raw = self.read_raw()
+            if raw is None:
+                return  # the client went away mid-body
             self.authenticate()
-            status, payload = self.route(method, path, body)
+            handler, args = self.route(method, path)
+            body = self.parse_body(method, raw)
+            with self.claim_key(method):
+                app.faults.delay()
+                fault = self.inject_fault(write=write)
+                if fault is Fault.DROP_BEFORE:
+                    self.drop()
+                    return
+                status, payload = handler(*args, body=body)
         except Problem as problem:
             self.send_json(problem.status, problem.body(path), problem.headers, problem=True)
             return
@@ -264,10 +302,58 @@ class Handler(BaseHTTPRequestHandler):
                 problem=True,
             )
             return
+        except Exception:
+            # A bug, not bad input: say so (500) rather than drop the connection unanswered.
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            bug = Problem(500, "internal-error", "the sandbox failed; see its stderr")
+            self.send_json(500, bug.body(path), problem=True)
+            return
         if write and fault is Fault.DROP_AFTER:
             self.drop()
             return
         self.send_json(status, payload)
+
+    def inject_fault(self, *, write: bool) -> Fault:
+        """The fault for this request; 429 and 5xx are raised as Problems here."""
+        faults = self.server.app.faults
+        wait = faults.rate_limited()
+        if wait is not None:
+            raise Problem(
+                429, "rate-limited", "too many requests", headers={"Retry-After": str(wait)}
+            )
+        fault = faults.choose(write=write)
+        retry = {"Retry-After": str(faults.config.retry_after)}
+        if fault is Fault.THROTTLE:
+            raise Problem(429, "rate-limited", "too many requests", headers=retry)
+        if fault is Fault.UNAVAILABLE:
+            raise Problem(faults.status_5xx(), "unavailable", "try again later", headers=retry)
+        return fault
+
+    @contextlib.contextmanager
+    def claim_key(self, method: str) -> Iterator[None]:
+        """Mark this POST's Idempotency-Key as in flight until the request is answered;
+        a 409 when another request holds it. Anything but a POST with a well-formed key
+        claims nothing (the route answers a missing or malformed key)."""
+        key = self.headers.get("Idempotency-Key")
+        if method != "POST" or key is None or not _IDEMPOTENCY_KEY.match(key):
+            yield
+            return
+        app = self.server.app
+        with app.lock:
+            if key in app.in_flight:
+                raise Problem(
+                    409,
+                    "idempotency-key-in-flight",
+                    "a request with this Idempotency-Key is still in progress",
+                    headers={"Retry-After": "1"},
+                )
+            app.in_flight.add(key)
+        try:
+            yield
+        finally:
+            with app.lock:
+                app.in_flight.discard(key)
 
     def drop(self) -> None:
         """Close the connection without a response."""
@@ -276,32 +362,53 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         self.connection.close()
 
-    def read_body(self, method: str) -> Any:
+    def read_raw(self) -> bytes | None:
+        """The request body as bytes (checked against the framing rules), or None when the
+        client went away before sending all of it."""
         length_header = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
             raise Problem(411, "length-required", "send a Content-Length, not a chunked body")
-        try:
-            length = int(length_header) if length_header else 0
-        except ValueError:
+        if length_header is not None and not length_header.strip().isdigit():
             self.close_connection = True
-            raise Problem(400, "bad-request", "Content-Length is not a number") from None
-        if length < 0:
-            self.close_connection = True
-            raise Problem(400, "bad-request", "Content-Length is negative")
+            raise Problem(400, "bad-request", "Content-Length is not a non-negative integer")
+        length = int(length_header) if length_header else 0
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             raise Problem(413, "payload-too-large", f"the body is over {MAX_BODY_BYTES} bytes")
-        raw = self.rfile.read(length) if length else b""
+        if not length:
+            return b""
+        try:
+            raw = self.rfile.read(length)
+        except OSError:  # a timeout or a reset mid-body
+            raw = b""
+        if len(raw) < length:
+            self.close_connection = True
+            return None
+        return raw
+
+    def parse_body(self, method: str, raw: bytes) -> Any:
+        """The JSON body of a POST or PATCH (None for other methods, whose body is ignored)."""
         if method not in ("POST", "PATCH"):
             return None
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise Problem(415, "unsupported-media-type", "send the body as application/json")
         try:
-            return json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise Problem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Problem(400, "bad-json", "the body is nested too deeply") from None
+        try:
+            # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
+            # be neither stored nor sent back as UTF-8.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Problem(400, "bad-json", "the body has a lone surrogate (not Unicode)") from None
+        except RecursionError:
+            raise Problem(400, "bad-json", "the body is nested too deeply") from None
+        return data
 
     def authenticate(self) -> None:
         expected = self.server.app.api_key
@@ -330,12 +437,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if data:
+        if data and getattr(self, "command", None) != "HEAD":
             self.wfile.write(data)
 
     # --- routes ----------------------------------------------------------------------------
 
-    def route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def route(self, method: str, path: str) -> tuple[Callable[..., tuple[int, Any]], list[str]]:
+        """The method that answers ``method path`` and its path arguments; 404 or 405."""
         for name, pattern in _ROUTES:
             match = pattern.fullmatch(path)
             if match is None:
@@ -348,12 +456,11 @@ class Handler(BaseHTTPRequestHandler):
                     f"{method} is not allowed here",
                     headers={"Allow": allow},
                 )
-            handler: Callable[..., tuple[int, Any]] = getattr(self, f"{method.lower()}_{name}")
-            return handler(*match.groups(), body=body)
+            return getattr(self, f"{method.lower()}_{name}"), list(match.groups())
         raise Problem(404, "not-found", f"no such resource: {path}")
 
     def query(self) -> dict[str, list[str]]:
-        return parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        return parse_qs(_split(self.path).query, keep_blank_values=True)
 
     def backend_call(self, func: Callable[[LocalBackend], Any]) -> Any:
         backend = self.server.app.backend()
@@ -405,43 +512,33 @@ class Handler(BaseHTTPRequestHandler):
                 "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
             )
         validate_body("LinkCreate", body)
-        app = self.server.app
-        with app.lock:
-            if key in app.in_flight:
-                raise Problem(
-                    409,
-                    "idempotency-key-in-flight",
-                    "a request with this Idempotency-Key is still in progress",
-                )
-            app.in_flight.add(key)
-        try:
-            link = self.backend_call(
-                lambda b: b.create_link(
-                    channel_id,
-                    title=body["title"],
-                    ref=body.get("ref"),
-                    message=body["message"],
-                    key=key,
-                )
+        # The key is claimed (in flight) by ``dispatch`` for the whole request.
+        self.backend_call(
+            lambda b: b.create_link(
+                channel_id,
+                title=body["title"],
+                ref=body.get("ref"),
+                message=body["message"],
+                key=key,
             )
-            del link  # the response is the one recorded with the key: a replay gets the first
-            return 201, self.backend_call(lambda b: b.idempotent_response(key))
-        finally:
-            with app.lock:
-                app.in_flight.discard(key)
+        )
+        # The answer is the one recorded with the key, so a replay gets the very same body.
+        return 201, self.backend_call(lambda b: b.idempotent_response(key))
 
     def patch_link(self, channel_id: str, link_id: str, body: Any) -> tuple[int, Any]:
         validate_body("LinkPatch", body)
 
         def edit(b: LocalBackend) -> Any:
             current = b.link_data(channel_id, link_id)
-            b.update_link(
-                channel_id,
-                link_id,
-                title=body.get("title", current["title"]),
-                ref=body["ref"] if "ref" in body else current["ref"],
-                message=body.get("message", current["message"]),
-            )
+            wanted = {
+                "title": body.get("title", current["title"]),
+                "ref": body["ref"] if "ref" in body else current["ref"],
+                "message": body.get("message", current["message"]),
+            }
+            # Setting what is already there changes nothing (no new history entry, same
+            # updated_at): a PATCH repeated after a lost response is a no-op.
+            if any(current[name] != value for name, value in wanted.items()):
+                b.update_link(channel_id, link_id, **wanted)
             return b.link_data(channel_id, link_id)
 
         return 200, self.backend_call(edit)
@@ -449,6 +546,20 @@ class Handler(BaseHTTPRequestHandler):
     def delete_link(self, channel_id: str, link_id: str, body: Any) -> tuple[int, Any]:
         self.backend_call(lambda b: b.remove_link(channel_id, link_id))
         return 204, None
+
+
+def _route_name(path: str) -> str | None:
+    """The name of the route ``path`` is, or None."""
+    return next((name for name, pattern in _ROUTES if pattern.fullmatch(path)), None)
+
+
+def _split(target: str) -> SplitResult:
+    """The parts of a request target; one ``urlsplit`` refuses (``http://[x``) is taken as a
+    bare path, which then matches no route (404)."""
+    try:
+        return urlsplit(target)
+    except ValueError:
+        return SplitResult("", "", target, "", "")
 
 
 def _page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
@@ -466,6 +577,13 @@ class SandboxServer(ThreadingHTTPServer):
         self.app = app
         self.verbose = verbose
         super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is not an error of the server's: say nothing.
+        Anything else is printed with its traceback, as the base class does."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
