@@ -498,16 +498,19 @@ class LocalBackend:
         self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
     ) -> Link:
         """Edit a link: a new ref or message gives it a new URL ("regenerated" in the
-        history), a new title alone keeps it ("renamed")."""
+        history), a new title alone keeps it ("renamed"). Setting the values it already has
+        writes nothing, so a request repeated after a lost answer leaves no trace."""
         now = self._now()
         with self._tx() as db:
             account = self._account(db, channel_id)
             row = db.execute(
-                "SELECT url FROM links WHERE id = ? AND channel_id = ?",
+                "SELECT url, title, ref, message FROM links WHERE id = ? AND channel_id = ?",
                 (_id(link_id), _id(channel_id)),
             ).fetchone()
             self._must_exist(0 if row is None else 1, "link", link_id)
             old_url = row[0]
+            if tuple(row[1:]) == (title, ref, message):
+                return Link(link_id, title, ref, message, old_url, seq=_id(link_id))
             url = link_url(account, ref, message)
             db.execute(
                 "UPDATE links SET title = ?, ref = ?, message = ?, url = ?, updated_at = ? "

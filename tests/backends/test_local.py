@@ -611,3 +611,11 @@ def test_history_rows_name_the_link_across_renames_and_regenerations(tmp_path: P
         (link.id, "regenerated"),
         (other.id, "created"),
     ]
+
+
+def test_an_update_to_the_same_values_writes_nothing(tmp_path: Path) -> None:
+    b, cid = _one_channel(tmp_path)
+    link = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="k1")
+    again = b.update_link(cid, link.id, title="Bio", ref="bio", message="Hi")
+    assert again == link
+    assert [r["event"] for r in b.history("acme")] == ["created"]
