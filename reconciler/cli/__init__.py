@@ -7,6 +7,8 @@ the submodules, by theme; importing this package registers them all on ``cli``.
 
 from __future__ import annotations
 
+import gc
+
 from reconciler.cli import links, planning, sandbox, validate, workspace
 from reconciler.cli.group import ReconcilerGroup, cli
 
@@ -16,4 +18,9 @@ _COMMAND_MODULES = (links, planning, sandbox, validate, workspace)
 
 def main() -> None:
     """Entry point of the ``reconciler`` command."""
+    # A plan builds hundreds of thousands of small objects with no cycles among them, and the
+    # cyclic collector would walk them again and again: at 100,000 links it cost ~0.3 s of
+    # ~2.6 s. Collect far less often instead of never, so a long sandbox serve stays bounded.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     cli(prog_name="reconciler")
