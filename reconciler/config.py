@@ -59,15 +59,20 @@ def schema() -> dict[str, Any]:
 def _ecma_regex(pattern: str) -> re.Pattern[str]:
     """Compile a JSON Schema (ECMA-262) pattern so it means in Python what it means there.
 
-    The one difference our schema meets: an ECMA ``$`` matches only at the very end, where
-    Python's also matches before a final newline (so ``"acme\\n"`` would pass as an account).
-    Each ``$`` outside a character class becomes ``\\Z``.
+    The differences our schema meets: an ECMA ``$`` matches only at the very end, where
+    Python's also matches before a final newline (so ``"acme\\n"`` would pass as an account):
+    each ``$`` outside a character class becomes ``\\Z``. And ECMA's ``\\s`` is its own set
+    of white space (U+0085 and U+001C-U+001F are not in it, U+FEFF is): ``\\s`` and ``\\S``
+    outside a class become that set and its complement.
     """
     out: list[str] = []
     escaped = in_class = False
     for char in pattern:
         if escaped:
             escaped = False
+            if char in "sS" and not in_class:
+                out[-1] = f"[{'^' if char == 'S' else ''}{_ECMA_SPACE}]"
+                continue
         elif char == "\\":
             escaped = True
         elif char == "[":
@@ -79,6 +84,12 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
             continue
         out.append(char)
     return re.compile("".join(out))
+
+
+#: ECMA-262's WhiteSpace and LineTerminator code points, for a character class.
+_ECMA_SPACE = (
+    "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
 
 
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:

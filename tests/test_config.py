@@ -740,3 +740,16 @@ def test_the_size_limit_can_be_raised_for_huge_workspaces(write, monkeypatch) ->
     monkeypatch.setenv("RECONCILER_MAX_CONFIG_MB", "lots")
     with pytest.raises(ConfigError, match="RECONCILER_MAX_CONFIG_MB: must be a number"):
         config.read_text(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "blank"),
+    [("\x85", False), ("\x1c", False), ("\ufeff", True), ("\u3000", True), (" \t", True)],
+)
+def test_blank_means_what_it_means_in_json_schema(name: str, blank: bool) -> None:
+    # ECMA-262's white space, as an editor using the schema sees it: U+0085 and U+001C are
+    # not in it (Python's \s would say they are), U+FEFF is. Both validators must agree.
+    data = {"version": 1, "channels": [{"account": "acme", "display_name": name}]}
+    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
+    assert python_says_valid is not blank
+    assert config._known_valid(data) is not blank
