@@ -415,9 +415,9 @@ def test_sandbox_errors(applied: Cli) -> None:
     assert "acmepets is already connected" in again.output
     assert run("export").output == before
     run("sandbox", "disconnect", "nobody", code=1)
-    bad = run("sandbox", "connect", "not a handle!", code=2)
+    bad = run("sandbox", "connect", "not a handle!", code=1)
     assert "is not a TikTok username" in bad.stderr
-    run("sandbox", "connect", "ok", "--display-name", " ", code=2)
+    run("sandbox", "connect", "ok", "--display-name", " ", code=1)
 
 
 def test_sandbox_disconnect_of_a_missing_store_creates_nothing(run: Cli) -> None:
@@ -786,7 +786,7 @@ def test_debug_lets_the_traceback_through(run: Cli) -> None:
 
 
 def test_apply_needs_a_file_or_a_plan(run: Cli) -> None:
-    result = run("apply", "--auto-approve", code=2)
+    result = run("apply", "--auto-approve", code=1)
     assert "give a config FILE, or --plan PLANFILE" in result.stderr
     assert not run.store.exists()
 

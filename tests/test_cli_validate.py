@@ -283,7 +283,7 @@ def test_billion_laughs_fails_in_well_under_a_second() -> None:
 
 def test_missing_argument_is_a_usage_error_not_a_crash() -> None:
     result = run("validate")
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # never 2: that is --detailed-exitcode's "changes"
     assert "Missing argument 'FILE...'" in result.stderr
 
 
@@ -570,3 +570,10 @@ def test_several_files_are_each_reported_and_any_error_fails(tmp_path) -> None:
     assert run("validate", str(good), str(good)).exit_code == 0
     listed = json.loads(run("validate", "--format", "json", str(bad), str(good)).stdout)
     assert [p["path"] for p in listed] == [str(bad)]
+
+
+def test_a_usage_error_is_exit_1_even_next_to_detailed_exitcode() -> None:
+    # 2 means "changes" to a drift job: a typo must not read as drift.
+    result = run("plan", "examples/workspace.yaml", "--detailed-exitcode", "--formt", "json")
+    assert result.exit_code == 1
+    assert "No such option: --formt" in result.stderr

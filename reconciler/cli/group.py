@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -11,7 +12,24 @@ from reconciler.errors import ReconcilerError
 
 
 class ReconcilerGroup(click.Group):
-    """Turns every error into a message and exit 1; ``--debug`` lets the traceback through."""
+    """Turns every error into a message and exit 1; ``--debug`` lets the traceback through.
+
+    Usage errors too: click exits 2 for them, but 2 is what ``plan --detailed-exitcode``
+    says for "there are changes", so a mistyped option in CI must not look like drift.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:  # usage errors, bad parameters, bad files
+            exc.show()
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
