@@ -576,4 +576,4 @@ def test_a_usage_error_is_exit_1_even_next_to_detailed_exitcode() -> None:
     # 2 means "changes" to a drift job: a typo must not read as drift.
     result = run("plan", "examples/workspace.yaml", "--detailed-exitcode", "--formt", "json")
     assert result.exit_code == 1
-    assert "No such option: --formt" in result.stderr
+    assert "No such option '--formt'" in result.stderr
