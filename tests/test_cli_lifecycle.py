@@ -369,7 +369,7 @@ def test_removing_an_unprotected_channel(applied: Cli) -> None:
     run("apply", "--plan", saved, "--auto-approve", "--allow-removals")
     assert run("status").stdout.splitlines() == ['acmepets  connected  4 links  "Acme Pets (US)"']
     assert run("plan", run.config, "--detailed-exitcode", code=0).stdout.startswith(
-        "info: channel acmepets.global is marked remove: true and is not in the workspace"
+        "info[channel-absent]: channel acmepets.global is marked remove: true and is not in the workspace"
     )
 
 
@@ -383,7 +383,7 @@ def test_a_disconnected_channel_blocks_its_changes(applied: Cli) -> None:
 
     # no changes: a warning, exit 0 (a drift check still sees it)
     quiet = run("plan", run.config, "--detailed-exitcode", code=0).stdout
-    assert "warning: channel acmepets.global is disconnected" in quiet
+    assert "warning[channel-disconnected]: channel acmepets.global is disconnected" in quiet
     assert "TikTok Business Center" in quiet
 
     # changes for it: an error, exit 1, the troubleshooting, and apply changes nothing
@@ -392,7 +392,7 @@ def test_a_disconnected_channel_blocks_its_changes(applied: Cli) -> None:
     run.write(data)
     exported = run.export()
     blocked = run("plan", run.config, "--detailed-exitcode", code=1).stdout
-    assert "error: channel acmepets.global is disconnected: its 1 change is blocked." in blocked
+    assert "error[channel-disconnected]: channel acmepets.global is disconnected: its 1 change is blocked." in blocked
     assert "access token may have expired" in blocked
     assert "remove the channel and connect it again" in blocked
     assert "TikTok Business Center" in blocked

@@ -99,7 +99,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
 
 
 def _diagnostic_line(diag: Diagnostic, st: _Styler) -> str:
-    severity = st(str(diag.severity), _SEVERITY_STYLE[diag.severity], bold=True)
+    severity = st(f"{diag.severity}[{diag.code}]", _SEVERITY_STYLE[diag.severity], bold=True)
     return f"{severity}: {visible(diag.message)}"
 
 
@@ -171,6 +171,8 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
         )
         if outcome.url:
             line += f"\n      {visible(outcome.url)}"
+        elif change.action is Action.REMOVE and isinstance(change.before, LinkValues):
+            line += f"\n      {visible(change.before.url)}  (still works, no longer tracked)"
         out.append(line)
     if result.failed is not None:
         failed = result.failed

@@ -526,7 +526,7 @@ def test_it_binds_loopback_and_refuses_another_address_without_allow_remote(
             timeout=30,
             check=False,
         )
-        assert result.returncode == 2, result
+        assert result.returncode == 1, result  # a usage error: never 2
         assert message in result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
     assert not (tmp_path / "ws.db").exists()
