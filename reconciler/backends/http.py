@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import ipaddress
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 import stamina
@@ -121,6 +123,47 @@ def _segment(ident: str) -> str:
     return quote(str(ident), safe="")
 
 
+class _ApiKey(httpx.Auth):
+    """Sends the API key as ``X-Sleekflow-Api-Key``; its repr never shows it."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "_ApiKey(<hidden>)"
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["X-Sleekflow-Api-Key"] = self._key
+        yield request
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with any user:password removed, fit to print."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_name_failure(exc: BaseException) -> bool:
+    """True when a connection failed because the host name does not resolve."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class HttpBackend:
     """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
 
@@ -140,6 +183,15 @@ class HttpBackend:
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise BackendError(f"--api-url must be an http:// or https:// URL, not {base_url!r}")
+        parts = urlsplit(base_url)
+        shown_url = _without_credentials(base_url)
+        if not parts.hostname:
+            raise BackendError(f"--api-url {shown_url!r} names no host")
+        if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise BackendError(
+                f"refusing to send SLEEKFLOW_API_KEY in clear text to {parts.hostname}: use "
+                "an https:// --api-url (plain http is for the loopback sandbox only)"
+            )
         if api_key and not _API_KEY.fullmatch(api_key):
             # Never quote the key, not even a part of it.
             raise BackendError(
@@ -147,9 +199,10 @@ class HttpBackend:
                 "with no leading or trailing space (is there a stray newline?)"
             )
         headers = {"Accept": "application/json", "User-Agent": "reconciler"}
-        if api_key:
-            headers["X-Sleekflow-Api-Key"] = api_key
-        self.description = f"SleekFlow API {base_url}"
+        # The key goes in through an Auth whose repr hides it: httpx masks only Authorization
+        # in a headers repr, and a repr can reach a --debug traceback.
+        auth = _ApiKey(api_key) if api_key else None
+        self.description = f"SleekFlow API {shown_url}"
         self.policy = policy or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self._on_retry = on_retry
@@ -158,14 +211,15 @@ class HttpBackend:
             self._client = client or httpx.Client(
                 base_url=base_url.rstrip("/"),
                 headers=headers,
+                auth=auth,
                 timeout=httpx.Timeout(30.0, connect=5.0),
                 transport=transport,
                 limits=httpx.Limits(max_connections=self.concurrency + 2),
             )
         except (httpx.InvalidURL, ValueError) as exc:
-            raise BackendError(f"--api-url {base_url!r} is not a valid URL: {exc}") from None
-        if client is not None and api_key:
-            self._client.headers["X-Sleekflow-Api-Key"] = api_key
+            raise BackendError(f"--api-url {shown_url!r} is not a valid URL: {exc}") from None
+        if client is not None and auth is not None:
+            self._client.auth = auth
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.description!r})"
@@ -205,6 +259,8 @@ class HttpBackend:
                     wait = min(exc.retry_after, policy.retry_after_max)
             elif isinstance(exc, TRANSIENT):
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if _is_name_failure(exc):
+                    return False  # a host that doesn't resolve won't in the next minute
             else:
                 return False
             elapsed = self._clock() - started

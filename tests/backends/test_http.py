@@ -63,7 +63,7 @@ def mock_backend(
     handler: Callable[[httpx.Request], httpx.Response], *, key: str | None = SECRET, **kw: Any
 ) -> HttpBackend:
     return HttpBackend(
-        "http://api.test", key, transport=httpx.MockTransport(handler), policy=FAST, **kw
+        "https://api.test", key, transport=httpx.MockTransport(handler), policy=FAST, **kw
     )
 
 
@@ -166,7 +166,7 @@ def test_without_retry_after_the_backoff_is_exponential(waits: list[float]) -> N
         return httpx.Response(status, json=page([]) if status == 200 else {})
 
     policy = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=1.0, wait_jitter=0.0)
-    backend = HttpBackend("http://api.test", None, transport=httpx.MockTransport(handler))
+    backend = HttpBackend("https://api.test", None, transport=httpx.MockTransport(handler))
     backend.policy = policy
     backend.read()
     assert waits == [pytest.approx(0.01), pytest.approx(0.02)]
@@ -175,7 +175,7 @@ def test_without_retry_after_the_backoff_is_exponential(waits: list[float]) -> N
 def test_a_retry_after_past_the_deadline_gives_up_at_once() -> None:
     calls, handler = _throttled_then_ok("30")
     policy = RetryPolicy(attempts=8, deadline=5.0, retry_after_max=30.0)
-    backend = HttpBackend("http://api.test", None, transport=httpx.MockTransport(handler))
+    backend = HttpBackend("https://api.test", None, transport=httpx.MockTransport(handler))
     backend.policy = policy
     started = time.monotonic()
     with pytest.raises(BackendError) as caught:
@@ -307,7 +307,7 @@ def test_the_key_is_sent_but_never_shown() -> None:
 def test_a_key_that_cannot_be_a_header_is_refused_without_quoting_it(key: str) -> None:
     # httpx's own error would quote the header value: "Illegal header value b'...'".
     with pytest.raises(BackendError) as caught:
-        HttpBackend("http://api.test", key)
+        HttpBackend("https://api.test", key)
     assert "SLEEKFLOW_API_KEY can't be sent as a header" in str(caught.value)
     assert SECRET not in str(caught.value) and "clé" not in str(caught.value)
 
@@ -589,3 +589,46 @@ def test_a_plan_over_http_is_the_plan_over_the_local_store(
     http_plan, local_plan = json.loads(over_http.stdout), json.loads(local.stdout)
     assert_valid_plan_json(over_http.stdout)
     assert http_plan == local_plan
+
+
+# --- the URL and the key, checked before any request ------------------------------------------
+
+
+def test_an_api_url_with_no_host_is_refused() -> None:
+    with pytest.raises(BackendError, match="names no host"):
+        HttpBackend("http://", None)
+
+
+def test_the_key_is_never_sent_in_clear_text_to_a_remote_host() -> None:
+    with pytest.raises(BackendError, match="refusing to send SLEEKFLOW_API_KEY in clear text"):
+        HttpBackend("http://api.example.com", "k-123")
+    for url in ("http://127.0.0.1:8787", "http://localhost:8787", "http://[::1]:8787"):
+        HttpBackend(url, "k-123").close()  # the loopback sandbox
+    HttpBackend("http://api.example.com", None).close()  # no key, nothing to leak
+
+
+def test_credentials_in_the_url_and_the_key_stay_out_of_reprs() -> None:
+    backend = HttpBackend("https://user:secret-pw@api.example.com", "k-distinctive-123")
+    shown = repr(backend) + backend.description + repr(backend._client.auth)
+    shown += repr(backend._client.headers)
+    assert "secret-pw" not in shown and "k-distinctive-123" not in shown
+    assert "api.example.com" in backend.description
+    backend.close()
+
+
+def test_a_host_that_does_not_resolve_is_not_retried() -> None:
+    import socket
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        try:
+            raise socket.gaierror(-2, "Name or service not known")
+        except socket.gaierror as exc:
+            raise httpx.ConnectError("[Errno -2] Name or service not known") from exc
+
+    backend = mock_backend(handler)
+    with pytest.raises(BackendError, match="gave up after 1 attempt"):
+        backend.read()
+    assert calls == [1]
