@@ -275,20 +275,9 @@ def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) ->
 
 
 def link_history(rows: Sequence[dict[str, Any]], title: str) -> list[dict[str, Any]]:
-    """The history rows (oldest first) of the link titled ``title``, followed through its
-    renames: a row of another title belongs to it when it shares a URL with a row already
-    found (a rename keeps the URL, so the rows under the old title are found too)."""
-    found = {i for i, row in enumerate(rows) if fold(str(row.get("title") or "")) == fold(title)}
-    urls = {u for i in found for u in (rows[i].get("old_url"), rows[i].get("new_url")) if u}
-    grew = True
-    while grew:
-        grew = False
-        for i, row in enumerate(rows):
-            if i in found:
-                continue
-            mine = {u for u in (row.get("old_url"), row.get("new_url")) if u}
-            if mine & urls:
-                found.add(i)
-                urls |= mine
-                grew = True
-    return [rows[i] for i in sorted(found)]
+    """The history rows (oldest first) of every link that was ever titled ``title`` (ignoring
+    case), followed by the link's id through its renames and regenerations. Two links that
+    once had the same URL stay apart: a removed link and a later one with the same ref and
+    message are different links."""
+    ids = {row.get("link_id") for row in rows if fold(str(row.get("title") or "")) == fold(title)}
+    return [row for row in rows if row.get("link_id") in ids]

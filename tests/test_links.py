@@ -234,3 +234,20 @@ def test_link_history_follows_renames() -> None:
     assert links.link_history(rows, "old") == new
     assert [r["event"] for r in links.link_history(rows, "B")] == ["created", "regenerated"]
     assert links.link_history(rows, "nothing") == []
+
+
+def test_history_keeps_a_removed_link_apart_from_a_later_one_with_the_same_url(tmp_path) -> None:
+    from reconciler.backends.local import LocalBackend
+    from reconciler.links import link_history
+
+    store = LocalBackend(tmp_path / "ws.db")
+    cid = store.connect_channel("acme", "Acme").id
+    x = store.create_link(cid, title="X", ref="r", message="m", key="k1")
+    store.update_link(cid, x.id, title="X renamed", ref="r", message="m")
+    store.remove_link(cid, x.id)
+    y = store.create_link(cid, title="Y", ref="r", message="m", key="k2")
+    rows = store.history("acme")
+    assert [r["event"] for r in link_history(rows, "X")] == ["created", "renamed", "removed"]
+    assert {r["link_id"] for r in link_history(rows, "X renamed")} == {x.id}
+    assert [r["link_id"] for r in link_history(rows, "Y")] == [y.id]
+    store.close()
