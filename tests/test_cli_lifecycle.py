@@ -369,7 +369,8 @@ def test_removing_an_unprotected_channel(applied: Cli) -> None:
     run("apply", "--plan", saved, "--auto-approve", "--allow-removals")
     assert run("status").stdout.splitlines() == ['acmepets  connected  4 links  "Acme Pets (US)"']
     assert run("plan", run.config, "--detailed-exitcode", code=0).stdout.startswith(
-        "info[channel-absent]: channel acmepets.global is marked remove: true and is not in the workspace"
+        "info[channel-absent]: channel acmepets.global is marked remove: true "
+        "and is not in the workspace"
     )
 
 
@@ -392,7 +393,11 @@ def test_a_disconnected_channel_blocks_its_changes(applied: Cli) -> None:
     run.write(data)
     exported = run.export()
     blocked = run("plan", run.config, "--detailed-exitcode", code=1).stdout
-    assert "error[channel-disconnected]: channel acmepets.global is disconnected: its 1 change is blocked." in blocked
+    assert (
+        "error[channel-disconnected]: channel acmepets.global is disconnected: "
+        "its 1 change is blocked."
+        in blocked
+    )
     assert "access token may have expired" in blocked
     assert "remove the channel and connect it again" in blocked
     assert "TikTok Business Center" in blocked
@@ -861,3 +866,12 @@ def test_drift_lines_name_each_link_added_to_an_empty_channel() -> None:
     bio = {"title": "Bio", "ref": None, "message": "m", "url": "https://tiktok.me/acme?message=m"}
     assert describe_drift(state({}), state({"7": bio})) == ["acme: link 'Bio' (id 7) was added"]
     assert describe_drift(state({"7": bio}), state({})) == ["acme: link 'Bio' (id 7) was removed"]
+
+
+def test_json_apply_that_asks_shows_the_plan_on_stderr(run: Cli) -> None:
+    run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
+    run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
+    run.write(example())
+    result = run("apply", run.config, "--format", "json", input="n\n", code=1)
+    assert "create" in result.stderr and "Apply cancelled" in result.stderr
+    assert result.stdout == ""

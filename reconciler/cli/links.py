@@ -183,7 +183,8 @@ def qr(
     """Write a QR code per link, for posters, flyers and events.
 
     Files are named CHANNEL--TITLE.svg (or .png), with the link's URL and title in the file's
-    metadata; error correction Q (25% of a code can be damaged) unless the URL is too long.
+    metadata; error correction at least Q (25% of a code can be damaged; segno raises it when
+    the URL leaves room) unless the URL is too long for Q.
     """
     from reconciler import qr as qrcodes
     from reconciler.model import visible

@@ -180,6 +180,9 @@ def apply(
         )
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
+    elif not auto_approve:
+        # JSON goes to stdout, but nobody approves what they haven't seen: the plan to stderr.
+        click.echo(text.render_plan(the_plan, color=use_color(err=True)), nl=False, err=True)
     applier.check(the_plan, allow_removals=allow_removals)
     if not the_plan.changes:
         if fmt == "json":
@@ -214,7 +217,7 @@ def _confirm(the_plan: Any) -> bool:
     extra = f" {'; '.join(warnings)}." if warnings else ""
     try:
         return click.confirm(
-            f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' continues",
+            f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' or 'yes' continues",
             default=False,
             err=True,
         )
