@@ -64,3 +64,24 @@ def dump_yaml(data: Any) -> str:
         width=100,
         default_flow_style=False,
     )
+
+
+def export_warnings(state: WorkspaceState) -> list[str]:
+    """What would keep the export from validating as it is: links of one channel whose
+    titles are the same ignoring case (the workspace allows it, the config does not)."""
+    from reconciler.model import fold, visible
+
+    warnings = []
+    for channel in state.channels:
+        seen: dict[str, list[str]] = {}
+        for link in sorted(channel.links, key=lambda lk: lk.seq):
+            seen.setdefault(fold(link.title), []).append(link.title)
+        for titles in seen.values():
+            if len(titles) > 1:
+                names = ", ".join(repr(visible(t)) for t in titles)
+                warnings.append(
+                    f"warning: channel {visible(channel.account)} has links titled {names}: "
+                    "titles must differ ignoring case, so rename all but one in the export "
+                    "(or in SleekFlow) before planning with it"
+                )
+    return warnings

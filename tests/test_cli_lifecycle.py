@@ -395,8 +395,7 @@ def test_a_disconnected_channel_blocks_its_changes(applied: Cli) -> None:
     blocked = run("plan", run.config, "--detailed-exitcode", code=1).stdout
     assert (
         "error[channel-disconnected]: channel acmepets.global is disconnected: "
-        "its 1 change is blocked."
-        in blocked
+        "its 1 change is blocked." in blocked
     )
     assert "access token may have expired" in blocked
     assert "remove the channel and connect it again" in blocked
@@ -875,3 +874,27 @@ def test_json_apply_that_asks_shows_the_plan_on_stderr(run: Cli) -> None:
     result = run("apply", run.config, "--format", "json", input="n\n", code=1)
     assert "create" in result.stderr and "Apply cancelled" in result.stderr
     assert result.stdout == ""
+
+
+def test_export_warns_about_titles_that_clash_ignoring_case(run: Cli) -> None:
+    from reconciler.backends.local import LocalBackend
+
+    run("sandbox", "connect", "acme")
+    store = LocalBackend(run.store)
+    cid = store.read().channels[0].id
+    store.create_link(cid, title="Bio", ref=None, message="a", key="k1")
+    store.close()
+    # An older store, or SleekFlow's own UI, can hold such a pair: write it behind the API.
+    import sqlite3
+
+    db = sqlite3.connect(run.store)
+    with db:
+        db.execute(
+            "INSERT INTO links (channel_id, title, ref, message, url, created_at, updated_at) "
+            "VALUES (?, 'BIO', NULL, 'b', 'https://tiktok.me/acme?message=b', 'x', 'x')",
+            (int(cid),),
+        )
+    db.close()
+    result = run("export")
+    assert "channel acme has links titled 'Bio', 'BIO'" in result.stderr
+    assert "title: Bio" in result.stdout and "title: BIO" in result.stdout

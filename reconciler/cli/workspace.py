@@ -24,10 +24,13 @@ from reconciler.cli.options import (
 )
 def export(backend_opts: BackendOptions, out: str | None) -> None:
     """Print the workspace as a config file; 'plan' of it shows no change."""
-    from reconciler.export import export_config
+    from reconciler.export import export_config, export_warnings
 
     backend = open_workspace(backend_opts)
-    content = export_config(backend.read())
+    state = backend.read()
+    content = export_config(state)
+    for warning in export_warnings(state):
+        click.echo(warning, err=True)
     if out is None:
         click.echo(content, nl=False)
     else:
