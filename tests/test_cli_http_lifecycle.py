@@ -229,7 +229,10 @@ def test_a_disconnected_channel_blocks_its_changes_over_http(applied: HttpCli) -
     run.write(data)
     exported = run.export()
     blocked = run("plan", run.config, "--detailed-exitcode", code=1).stdout
-    assert "error[channel-disconnected]: channel acmepets.global is disconnected: its 1 change is blocked." in blocked
+    assert (
+        "error[channel-disconnected]: channel acmepets.global is disconnected: "
+        "its 1 change is blocked." in blocked
+    )
     assert "TikTok Business Center" in blocked
     run("apply", run.config, "--auto-approve", code=1)
     assert run.export() == exported

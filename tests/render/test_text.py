@@ -55,7 +55,8 @@ newshop
       message: "Hi!"
       url: https://tiktok.me/newshop?message=Hi%21
 
-warning[duplicate-ref]: ref fb_ad is used by 2 links (Ad summer, Fresh): tracking can't tell them apart
+warning[duplicate-ref]: ref fb_ad is used by 2 links (Ad summer, Fresh): tracking \
+can't tell them apart
 info[unmanaged-channel]: channel zoo (Zoo, connected) is not in the config: left alone
 
 Plan: 1 channel to connect, 1 channel to rename, 2 to create, 1 to update, 1 to regenerate \
@@ -110,7 +111,8 @@ def test_an_inapplicable_plan_says_so_after_the_errors() -> None:
     actual = workspace(channel(A, "Acme", status=ChannelStatus.DISCONNECTED))
     out = render_plan(_plan(desired(dc(A, "Acme", dl("Bio", "Hi"))), actual))
     assert out.splitlines()[-4:] == [
-        f"error[channel-disconnected]: channel {A} is disconnected: its 1 change is blocked. {DISCONNECTED_FIX}",
+        f"error[channel-disconnected]: channel {A} is disconnected: its 1 change is blocked. "
+        f"{DISCONNECTED_FIX}",
         "",
         "Plan: 1 to create.",
         "This plan cannot be applied: 1 error above.",
@@ -172,12 +174,12 @@ def test_data_cannot_inject_terminal_sequences() -> None:
     assert "\x1b" not in plain
     assert '    + create "New\\nline"' in plain.splitlines()
     assert (
-        "info[unmanaged-channel]: channel zoo (Zoo\\u001b]0;pwned\\u0007\\u202e, disconnected) is not in the config: "
-        "left alone" in plain.splitlines()
+        "info[unmanaged-channel]: channel zoo (Zoo\\u001b]0;pwned\\u0007\\u202e, disconnected) "
+        "is not in the config: left alone" in plain.splitlines()
     )
     assert (
-        "warning[duplicate-ref]: ref r is used by 2 links (New\\nline, X\\rY): tracking can't tell them apart"
-        in (plain.splitlines())
+        "warning[duplicate-ref]: ref r is used by 2 links (New\\nline, X\\rY): "
+        "tracking can't tell them apart" in (plain.splitlines())
     )
 
 
