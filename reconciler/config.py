@@ -180,7 +180,8 @@ def read_text(path: str | Path, *, max_bytes: int | None = None) -> str:
             raise fail("is a directory, not a config file")
         size = p.stat().st_size
         if size > max_bytes:
-            raise fail(f"file is {size / 2**20:.1f} MiB; the limit is {limit}")
+            shown = f"{size / 2**20:.1f} MiB" if max_bytes >= 2**20 else f"{size:,} bytes"
+            raise fail(f"file is {shown}; the limit is {limit}")
         with p.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
@@ -390,7 +391,9 @@ class _Checker:
                         if hint
                         else f" (allowed: {', '.join(allowed)})"
                     )
-                    out.append((node.keys[extra], "unknown-key", f"unknown key {extra!r}{suffix}"))
+                    out.append(
+                        (node.keys[extra], "unknown-key", f"unknown key {_shown(extra)}{suffix}")
+                    )
             return out
         if validator == "required" and isinstance(node, Mapping):
             out = []
@@ -415,7 +418,9 @@ class _Checker:
         if validator == "const" and field == "version":
             number = isinstance(node, Scalar) and isinstance(node.value, int | float)
             if number and not isinstance(node.value, bool):
-                message = f"unsupported version {node.raw}: this reconciler reads 'version: 1'"
+                message = (
+                    f"unsupported version {_cut(node.raw)}: this reconciler reads 'version: 1'"
+                )
             else:
                 message = f"version must be the number 1, not {_a(node)}: write 'version: 1'"
             return [(node, "version", message)]
@@ -426,7 +431,7 @@ class _Checker:
                 (
                     node,
                     "pattern",
-                    f"{field} {error.instance!r} is not valid: "
+                    f"{field} {_shown(error.instance)} is not valid: "
                     f"{_FIELD_HELP.get(field, error.validator_value)}",
                 )
             ]
@@ -442,7 +447,7 @@ class _Checker:
                 )
             ]
         if validator in ("minimum", "maximum"):
-            raw = node.raw if isinstance(node, Scalar) else error.instance
+            raw = _cut(node.raw) if isinstance(node, Scalar) else error.instance
             return [(node, "range", f"{field} must be between 0 and 100, not {raw}")]
         return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
 
@@ -459,7 +464,7 @@ class _Checker:
             and version.raw != "1"
         ):
             # JSON Schema takes 1.0 for 1, and YAML 1.1 reads 0x1, +1 and 0b1 as 1 too.
-            self.add(version, "version", f"write 'version: 1', not {version.raw!r}")
+            self.add(version, "version", f"write 'version: 1', not {_shown(version.raw)}")
         channels = root.nodes.get("channels")
         if not isinstance(channels, Sequence):
             return
@@ -470,15 +475,19 @@ class _Checker:
             self.strict_booleans(channel)
             pct = channel.nodes.get("max_change_pct")
             if isinstance(pct, Scalar) and isinstance(pct.value, float) and math.isnan(pct.value):
-                self.add(pct, "range", f"max_change_pct must be between 0 and 100, not {pct.raw}")
+                self.add(
+                    pct, "range", f"max_change_pct must be between 0 and 100, not {_cut(pct.raw)}"
+                )
             account = channel.nodes.get("account")
             if isinstance(account, Scalar) and isinstance(account.value, str):
-                first = accounts.setdefault(fold(account.value), account)
-                if first is not account:
+                first = accounts.get(fold(account.value))
+                if first is None:
+                    accounts[fold(account.value)] = account
+                else:
                     self.add(
-                        account,
+                        _occurrence(account, first, channel),
                         "duplicate-account",
-                        f"account {account.value!r} is declared twice "
+                        f"account {_shown(account.value)} is declared twice "
                         f"(first at line {first.line}); accounts match ignoring case",
                     )
             links = channel.nodes.get("links")
@@ -503,13 +512,15 @@ class _Checker:
                 continue
             title = link.nodes.get("title")
             if isinstance(title, Scalar) and isinstance(title.value, str):
-                first = titles.setdefault(fold(title.value), title)
-                if first is not title:
+                first = titles.get(fold(title.value))
+                if first is None:
+                    titles[fold(title.value)] = title
+                else:
                     self.add(
-                        title,
+                        _occurrence(title, first, link),
                         "duplicate-title",
-                        f"title {title.value!r} is used twice in this channel (first at line "
-                        f"{first.line}); titles match ignoring case",
+                        f"title {_shown(title.value)} is used twice in this channel (first at "
+                        f"line {first.line}); titles match ignoring case",
                     )
             message = link.nodes.get("message")
             if isinstance(message, Scalar) and isinstance(message.value, str):
@@ -523,15 +534,39 @@ class _Checker:
                     )
             ref = link.nodes.get("ref")
             if isinstance(ref, Scalar) and isinstance(ref.value, str):
-                first_ref = refs.setdefault(ref.value, ref)
-                if first_ref is not ref:
+                first_ref = refs.get(ref.value)
+                if first_ref is None:
+                    refs[ref.value] = ref
+                else:
                     self.add(
-                        ref,
+                        _occurrence(ref, first_ref, link),
                         "duplicate-ref",
-                        f"ref {ref.value!r} is also used at line {first_ref.line}: "
+                        f"ref {_shown(ref.value)} is also used at line {first_ref.line}: "
                         "tracking can't tell these links apart",
                         Severity.WARNING,
                     )
+
+
+def _occurrence(node: Scalar, first: Scalar, holder: Node) -> Node:
+    """Where to report a second occurrence of a value: at ``node``, unless it is the very node
+    of the first (both reached through one anchor), then at ``holder``, the alias that holds it."""
+    return holder if node is first else node
+
+
+#: How much of a value a message quotes: a 10 MB title is named by its start and its size.
+_SHOWN = 80
+
+
+def _shown(value: str) -> str:
+    """``value`` quoted for a message, cut to ``_SHOWN`` characters (saying how long it is)."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}... ({len(value):,} characters)"
+
+
+def _cut(raw: str) -> str:
+    """A value as written (unquoted), cut to ``_SHOWN`` characters."""
+    return raw if len(raw) <= _SHOWN else f"{raw[:_SHOWN]}... ({len(raw):,} characters)"
 
 
 def _container_name(path: list[Any]) -> str:
@@ -554,5 +589,8 @@ def _type_message(field: str, expected: str, node: Node) -> str:
     }.get(expected, expected)
     message = f"{field} must be {wanted}, not {_a(node)}"
     if expected == "string" and isinstance(node, Scalar) and node.plain and node.raw:
-        message += f'; quote it: {field}: "{node.raw}"'
+        if len(node.raw) <= _SHOWN:
+            message += f'; quote it: {field}: "{node.raw}"'
+        else:
+            message += "; quote it"
     return message

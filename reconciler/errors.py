@@ -36,8 +36,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        from reconciler.model import visible
+
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        where = self.path if self.line is None else f"{self.path}:{self.line}:{self.col}"
+        # A file name is data too (a pull request can name a file anything): a newline or an
+        # escape sequence in it must not split the line or colour the terminal.
+        path = visible(self.path)
+        where = path if self.line is None else f"{path}:{self.line}:{self.col}"
         return f"{where}: {prefix}{self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str]:

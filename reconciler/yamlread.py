@@ -7,8 +7,10 @@ objects for tags, and expand aliases without bound. Here:
 - every mapping key and every value carries its 1-based line and column, in characters, as an
   editor shows them (libyaml also breaks lines at U+0085, U+2028 and U+2029; editors don't);
 - a duplicate key, a ``<<`` merge key, a non-string key or any tag but ``!!str`` is a problem;
-- aliases are shared references, and the size they would expand to is counted as the tree is
-  built, so a "billion laughs" file stops after a bounded amount of work;
+- aliases share the value of their anchor (a node at the alias's own position stands for it),
+  and the size they would expand to, in nodes and in characters of text, is counted as the tree
+  is built, so a "billion laughs" file (or one long string aliased a million times) stops after
+  a bounded amount of work;
 - nesting is bounded too, so a file of ten thousand ``[`` can't exhaust the Python stack;
 - plain scalars resolve as YAML 1.1 does (``yes`` is a boolean, ``0123`` a number), and each
   scalar remembers whether it was plain, so a caller can tell the user to quote it.
@@ -42,6 +44,10 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 #: How many nodes aliases may add to a document when expanded. A real config never comes
 #: close; a "billion laughs" file passes it after a few thousand events.
 MAX_ALIAS_EXPANSION = 100_000
+#: How many characters of text aliases may add to a document when expanded: the size of the
+#: largest file read (32 MiB). Without it, one 1 MB string aliased 90,000 times (a 4 MB file,
+#: well under the node bound) is 90 GB of text for every check that reads each value.
+MAX_ALIAS_CHARS = 32 * 2**20
 #: How deeply collections may nest. A config needs five levels (top, channels, channel, links,
 #: link); the bound keeps the recursive builder far from Python's recursion limit.
 MAX_DEPTH = 64
@@ -73,7 +79,7 @@ class Mapping:
     """A mapping: ``value`` is the plain ``dict``; ``keys`` and ``nodes`` map each key to the
     node of the key and the node of its value."""
 
-    __slots__ = ("col", "keys", "line", "nodes", "size", "value")
+    __slots__ = ("chars", "col", "keys", "line", "nodes", "size", "value")
 
     def __init__(self, line: int, col: int) -> None:
         self.value: dict[str, Any] = {}
@@ -82,12 +88,13 @@ class Mapping:
         self.line = line
         self.col = col
         self.size = 1
+        self.chars = 0
 
 
 class Sequence:
     """A sequence: ``value`` is the plain ``list``; ``nodes`` the node of each item."""
 
-    __slots__ = ("col", "line", "nodes", "size", "value")
+    __slots__ = ("chars", "col", "line", "nodes", "size", "value")
 
     def __init__(self, line: int, col: int) -> None:
         self.value: list[Any] = []
@@ -95,6 +102,7 @@ class Sequence:
         self.line = line
         self.col = col
         self.size = 1
+        self.chars = 0
 
 
 Node = Scalar | Mapping | Sequence
@@ -117,6 +125,30 @@ class _Abort(Exception):
 def node_size(node: Node) -> int:
     """How many nodes ``node`` stands for once every alias inside it is expanded."""
     return 1 if isinstance(node, Scalar) else node.size
+
+
+def node_chars(node: Node) -> int:
+    """How many characters of text ``node`` stands for once every alias inside it is expanded."""
+    return len(node.raw) if isinstance(node, Scalar) else node.chars
+
+
+def _placed(node: Node, line: int, col: int) -> Node:
+    """``node`` as an alias at ``line:col`` shows it: the same value, the alias's position.
+
+    A problem with an aliased value is reported where the alias is, and each use is a node of
+    its own, so two uses of one anchor are two occurrences (a title aliased twice is a
+    duplicate title, not one title seen twice)."""
+    if isinstance(node, Scalar):
+        return Scalar(node.value, node.raw, node.plain, line, col)
+    copy: Mapping | Sequence
+    if isinstance(node, Mapping):
+        copy = Mapping(line, col)
+        copy.value, copy.keys, copy.nodes = node.value, node.keys, node.nodes
+    else:
+        copy = Sequence(line, col)
+        copy.value, copy.nodes = node.value, node.nodes
+    copy.size, copy.chars = node.size, node.chars
+    return copy
 
 
 def _resolve(value: str, plain: bool, tag: str | None, line: int, col: int) -> Scalar:
@@ -165,6 +197,7 @@ class _Builder:
         self.problems: list[YamlProblem] = []
         self.anchors: dict[str, Node] = {}
         self.expansion = 0
+        self.expanded_chars = 0
         self.at = positions
 
     def problem(self, mark: Any, code: str, message: str) -> None:
@@ -197,6 +230,7 @@ class _Builder:
                 self.problem(mark, "alias", f"alias *{first.anchor} refers to no anchor")
                 raise _Abort
             self.expansion += node_size(target)
+            self.expanded_chars += node_chars(target)
             if self.expansion > MAX_ALIAS_EXPANSION:
                 self.problem(
                     mark,
@@ -206,7 +240,15 @@ class _Builder:
                     "write the data out instead",
                 )
                 raise _Abort
-            return target
+            if self.expanded_chars > MAX_ALIAS_CHARS:
+                self.problem(
+                    mark,
+                    "alias-expansion",
+                    f"aliases expand to more than {MAX_ALIAS_CHARS:,} characters of text "
+                    "(one long value aliased again and again?); write the data out instead",
+                )
+                raise _Abort
+            return _placed(target, *self.at(mark))
         self.check_tag(first)
         if depth > MAX_DEPTH and isinstance(
             first, yaml.SequenceStartEvent | yaml.MappingStartEvent
@@ -228,6 +270,7 @@ class _Builder:
                 node.nodes.append(item)
                 node.value.append(item.value)
                 node.size += node_size(item)
+                node.chars += node_chars(item)
         elif isinstance(first, yaml.MappingStartEvent):
             node = self.build_mapping(events, Mapping(line, col), depth)
         else:  # pragma: no cover - the parser never yields anything else here
@@ -273,6 +316,7 @@ class _Builder:
             node.nodes[key] = value_node
             node.value[key] = value_node.value
             node.size += node_size(value_node)
+            node.chars += len(key_node.raw) + node_chars(value_node)
         return node  # pragma: no cover - the parser always closes a mapping
 
 

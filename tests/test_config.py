@@ -368,7 +368,14 @@ def test_empty_file_name() -> None:
 
 
 def test_nul_byte_in_file_name() -> None:
-    assert read_error("bad\0name.yaml").startswith("bad\0name.yaml: cannot read: ")
+    # shown escaped: a file name can't put a control character on the terminal
+    assert read_error("bad\0name.yaml").startswith("bad\\u0000name.yaml: cannot read: ")
+
+
+def test_a_file_name_cannot_split_the_line_or_colour_it() -> None:
+    error = read_error("a\nb\x1b[31m.yaml")
+    assert error.startswith("a\\nb\\u001b[31m.yaml: no such file")
+    assert "\n" not in error and "\x1b" not in error
 
 
 @pytest.mark.skipif(

@@ -232,7 +232,11 @@ def test_collection_keys_are_refused() -> None:
 def test_aliases_within_bounds_are_shared_values() -> None:
     root = root_of("a: &x [1, 2]\nb: *x\n")
     assert root.value == {"a": [1, 2], "b": [1, 2]}
-    assert root.nodes["a"] is root.nodes["b"]
+    assert root.value["a"] is root.value["b"]
+    # the alias is a node of its own, at its own position, sharing the anchor's nodes
+    a, b = root.nodes["a"], root.nodes["b"]
+    assert (a.line, a.col, b.line, b.col) == (1, 4, 2, 4)
+    assert a.nodes is b.nodes
 
 
 def test_undefined_alias_stops_reading() -> None:
