@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from reconciler.backends.local import LocalBackend
-from reconciler.model import link_url
+from reconciler.model import fold, link_url
 
 WORDS = (
     *("summer", "sale", "giveaway", "bio", "adoption", "week", "vip", "program", "promo"),
@@ -56,7 +56,9 @@ def generate(out: Path, channels: int, links: int, changed: float, seed: int = 1
             lines += [f"      - title: {title}", f"        ref: {ref}", f'        message: "{msg}"']
             stored = msg if rng.random() >= changed else msg + " (old)"
             url = link_url(account, ref, stored)
-            rows_links.append((link_id, c + 1, title, ref, stored, url, "2026-01-01", "2026-01-01"))
+            rows_links.append(
+                (link_id, c + 1, title, fold(title), ref, stored, url, "2026-01-01", "2026-01-01")
+            )
     config = out / "workspace.yaml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     backend = LocalBackend(store)
@@ -71,8 +73,9 @@ def generate(out: Path, channels: int, links: int, changed: float, seed: int = 1
             rows_channels,
         )
         db.executemany(
-            "INSERT INTO links (id, channel_id, title, ref, message, url, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO links "
+            "(id, channel_id, title, title_key, ref, message, url, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
             rows_links,
         )
     db.close()

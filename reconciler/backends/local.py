@@ -20,12 +20,20 @@ from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError, StoreError
-from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, fold, link_url
+from reconciler.model import (
+    Channel,
+    ChannelStatus,
+    Link,
+    WorkspaceState,
+    fold,
+    link_url,
+    visible,
+)
 
 DEFAULT_STORE = ".reconciler/workspace.db"
 #: PRAGMA application_id of a reconciler store ("RCNL").
 APPLICATION_ID = 0x52434E4C
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How long an idempotency key is remembered.
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -72,11 +80,23 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_created ON idempotency(created_at);
 """,
+    # A link's title as titles match (case ignored, Unicode-wide): what makes a second link
+    # with a title the channel already has refusable inside the transaction that would add it.
+    2: """
+ALTER TABLE links ADD COLUMN title_key TEXT;
+UPDATE links SET title_key = reconciler_fold(title);
+CREATE INDEX links_title ON links(channel_id, title_key);
+""",
 }
 
 
 class IdempotencyMismatch(BackendError):
     """An idempotency key was used before for a different request."""
+
+
+class TitleTaken(BackendError):
+    """Another link of the channel already has the title (ignoring case): the workspace
+    changed since the plan (another apply ran, or someone edited it in the UI)."""
 
 
 def _utcnow() -> datetime:
@@ -161,6 +181,8 @@ class LocalBackend:
         """Check that ``db`` is a reconciler store this version understands; with ``create``,
         give an empty database the schema. Raises ``StoreError`` before writing anything."""
         try:
+            # The migrations and every write call it: the fold of titles, as plans match them.
+            db.create_function("reconciler_fold", 1, fold, deterministic=True)
             db.execute("PRAGMA foreign_keys = ON")
             blank = self._is_blank(db)
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
@@ -415,11 +437,13 @@ class LocalBackend:
                 # no longer exists, so the key is forgotten and the create happens again.
                 db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
             account = self._account(db, channel_id)
+            self._refuse_taken(db, channel_id, account, title)
             url = link_url(account, ref, message)
             cur = db.execute(
-                "INSERT INTO links (channel_id, title, ref, message, url, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_id(channel_id), title, ref, message, url, stamp, stamp),
+                "INSERT INTO links "
+                "(channel_id, title, title_key, ref, message, url, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (_id(channel_id), title, fold(title), ref, message, url, stamp, stamp),
             )
             link_id = cur.lastrowid
             assert link_id is not None
@@ -511,11 +535,13 @@ class LocalBackend:
             old_url = row[0]
             if tuple(row[1:]) == (title, ref, message):
                 return Link(link_id, title, ref, message, old_url, seq=_id(link_id))
+            if fold(title) != fold(row[1]):
+                self._refuse_taken(db, channel_id, account, title)
             url = link_url(account, ref, message)
             db.execute(
-                "UPDATE links SET title = ?, ref = ?, message = ?, url = ?, updated_at = ? "
-                "WHERE id = ?",
-                (title, ref, message, url, now, _id(link_id)),
+                "UPDATE links SET title = ?, title_key = ?, ref = ?, message = ?, url = ?, "
+                "updated_at = ? WHERE id = ?",
+                (title, fold(title), ref, message, url, now, _id(link_id)),
             )
             event = "regenerated" if url != old_url else "renamed"
             self._record(db, _id(link_id), account, title, event, old_url, url, now)
@@ -550,6 +576,24 @@ class LocalBackend:
         row = db.execute("SELECT account FROM channels WHERE id = ?", (_id(channel_id),)).fetchone()
         self._must_exist(0 if row is None else 1, "channel", channel_id)
         return str(row[0])
+
+    def _refuse_taken(
+        self, db: sqlite3.Connection, channel_id: str, account: str, title: str
+    ) -> None:
+        """Raise ``TitleTaken`` when a link of the channel already has ``title`` (ignoring
+        case). A plan never creates, nor renames a link to, a title its channel has; when the
+        workspace has one anyway, it changed since the plan (two applies racing), and going on
+        would make two links with one title."""
+        row = db.execute(
+            "SELECT title FROM links WHERE channel_id = ? AND title_key = ? LIMIT 1",
+            (_id(channel_id), fold(title)),
+        ).fetchone()
+        if row is not None:
+            raise TitleTaken(
+                f"channel {visible(account)} already has a link titled {visible(row[0])!r}: "
+                "the workspace changed since the plan (another apply, or an edit in SleekFlow); "
+                "nothing more was changed for this link: plan again"
+            )
 
     def _must_exist(self, rowcount: int, kind: str, ident: str) -> None:
         if rowcount == 0:

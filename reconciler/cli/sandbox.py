@@ -147,6 +147,12 @@ def sandbox_disconnect(account: str, store: str) -> None:
     help="Share of writes that commit, then lose their response.",
 )
 @click.option(
+    "--reset-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests whose connection is reset (TCP RST) before anything is done.",
+)
+@click.option(
     "--retry-after",
     type=click.IntRange(0, 3600),
     default=1,
@@ -154,6 +160,12 @@ def sandbox_disconnect(account: str, store: str) -> None:
     help="Retry-After seconds sent with injected 429/5xx.",
 )
 @click.option("--seed", type=int, default=None, help="Seed the faults for a repeatable run.")
+@click.option(
+    "--control",
+    is_flag=True,
+    help="Let loopback clients read and change the faults while it runs "
+    "(GET/POST /_sandbox/faults; for tests). Loopback only.",
+)
 @click.option("--verbose", is_flag=True, help="Log every request to stderr.")
 def sandbox_serve(
     host: str,
@@ -166,8 +178,10 @@ def sandbox_serve(
     rate_limit: float,
     drop_before_commit_rate: float,
     drop_after_commit_rate: float,
+    reset_rate: float,
     retry_after: int,
     seed: int | None,
+    control: bool,
     verbose: bool,
 ) -> None:
     """Serve the local workspace over the HTTP API of docs/api.md (loopback by default).
@@ -191,6 +205,8 @@ def sandbox_serve(
             )
         if api_key is None:
             raise click.UsageError("--allow-remote needs an API key: set SLEEKFLOW_API_KEY")
+        if control:
+            raise click.UsageError("--control is for a sandbox on a loopback address only")
     faults = FaultConfig(
         latency_ms=latency_ms,
         fail_rate=fail_rate,
@@ -198,10 +214,11 @@ def sandbox_serve(
         rate_limit=rate_limit,
         drop_before_commit_rate=drop_before_commit_rate,
         drop_after_commit_rate=drop_after_commit_rate,
+        reset_rate=reset_rate,
         retry_after=retry_after,
         seed=seed,
     )
-    app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults))
+    app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults), control=control)
     try:
         server = make_server(app, host, port, verbose=verbose)
     except OSError as exc:
@@ -213,6 +230,7 @@ def sandbox_serve(
     signal.signal(signal.SIGTERM, stop)
     auth = "API key required" if api_key else "no API key required"
     extra = " with injected faults" if faults.active else ""
+    extra += "; faults controlled at /_sandbox/faults" if control else ""
     click.echo(f"Serving local workspace {store} at {server.url} ({auth}{extra}; Ctrl-C to stop)")
     sys.stdout.flush()
     try:

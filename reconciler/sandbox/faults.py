@@ -1,7 +1,10 @@
-"""Seeded fault injection for ``sandbox serve``: latency, throttling, 5xx, dropped connections.
+"""Seeded fault injection for ``sandbox serve``: latency, throttling, 5xx, dropped and reset
+connections.
 
 Every decision comes from one ``random.Random(seed)`` behind a lock, so a run with the same seed
-and the same request order injects the same faults.
+and the same request order injects the same faults. ``FaultInjector.counts`` keeps how many of
+each were injected, across reconfigurations (``sandbox serve --control`` changes the faults of a
+running server).
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import Enum
+from typing import Any
 
 
 class Fault(Enum):
@@ -18,6 +22,7 @@ class Fault(Enum):
     THROTTLE = "throttle"  # 429 with Retry-After, nothing done
     UNAVAILABLE = "unavailable"  # 502/503/504, nothing done
     DROP_BEFORE = "drop-before"  # connection closed, nothing done
+    RESET = "reset"  # connection reset (TCP RST: the client sees ECONNRESET), nothing done
     DROP_AFTER = "drop-after"  # the write commits, then the connection is closed unanswered
 
 
@@ -31,19 +36,48 @@ class FaultConfig:
     drop_after_commit_rate: float = 0.0
     retry_after: int = 1
     seed: int | None = None
+    reset_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in (
+        rates = (
             "fail_rate",
             "throttle_rate",
             "drop_before_commit_rate",
             "drop_after_commit_rate",
-        ):
+            "reset_rate",
+        )
+        for name in rates:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name.replace('_', '-')} must be between 0 and 1, not {value}")
         if self.latency_ms < 0 or self.rate_limit < 0 or self.retry_after < 0:
             raise ValueError("latency, rate limit and retry-after must not be negative")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FaultConfig:
+        """A configuration from plain data (the body of ``POST /_sandbox/faults``): every
+        field optional, none unknown, numbers as numbers. Raises ``ValueError`` saying what is
+        wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("the faults must be a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(unknown)}")
+        for name, value in data.items():
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if name == "seed":
+                if value is not None and not (isinstance(value, int) and number):
+                    raise ValueError("seed must be an integer or null")
+            elif name == "retry_after":
+                if not (isinstance(value, int) and number):
+                    raise ValueError("retry_after must be an integer number of seconds")
+            elif not number or value != value:  # NaN compares unequal to itself
+                raise ValueError(f"{name} must be a number")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     @property
     def active(self) -> bool:
@@ -55,6 +89,7 @@ class FaultConfig:
                 self.rate_limit,
                 self.drop_before_commit_rate,
                 self.drop_after_commit_rate,
+                self.reset_rate,
             )
         )
 
@@ -70,9 +105,27 @@ class FaultInjector:
         self._last = time.monotonic()
         self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
 
+    def reconfigure(self, config: FaultConfig) -> None:
+        """Inject ``config``'s faults from now on (reseeded with its seed); counts go on."""
+        with self._lock:
+            self.config = config
+            self._random = random.Random(config.seed)
+            self._tokens = config.rate_limit
+            self._last = time.monotonic()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The configuration and how many of each fault were injected so far (``none``: the
+        requests that got no fault)."""
+        with self._lock:
+            return {
+                "faults": self.config.to_dict(),
+                "counts": {fault.value: n for fault, n in self.counts.items()},
+            }
+
     def delay(self) -> None:
-        if self.config.latency_ms:
-            time.sleep(self.config.latency_ms / 1000.0)
+        latency = self.config.latency_ms
+        if latency:
+            time.sleep(latency / 1000.0)
 
     def rate_limited(self) -> int | None:
         """Seconds to wait when the token bucket is empty, else None (and a token is spent)."""
@@ -99,6 +152,7 @@ class FaultInjector:
                 (c.throttle_rate, Fault.THROTTLE),
                 (c.fail_rate, Fault.UNAVAILABLE),
                 (c.drop_before_commit_rate, Fault.DROP_BEFORE),
+                (c.reset_rate, Fault.RESET),
                 (c.drop_after_commit_rate if write else 0.0, Fault.DROP_AFTER),
             ):
                 if roll < rate:

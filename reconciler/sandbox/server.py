@@ -19,6 +19,7 @@ import hmac
 import json
 import re
 import socket
+import struct
 import sys
 import threading
 import traceback
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from reconciler.backends.local import IdempotencyMismatch, LocalBackend
+from reconciler.backends.local import IdempotencyMismatch, LocalBackend, TitleTaken
 from reconciler.errors import BackendError, StoreError
 from reconciler.sandbox.faults import Fault, FaultConfig, FaultInjector
 
@@ -54,6 +55,9 @@ _ALLOWED = {
     "openapi": {"GET"},
 }
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+#: The test control of ``sandbox serve --control``: read and change the faults of a running
+#: server. Not part of the API (absent from the OpenAPI document): a 404 without --control.
+CONTROL_PATH = "/_sandbox/faults"
 
 
 @cache
@@ -97,11 +101,13 @@ class Problem(Exception):
 
 @dataclass
 class SandboxApp:
-    """What every request handler shares: the store, the key, the faults, in-flight keys."""
+    """What every request handler shares: the store, the key, the faults, in-flight keys;
+    ``control`` enables ``CONTROL_PATH`` (loopback clients only)."""
 
     store: Path
     api_key: str | None = None
     faults: FaultInjector = field(default_factory=lambda: FaultInjector(FaultConfig()))
+    control: bool = False
     in_flight: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -282,6 +288,10 @@ class Handler(BaseHTTPRequestHandler):
             if raw is None:
                 return  # the client went away mid-body
             self.authenticate()
+            if app.control and path == CONTROL_PATH:
+                status, payload = self.control(method, raw)
+                self.send_json(status, payload)
+                return
             handler, args = self.route(method, path)
             body = self.parse_body(method, raw)
             with self.claim_key(method):
@@ -289,6 +299,9 @@ class Handler(BaseHTTPRequestHandler):
                 fault = self.inject_fault(write=write)
                 if fault is Fault.DROP_BEFORE:
                     self.drop()
+                    return
+                if fault is Fault.RESET:
+                    self.reset()
                     return
                 status, payload = handler(*args, body=body)
         except Problem as problem:
@@ -355,6 +368,44 @@ class Handler(BaseHTTPRequestHandler):
             with app.lock:
                 app.in_flight.discard(key)
 
+    def control(self, method: str, raw: bytes) -> tuple[int, Any]:
+        """``GET``: the faults and how many of each were injected; ``POST`` a JSON object of
+        fault settings (the options of ``sandbox serve``, as ``latency_ms``, ``fail_rate``,
+        ...; any left out is off): the faults from now on. Never itself faulted. Only for a
+        client on loopback, and with the API key when the server has one."""
+        if not is_loopback(str(self.client_address[0])):
+            raise Problem(403, "forbidden", "the sandbox control is for loopback clients only")
+        faults = self.server.app.faults
+        if method == "GET":
+            return 200, faults.snapshot()
+        if method != "POST":
+            raise Problem(
+                405,
+                "method-not-allowed",
+                f"{method} is not allowed here",
+                headers={"Allow": "GET, POST"},
+            )
+        data = self.parse_body(method, raw)
+        try:
+            config = FaultConfig.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise Problem(
+                422,
+                "validation",
+                "the fault settings are not valid",
+                errors=[{"field": "(body)", "message": str(exc)}],
+            ) from None
+        faults.reconfigure(config)
+        return 200, faults.snapshot()
+
+    def reset(self) -> None:
+        """Abort the connection: with SO_LINGER 0, close sends a TCP RST rather than a FIN, so
+        the client sees "connection reset by peer"."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
     def drop(self) -> None:
         """Close the connection without a response."""
         self.close_connection = True
@@ -365,11 +416,19 @@ class Handler(BaseHTTPRequestHandler):
     def read_raw(self) -> bytes | None:
         """The request body as bytes (checked against the framing rules), or None when the
         client went away before sending all of it."""
-        length_header = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        lengths = self.headers.get_all("Content-Length") or []
+        length_header = lengths[0] if lengths else None
+        # Only Content-Length framing, stated once: a Transfer-Encoding (of any coding) or a
+        # second Content-Length is where a proxy and this server could read different request
+        # boundaries (request smuggling); refused, and the connection closed.
+        if self.headers.get("Transfer-Encoding") is not None:
             self.close_connection = True
             raise Problem(411, "length-required", "send a Content-Length, not a chunked body")
-        if length_header is not None and not length_header.strip().isdigit():
+        if len(lengths) > 1:
+            self.close_connection = True
+            raise Problem(400, "bad-request", "Content-Length is given more than once")
+        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses
+        if length_header is not None and not re.fullmatch(r"[0-9]+", length_header.strip()):
             self.close_connection = True
             raise Problem(400, "bad-request", "Content-Length is not a non-negative integer")
         length = int(length_header) if length_header else 0
@@ -468,6 +527,8 @@ class Handler(BaseHTTPRequestHandler):
             return func(backend)
         except IdempotencyMismatch as exc:
             raise Problem(422, "idempotency-key-reused", str(exc)) from None
+        except TitleTaken as exc:
+            raise Problem(409, "title-taken", str(exc)) from None
         except StoreError:
             raise
         except BackendError as exc:
@@ -576,6 +637,8 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: SandboxApp, *, verbose: bool = False) -> None:
         self.app = app
         self.verbose = verbose
+        if ":" in address[0]:  # an IPv6 address such as ::1 needs an IPv6 socket
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
