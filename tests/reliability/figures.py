@@ -1,0 +1,24 @@
+"""The figures the reliability suite measures, printed after the run (see conftest.py).
+
+Each test adds what it did with ``record("section", name=count)``: cases tried, faults
+injected, processes killed, races run, secrets looked for. docs/reliability.md states them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+FIGURES: defaultdict[str, Counter[str]] = defaultdict(Counter)
+
+
+def record(section: str, **counts: int) -> None:
+    """Add ``counts`` to the figures of ``section``."""
+    FIGURES[section].update(counts)
+
+
+def reconciler_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m reconciler``."""
+    script = Path(sys.executable).with_name("reconciler")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
