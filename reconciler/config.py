@@ -588,6 +588,12 @@ def _type_message(field: str, expected: str, node: Node) -> str:
         "number": "a number",
     }.get(expected, expected)
     message = f"{field} must be {wanted}, not {_a(node)}"
+    if field == "ref" and isinstance(node, Scalar) and node.value is None:
+        # ``ref: null`` or ``ref:`` almost always means "no tag", which is said by leaving it out.
+        message += "; for a link without a referral tag, leave ref out"
+        if node.plain and node.raw.isalpha():
+            message += f' (or quote it, ref: "{node.raw}", if the tag is that word)'
+        return message
     if expected == "string" and isinstance(node, Scalar) and node.plain and node.raw:
         if len(node.raw) <= _SHOWN:
             message += f'; quote it: {field}: "{node.raw}"'

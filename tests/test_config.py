@@ -223,6 +223,12 @@ EXPECTED: dict[str, list[str]] = {
         "2:44: channel must be a mapping, not a string",
     ],
     "bad-ref-number": ['7:14: ref must be a string, not a number; quote it: ref: "0123"'],
+    "bad-ref-null": [
+        "7:14: ref must be a string, not null; for a link without a referral tag, leave ref out "
+        '(or quote it, ref: "null", if the tag is that word)',
+        "10:13: ref must be a string, not an empty value; for a link without a referral tag, "
+        "leave ref out",
+    ],
     "bad-ref-pattern": ["7:14: ref 'bio link' is not valid: 1-64 characters of A-Z a-z 0-9 _ - ."],
     "bad-remove-string": [
         "3:5: channel is missing required key 'display_name' (unless remove: true)",

@@ -219,6 +219,13 @@ def sandbox_serve(
         seed=seed,
     )
     app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults), control=control)
+    # A store that can't be read (a directory, another program's database, a newer schema) is
+    # the operator's mistake: say so now, not as a 503 to every client that would retry it.
+    backend = app.backend()
+    try:
+        backend.read()
+    finally:
+        backend.close()
     try:
         server = make_server(app, host, port, verbose=verbose)
     except OSError as exc:

@@ -105,7 +105,7 @@ class SandboxApp:
     ``control`` enables ``CONTROL_PATH`` (loopback clients only)."""
 
     store: Path
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     faults: FaultInjector = field(default_factory=lambda: FaultInjector(FaultConfig()))
     control: bool = False
     in_flight: set[str] = field(default_factory=set)

@@ -532,6 +532,31 @@ def test_it_binds_loopback_and_refuses_another_address_without_allow_remote(
     assert not (tmp_path / "ws.db").exists()
 
 
+def test_it_refuses_to_start_on_a_store_it_cannot_read(tmp_path: Path) -> None:
+    # Not a 503 "retry later" to every client: the operator hears it at once.
+    (tmp_path / "junk.db").write_bytes(b"not sqlite at all, " * 100)
+    (tmp_path / "dir.db").mkdir()
+    for name, message in (("junk.db", "is not a reconciler store"), ("dir.db", "is a directory")):
+        result = subprocess.run(
+            [*SERVE, "--port", "0", "--store", str(tmp_path / name)],
+            env=clean_environment(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 1, result
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert "Serving" not in result.stdout
+    assert (tmp_path / "junk.db").read_bytes() == b"not sqlite at all, " * 100
+
+
+def test_its_repr_never_shows_the_key(tmp_path: Path) -> None:
+    from reconciler.sandbox.server import SandboxApp
+
+    assert KEY not in repr(SandboxApp(tmp_path / "ws.db", api_key=KEY))
+
+
 def test_sigterm_stops_it_cleanly(sandbox: SandboxFactory) -> None:
     server = sandbox()
     with server.client() as client:
