@@ -785,8 +785,19 @@ def test_debug_lets_the_traceback_through(run: Cli) -> None:
     from reconciler.errors import StoreError
 
     run.store.write_bytes(os.urandom(4096))
-    result = CliRunner().invoke(cli, ["--debug", "status", "--store", str(run.store)])
+    for argv in (
+        ["--debug", "status", "--store", str(run.store)],
+        ["status", "--store", str(run.store), "--debug"],  # where a bug report adds it
+    ):
+        result = CliRunner().invoke(cli, argv)
+        assert isinstance(result.exception, StoreError), argv
+    env = {"RECONCILER_DEBUG": "1"}
+    result = CliRunner().invoke(cli, ["status", "--store", str(run.store)], env=env)
     assert isinstance(result.exception, StoreError)
+    # after "--" it is an argument, not the flag
+    result = CliRunner().invoke(cli, ["validate", "--", "--debug"])
+    assert result.exit_code == 1
+    assert "--debug: no such file" in result.output
 
 
 def test_apply_needs_a_file_or_a_plan(run: Cli) -> None:

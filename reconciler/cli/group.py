@@ -31,6 +31,14 @@ class ReconcilerGroup(click.Group):
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``reconciler plan x.yaml --debug`` is how a bug report gets written: take ``--debug``
+        # wherever it stands (up to a ``--``), not only before the command.
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[1:end]:
+            args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -64,6 +72,12 @@ def debug_enabled(ctx: click.Context) -> bool:
 
 @click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors (for bug reports).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="RECONCILER_DEBUG",
+    help="Show tracebacks for errors (for bug reports); anywhere on the line "
+    "[env: RECONCILER_DEBUG].",
+)
 def cli(debug: bool) -> None:
     """Config-as-code for SleekFlow TikTok Business Messaging channels and message links."""
