@@ -7,7 +7,6 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
     ReconcilerError
      +-- ConfigError            one or more problems in a config file (carries Problems)
      +-- PlanError              a plan that cannot be applied, or a saved plan that is stale
-     +-- ApplyError             a step of an apply failed; carries what was done and what not
      +-- BackendError           the workspace could not be read or written
           +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
 """
@@ -89,10 +88,6 @@ class ConfigError(ReconcilerError):
 
 class PlanError(ReconcilerError):
     """A plan cannot be applied: error diagnostics, missing flags, or a stale saved plan."""
-
-
-class ApplyError(ReconcilerError):
-    """A step of an apply failed. The message names the step and what was and wasn't done."""
 
 
 class BackendError(ReconcilerError):

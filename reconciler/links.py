@@ -281,3 +281,28 @@ def link_history(rows: Sequence[dict[str, Any]], title: str) -> list[dict[str, A
     message are different links."""
     ids = {row.get("link_id") for row in rows if fold(str(row.get("title") or "")) == fold(title)}
     return [row for row in rows if row.get("link_id") in ids]
+
+
+def history(backend: Any, account: str, title: str | None = None) -> list[dict[str, Any]]:
+    """The history rows of ``account`` in a backend that keeps one (the local store), or of
+    its link ``title`` (``link_history``). ``SelectionError`` when there is no such channel, now
+    or in the history, or no link ever had the title: the message names what there is."""
+    rows: list[dict[str, Any]] = backend.history(account)
+    if not rows:
+        state = backend.read()
+        if state.channel(account) is None:
+            existing = ", ".join(repr(c.account) for c in state.channels) or "(none)"
+            raise SelectionError(
+                f"no channel {visible(account)!r} in {backend.description}, and no history "
+                f"of one; channels: {existing}"
+            )
+    if title is None:
+        return rows
+    found = link_history(rows, title)
+    if not found:
+        titles = sorted({str(r["title"]) for r in rows}, key=str.casefold)
+        raise SelectionError(
+            f"no link titled {visible(title)!r} in the history of {visible(account)}; "
+            f"titles: {', '.join(repr(visible(t)) for t in titles) or '(none)'}"
+        )
+    return found

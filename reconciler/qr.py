@@ -30,13 +30,10 @@ Choices, for print:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import re
 import struct
-import tempfile
 import unicodedata
 import zlib
 from collections import Counter
@@ -46,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.files import reason, write_atomic
 from reconciler.links import LinkRow
 from reconciler.model import visible
 
@@ -299,7 +297,7 @@ def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         root = out.resolve(strict=True)
     except OSError as exc:
-        raise QrError(f"cannot write QR codes to {out}: {_reason(exc)}") from None
+        raise QrError(f"cannot write QR codes to {out}: {reason(exc)}") from None
     if not root.is_dir():
         raise QrError(f"cannot write QR codes to {out}: not a directory")
     written = []
@@ -316,29 +314,9 @@ def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
         ):
             raise QrError(f"refusing to write {name!r}: not a plain file name inside {out}")
         target = root / name
-        _write_atomic(target, item.content, shown=out / name)
+        try:
+            write_atomic(target, item.content)
+        except OSError as exc:
+            raise QrError(f"cannot write {out / name}: {reason(exc)}") from None
         written.append(out / name)
     return written
-
-
-def _write_atomic(target: Path, content: bytes, *, shown: Path) -> None:
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise QrError(f"cannot write {shown}: {_reason(exc)}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__

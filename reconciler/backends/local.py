@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError, StoreError
+from reconciler.files import reason
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -629,13 +630,11 @@ def _rollback(db: sqlite3.Connection) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    """A short reason for a failure: the OS's words (with the file they are about), or
+    """Why a store operation failed: the OS's words with the file they are about, or
     SQLite's message."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror
-        if exc.filename is not None:
-            text += f": {exc.filename}"
+    text = reason(exc)
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text += f": {exc.filename}"
     return text
 
 

@@ -234,7 +234,6 @@ def history(
     Kept by the local workspace: every create, regeneration, rename and removal.
     """
     from reconciler import links
-    from reconciler.model import visible
     from reconciler.render.links import render_history
 
     if bom and fmt != "csv":
@@ -244,23 +243,5 @@ def history(
             "history is kept by the local workspace (--backend local); "
             f"the {backend_opts.kind} backend has none"
         )
-    backend = open_workspace(backend_opts)
-    rows = backend.history(account)
-    if not rows:
-        state = backend.read()
-        if state.channel(account) is None:
-            existing = ", ".join(repr(c.account) for c in state.channels) or "(none)"
-            raise links.SelectionError(
-                f"no channel {visible(account)!r} in {backend.description}, and no history "
-                f"of one; channels: {existing}"
-            )
-    if title is not None:
-        found = links.link_history(rows, title)
-        if not found:
-            titles = sorted({str(r["title"]) for r in rows}, key=str.casefold)
-            raise links.SelectionError(
-                f"no link titled {visible(title)!r} in the history of {visible(account)}; "
-                f"titles: {', '.join(repr(visible(t)) for t in titles) or '(none)'}"
-            )
-        rows = found
+    rows = links.history(open_workspace(backend_opts), account, title)
     _emit(render_history(rows, fmt, account=account, title=title, bom=bom), fmt, None)

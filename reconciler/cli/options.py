@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,20 @@ class BackendOptions:
     store: str
     api_url: str | None
     concurrency: int
+
+
+def store_option(
+    help: str = "The local workspace file [env: RECONCILER_STORE].",
+) -> Any:
+    """--store: the local store's path, from RECONCILER_STORE by default."""
+    return click.option(
+        "--store",
+        envvar="RECONCILER_STORE",
+        default=DEFAULT_STORE,
+        show_default=True,
+        metavar="PATH",
+        help=help,
+    )
 
 
 def backend_options(func: Any) -> Any:
@@ -53,14 +66,7 @@ def backend_options(func: Any) -> Any:
         help="SleekFlow API base URL for --backend http [env: SLEEKFLOW_API_URL]. "
         "The API key is read from SLEEKFLOW_API_KEY only.",
     )(wrapper)
-    wrapper = click.option(
-        "--store",
-        envvar="RECONCILER_STORE",
-        default=DEFAULT_STORE,
-        show_default=True,
-        metavar="PATH",
-        help="The local workspace file [env: RECONCILER_STORE].",
-    )(wrapper)
+    wrapper = store_option()(wrapper)
     wrapper = click.option(
         "--backend",
         "backend_kind",
@@ -112,13 +118,13 @@ def file_sha256(path: str) -> str:
     from pathlib import Path
 
     from reconciler.errors import Problem
+    from reconciler.files import reason
 
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigError(
-            [Problem(path, None, None, Severity.ERROR, "file", f"cannot read: {reason}")]
+            [Problem(path, None, None, Severity.ERROR, "file", f"cannot read: {reason(exc)}")]
         ) from None
 
 
@@ -134,24 +140,11 @@ def load_config(file: str) -> tuple[Any, str]:
 def write_file(path: str, content: str) -> None:
     """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
     permissions a new file gets from the umask."""
-    import os
-    import tempfile
     from pathlib import Path
 
-    target = Path(path)
-    tmp: str | None = None
+    from reconciler.files import reason, write_atomic
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = None
+        write_atomic(Path(path), content.encode("utf-8"))
     except OSError as exc:
-        raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from reconciler.backends.local import DEFAULT_STORE
 from reconciler.cli.group import cli
+from reconciler.cli.options import store_option
 
 
 @cli.group()
@@ -35,14 +35,7 @@ def _check_account(account: str) -> None:
 @click.option(
     "--display-name", metavar="NAME", help="Name shown inside SleekFlow (default: ACCOUNT)."
 )
-@click.option(
-    "--store",
-    envvar="RECONCILER_STORE",
-    default=DEFAULT_STORE,
-    show_default=True,
-    metavar="PATH",
-    help="The local workspace file [env: RECONCILER_STORE].",
-)
+@store_option()
 def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     """Simulate the OAuth connect of ACCOUNT (or reconnect a disconnected one)."""
     from reconciler.backends.local import LocalBackend
@@ -69,14 +62,7 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
 
 @sandbox.command("disconnect")
 @click.argument("account")
-@click.option(
-    "--store",
-    envvar="RECONCILER_STORE",
-    default=DEFAULT_STORE,
-    show_default=True,
-    metavar="PATH",
-    help="The local workspace file [env: RECONCILER_STORE].",
-)
+@store_option()
 def sandbox_disconnect(account: str, store: str) -> None:
     """Simulate a token expiry: ACCOUNT shows as disconnected."""
     from reconciler.backends.local import LocalBackend
@@ -100,14 +86,7 @@ def sandbox_disconnect(account: str, store: str) -> None:
     show_default=True,
     help="Port to bind (0 picks a free one; the URL printed says which).",
 )
-@click.option(
-    "--store",
-    envvar="RECONCILER_STORE",
-    default=DEFAULT_STORE,
-    show_default=True,
-    metavar="PATH",
-    help="The local workspace file to serve [env: RECONCILER_STORE].",
-)
+@store_option("The local workspace file to serve [env: RECONCILER_STORE].")
 @click.option(
     "--allow-remote",
     is_flag=True,
