@@ -36,12 +36,12 @@ class SavedPlan:
     changes: list[dict[str, Any]]
 
 
-def to_dict(plan: Plan, desired: DesiredState, actual: WorkspaceState) -> dict[str, Any]:
+def to_dict(plan: Plan) -> dict[str, Any]:
     """The saved form of ``plan``: the JSON plan plus ``desired``, ``prior_state``, ``forced``."""
     data = plan.to_dict()
     data["forced"] = plan.forced
-    data["desired"] = desired_to_dict(desired)
-    data["prior_state"] = declared_state(desired, actual)
+    data["desired"] = desired_to_dict(plan.desired)
+    data["prior_state"] = plan.declared
     return data
 
 
@@ -207,6 +207,32 @@ def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:
         + "\n".join(f"  {line}" for line in lines)
         + "\nRun plan again, review it, and apply the new plan."
     )
+
+
+def replan(
+    saved: SavedPlan,
+    actual: WorkspaceState,
+    *,
+    name: str,
+    can_connect: bool,
+    force: bool = False,
+) -> Plan:
+    """The plan ``saved`` showed, made again against ``actual``, or ``PlanError`` when the
+    workspace moved since (``check_fresh``) or the plan made now differs from the one saved:
+    what is applied is exactly what was reviewed."""
+    from reconciler import plan as planner
+
+    check_fresh(saved, actual, name=name)
+    again = planner.build(
+        saved.desired,
+        actual,
+        can_connect=can_connect,
+        force=force or saved.forced,
+        config_sha256=saved.config_sha256,
+    )
+    if [c.to_dict() for c in again.changes] != saved.changes:
+        raise PlanError(f"{name}: the plan no longer matches the workspace; plan again")
+    return again
 
 
 def describe_drift(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -99,8 +99,9 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
     assert result.stdout == f"reconciler, version {__version__}\n"
 
 
-def _on_a_terminal(args: list[str], cwd: Path, **env: str) -> str:
-    """Run with stdout on a pseudo-terminal; what the terminal showed."""
+def _on_a_terminal(args: list[str], cwd: Path, *, stderr: bool = False, **env: str) -> str:
+    """Run with stdout (and with ``stderr``, stderr too) on a pseudo-terminal; what the
+    terminal showed."""
     import pty
 
     leader, follower = pty.openpty()
@@ -111,7 +112,7 @@ def _on_a_terminal(args: list[str], cwd: Path, **env: str) -> str:
             env=environment(**env),
             stdin=subprocess.DEVNULL,
             stdout=follower,
-            stderr=subprocess.DEVNULL,
+            stderr=follower if stderr else subprocess.DEVNULL,
         )
         os.close(follower)
         follower = -1
@@ -143,6 +144,21 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path: Path) -> No
         plain.replace("\r\n", "\n").rstrip().endswith("Plan: 2 channels to connect, 8 to create.")
     )
     assert not (tmp_path / DEFAULT_STORE).exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_apply_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    _bulk_config(tmp_path, 30)
+    reconciler("sandbox", "connect", "bulk", "--display-name", "Bulk", cwd=tmp_path)
+    shown = _on_a_terminal(
+        ["apply", "workspace.yaml", "--auto-approve"], tmp_path, stderr=True, NO_COLOR="1"
+    )
+    assert "Applying" in shown and "30/30" in shown
+    assert "Apply complete: 30 changes applied." in shown
+    # not a terminal: no bar, only the report (the helper also checks there is no colour)
+    _bulk_config(tmp_path, 60)
+    piped = reconciler("apply", "workspace.yaml", "--auto-approve", cwd=tmp_path)
+    assert "Applying" not in piped.stderr and "Apply complete: 30 changes applied." in piped.stdout
 
 
 # --- the crash test -------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def saved_plan(tmp_path: Path) -> planfile.SavedPlan:
     )
     the_plan = planner.build(want, STATE)
     path = tmp_path / "p.json"
-    path.write_text(dumps(planfile.to_dict(the_plan, want, STATE)), encoding="utf-8")
+    path.write_text(dumps(planfile.to_dict(the_plan)), encoding="utf-8")
     return planfile.load(path)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -71,7 +73,7 @@ def plan(
         from reconciler import planfile
         from reconciler.render import json as render_json
 
-        write_file(out, render_json.dumps(planfile.to_dict(the_plan, desired, actual)))
+        write_file(out, render_json.dumps(planfile.to_dict(the_plan)))
         if the_plan.applicable:
             click.echo(
                 f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
@@ -156,17 +158,13 @@ def apply(
                 f"{plan_file} was not made from {file} as it is now (sha256 differs); "
                 "nothing was changed. Plan again."
             )
-        actual = backend.read()
-        planfile.check_fresh(saved, actual, name=plan_file)
-        the_plan = planner.build(
-            saved.desired,
-            actual,
+        the_plan = planfile.replan(
+            saved,
+            backend.read(),
+            name=plan_file,
             can_connect=backend.capabilities.can_connect,
-            force=force or saved.forced,
-            config_sha256=saved.config_sha256,
+            force=force,
         )
-        if [c.to_dict() for c in the_plan.changes] != saved.changes:
-            raise PlanError(f"{plan_file}: the plan no longer matches the workspace; plan again")
     else:
         assert file is not None
         desired, sha = load_config(file)
@@ -194,7 +192,14 @@ def apply(
         click.echo("Apply cancelled. Nothing was changed.", err=True)
         sys.exit(1)
     concurrency = backend_opts.concurrency if backend.capabilities.parallel_writes else 1
-    result = applier.run(the_plan, backend, allow_removals=allow_removals, concurrency=concurrency)
+    with _progress(len(the_plan.changes)) as on_step:
+        result = applier.run(
+            the_plan,
+            backend,
+            allow_removals=allow_removals,
+            concurrency=concurrency,
+            on_step=on_step,
+        )
     if fmt == "json":
         click.echo(render_json.render_apply(result), nl=False)
     else:
@@ -202,6 +207,19 @@ def apply(
         click.echo(text.render_apply(result, color=use_color()), nl=False, color=use_color())
     if not result.ok:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
+    """A progress bar on stderr while the steps run, when stderr is a terminal (a CI log gets
+    the report at the end, not a bar redrawn 2,000 times)."""
+    if total < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(
+        length=total, label="Applying", file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+        yield lambda _outcome: bar.update(1)
 
 
 def _confirm(the_plan: Any) -> bool:

@@ -311,9 +311,12 @@ def test_throttled_and_unavailable_answers_carry_retry_after(sandbox: SandboxFac
 def test_an_unusable_store_is_a_503_store_unavailable(
     sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
+    # It starts on a good store (on a bad one it refuses to start: see below), which then
+    # breaks under it.
     store = tmp_path / "garbage.db"
-    store.write_bytes(os.urandom(4096))
+    connect(store, "acmepets")
     server = sandbox(store=store)
+    store.write_bytes(os.urandom(4096))
     with server.client() as client:
         response = client.get("/v1/tiktok/channels")
         data = assert_problem(response, 503, "store-unavailable")
