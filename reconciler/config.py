@@ -269,6 +269,7 @@ def _fast_desired(text: str) -> DesiredState | None:
     if not _known_valid(data):
         return None
     accounts: set[str] = set()
+    channels = []
     for channel in data["channels"]:
         account = fold(channel["account"])
         if account in accounts:
@@ -276,39 +277,49 @@ def _fast_desired(text: str) -> DesiredState | None:
         accounts.add(account)
         titles: set[str] = set()
         refs: set[str] = set()
+        links = []
         for link in channel.get("links", ()):
-            title = fold(link["title"])
+            title = link["title"]
+            folded = fold(title)
             ref = link.get("ref")
             message = link["message"]
-            if title in titles or ref in refs:
+            if folded in titles or ref in refs:
                 return None  # a duplicate title is an error, a duplicate ref a warning
-            titles.add(title)
+            titles.add(folded)
             if ref is not None:
                 refs.add(ref)
             # At most 250 code points can't pass 500 UTF-16 units: skip the encoding then.
             if len(message) > MESSAGE_LIMIT // 2 and utf16_len(message) > MESSAGE_LIMIT:
                 return None
-    return _desired(data)
+            links.append(DesiredLink(title, message, ref))
+        channels.append(_desired_channel(channel, tuple(links)))
+    return DesiredState(channels=tuple(channels))
 
 
 def _desired(data: dict[str, Any]) -> DesiredState:
-    channels = []
-    for ch in data["channels"]:
-        links = tuple(
-            DesiredLink(title=lk["title"], message=lk["message"], ref=lk.get("ref"))
-            for lk in ch.get("links", ())
-        )
-        channels.append(
-            DesiredChannel(
-                account=ch["account"],
-                display_name=ch.get("display_name"),
-                links=links,
-                protect=ch.get("protect", False),
-                remove=ch.get("remove", False),
-                max_change_pct=float(ch.get("max_change_pct", DEFAULT_MAX_CHANGE_PCT)),
+    return DesiredState(
+        channels=tuple(
+            _desired_channel(
+                ch,
+                tuple(
+                    DesiredLink(lk["title"], lk["message"], lk.get("ref"))
+                    for lk in ch.get("links", ())
+                ),
             )
+            for ch in data["channels"]
         )
-    return DesiredState(channels=tuple(channels))
+    )
+
+
+def _desired_channel(ch: dict[str, Any], links: tuple[DesiredLink, ...]) -> DesiredChannel:
+    return DesiredChannel(
+        account=ch["account"],
+        display_name=ch.get("display_name"),
+        links=links,
+        protect=ch.get("protect", False),
+        remove=ch.get("remove", False),
+        max_change_pct=float(ch.get("max_change_pct", DEFAULT_MAX_CHANGE_PCT)),
+    )
 
 
 def utf16_len(text: str) -> int:

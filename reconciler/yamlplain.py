@@ -45,20 +45,9 @@ class _Decline(Exception):
     """The text needs the positioned reader."""
 
 
-def _scalar(event: Any) -> Any:
-    if event.anchor is not None:
-        raise _Decline
-    value: str = event.value
-    tag = event.tag
-    if tag is not None:
-        if tag != _STR_TAG:  # even "! true", which PyYAML reads as a boolean
-            raise _Decline
-        return value
-    if not event.implicit[0]:  # quoted
-        return value
-    resolvers = _RESOLVERS.get(value[:1])
-    if resolvers is None:
-        return value
+def _resolve(value: str, resolvers: Any) -> Any:
+    """A plain scalar that may be other than text: its value, or ``_Decline`` for anything
+    but text and the canonical booleans and decimals."""
     for resolved, regexp in resolvers:
         if regexp.match(value):
             if resolved == _STR_TAG:
@@ -96,56 +85,71 @@ def _read(text: str) -> Any | None:
 
 
 def _build(get_event: Any) -> Any | None:
-    # Each open collection is [container, pending key]; a mapping's key is set when read and
-    # cleared when its value is placed.
-    stack: list[list[Any]] = []
+    # This loop runs once per event, 800,000 times for 100,000 links: the open collection,
+    # whether it is a list and a mapping's pending key are locals, not looked up in the stack.
+    stack: list[tuple[Any, bool, Any]] = []  # the enclosing collections, as (c, is_list, key)
+    current: Any = None  # the open collection (None at the top level)
+    is_list = False
+    key: Any = None  # the open mapping's key awaiting its value
     root: Any = None
     documents = 0
     have_root = False
+    resolvers_for = _RESOLVERS.get
     # The parser's own get_event, not yaml.parse's generator: a call less per event.
     while (event := get_event()) is not None:
         kind = type(event)
         if kind is _SCALAR:
-            value = _scalar(event)
-        elif kind is _MAP_START or kind is _SEQ_START:
+            if event.anchor is not None:
+                raise _Decline
+            value = event.value
+            tag = event.tag
+            if tag is not None:
+                if tag != _STR_TAG:  # even "! true", which PyYAML reads as a boolean
+                    raise _Decline
+            elif event.implicit[0]:  # plain, not quoted
+                resolvers = resolvers_for(value[:1])
+                if resolvers is not None:
+                    value = _resolve(value, resolvers)
+            if is_list:
+                current.append(value)
+            elif current is None:
+                root, have_root = value, True
+            elif key is None:  # this scalar is a key
+                if type(value) is not str or value == "<<" or value in current:
+                    raise _Decline
+                key = value
+            else:
+                current[key] = value
+                key = None
+            continue
+        if kind is _MAP_START or kind is _SEQ_START:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 raise _Decline
             if len(stack) >= MAX_DEPTH:
                 raise _Decline
             value = {} if kind is _MAP_START else []
+            if is_list:
+                current.append(value)
+            elif current is not None:
+                if key is None:  # a collection as a key
+                    raise _Decline
+                current[key] = value
+            stack.append((current, is_list, None if is_list else key))
+            current, is_list, key = value, kind is _SEQ_START, None
         elif kind is _MAP_END or kind is _SEQ_END:
-            value = stack.pop()[0]
-            if stack:
-                continue
-            root, have_root = value, True
-            continue
+            value = current
+            current, is_list, key = stack.pop()
+            key = None
+            if current is None:
+                root, have_root = value, True
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
                 raise _Decline
-            continue
         elif kind in _SKIP:
             continue
         else:  # an alias
             raise _Decline
-        # Place the value in the open collection (or make it the root).
-        if stack:
-            top = stack[-1]
-            container = top[0]
-            if type(container) is list:
-                container.append(value)
-            elif top[1] is None:  # this value is a key
-                if type(value) is not str or value == "<<" or value in container:
-                    raise _Decline
-                top[1] = value
-                continue
-            else:
-                container[top[1]] = value
-                top[1] = None
-        elif kind is _SCALAR:
-            root, have_root = value, True
-        if type(value) is dict or type(value) is list:
-            stack.append([value, None])
     if not have_root or stack:
         return None
     return root
