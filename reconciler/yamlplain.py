@@ -33,6 +33,15 @@ _STR_TAG = "tag:yaml.org,2002:str"
 #: would resolve to a non-string (yes, 0x1, 1_000, .nan, ~, dates...) goes the slow way.
 _CANONICAL = re.compile(r"true|false|0|[1-9][0-9]{0,17}|(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17}")
 
+#: Words every config repeats (its keys) that no YAML 1.1 resolver reads as other than text:
+#: taken as text without asking the resolvers (the differential test covers them too).
+_TEXT_WORDS = frozenset(
+    {
+        *("version", "channels", "account", "display_name", "protect", "remove"),
+        *("max_change_pct", "links", "title", "ref", "message"),
+    }
+)
+
 _SCALAR = yaml.ScalarEvent
 _MAP_START = yaml.MappingStartEvent
 _MAP_END = yaml.MappingEndEvent
@@ -106,7 +115,7 @@ def _build(get_event: Any) -> Any | None:
             if tag is not None:
                 if tag != _STR_TAG:  # even "! true", which PyYAML reads as a boolean
                     raise _Decline
-            elif event.implicit[0]:  # plain, not quoted
+            elif event.implicit[0] and value not in _TEXT_WORDS:  # plain, not quoted
                 resolvers = resolvers_for(value[:1])
                 if resolvers is not None:
                     value = _resolve(value, resolvers)

@@ -291,21 +291,27 @@ class LocalBackend:
         db = self._connection(create=False)
         if db is None or not self._ready:
             return WorkspaceState()
+        # One read transaction: the channels and their links are one snapshot, even while
+        # another process writes.
+        make = Link._make
         try:
-            links: dict[int, list[Link]] = {}
-            rows = db.execute(
-                "SELECT id, channel_id, title, ref, message, url FROM links ORDER BY id"
-            )
-            for link_id, channel_id, title, ref, message, url in rows:
-                links.setdefault(channel_id, []).append(
-                    Link(str(link_id), title, ref, message, url, seq=link_id)
-                )
-            channels = tuple(
-                Channel(str(cid), account, name, ChannelStatus(status), tuple(links.get(cid, ())))
-                for cid, account, name, status in db.execute(
+            db.execute("BEGIN")
+            try:
+                rows = db.execute(
                     "SELECT id, account, display_name, status FROM channels ORDER BY account_key"
+                ).fetchall()
+                channels = tuple(
+                    Channel(
+                        str(cid),
+                        account,
+                        name,
+                        ChannelStatus(status),
+                        tuple(map(make, db.execute(_LINKS_OF_CHANNEL, (cid,)))),
+                    )
+                    for cid, account, name, status in rows
                 )
-            )
+            finally:
+                _rollback(db)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
         return WorkspaceState(channels)
@@ -646,6 +652,11 @@ def _id(ident: str) -> int:
         raise BackendError(f"{ident!r} is not an id of a local workspace") from None
 
 
+#: A channel's links as ``Link`` fields, in creation order.
+_LINKS_OF_CHANNEL = (
+    "SELECT CAST(id AS TEXT), title, ref, message, url, id FROM links "
+    "WHERE channel_id = ? ORDER BY id"
+)
 _LINK_COLUMNS = "id, channel_id, title, ref, message, url, created_at, updated_at"
 
 

@@ -41,7 +41,11 @@ class _Styler:
 
 def q(text: str | None) -> str:
     """A value quoted so spaces, newlines and empty strings are visible."""
-    return "(none)" if text is None else visible(json.dumps(text, ensure_ascii=False))
+    return "(none)" if text is None else visible(_json_quote(text))
+
+
+#: ``json.dumps(text, ensure_ascii=False)`` without building an encoder per call.
+_json_quote = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def summary_line(plan: Plan) -> str:
