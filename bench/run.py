@@ -34,6 +34,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import generate, octodns_fixture
 
@@ -292,17 +293,22 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    results: dict[str, object] = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+    out = ROOT / "bench" / "results" / ("quick.json" if args.quick else "latest.json")
+    # A run of some benchmarks keeps the others' figures, each with the date it was taken.
+    results: dict[str, Any] = json.loads(out.read_text("utf-8")) if out.exists() else {}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    results.update(
+        date=now,
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}, {platform.platform()}",
-        "quick": args.quick,
-    }
+        quick=args.quick,
+    )
+    dates = results.setdefault("dates", {})
     for name in args.which or list(BENCHES):
         print(f"running {name}...", file=sys.stderr, flush=True)
         results[name] = BENCHES[name](args.work, args.quick)
+        dates[name] = now
         print(json.dumps(results[name], indent=2), flush=True)
-    out = ROOT / "bench" / "results" / ("quick.json" if args.quick else "latest.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"saved {out}", file=sys.stderr)
