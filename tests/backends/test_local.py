@@ -537,11 +537,11 @@ def test_idempotency_keys_expire_after_24_hours(tmp_path: Path) -> None:
 
 
 def test_a_version_1_store_is_read_as_is_and_migrated_by_the_first_write(tmp_path: Path) -> None:
-    from reconciler.backends import local
+    from reconciler.backends import local_store
 
     path = tmp_path / "workspace.db"
     with sqlite3.connect(path) as db:
-        db.executescript(local._SCHEMA)
+        db.executescript(local_store.SCHEMA)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute("PRAGMA user_version = 1")
         db.execute(

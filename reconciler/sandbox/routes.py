@@ -1,0 +1,191 @@
+"""The resources of the sandbox API (docs/api.md): which path is which resource, the methods
+each takes, and what each method does to the local workspace.
+
+Transport-free: ``Api`` is given the request's target, its ``Idempotency-Key`` and a way to open
+the store; the handler does the framing, auth and faults around it. Backend errors become
+``Problem``s here (a ``StoreError`` is left to the handler: a 503).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import SplitResult, parse_qs, urlsplit
+
+from reconciler.backends.local import IdempotencyMismatch, LocalBackend, TitleTaken
+from reconciler.errors import BackendError, StoreError
+from reconciler.sandbox.validation import (
+    Problem,
+    method_not_allowed,
+    openapi,
+    page,
+    page_params,
+    validate_body,
+)
+
+#: The answer of a route: an HTTP status and the JSON payload (None: no body).
+Answer = tuple[int, Any]
+
+_ID = r"([0-9]{1,18})"
+_ROUTES: list[tuple[str, re.Pattern[str]]] = [
+    ("channels", re.compile(r"/v1/tiktok/channels/?")),
+    ("channel", re.compile(rf"/v1/tiktok/channels/{_ID}")),
+    ("links", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/?")),
+    ("link", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/{_ID}")),
+    ("openapi", re.compile(r"/openapi\.json")),
+]
+#: The methods each route takes.
+ALLOWED = {
+    "channels": {"GET"},
+    "channel": {"GET", "PATCH", "DELETE"},
+    "links": {"GET", "POST"},
+    "link": {"GET", "PATCH", "DELETE"},
+    "openapi": {"GET"},
+}
+#: A well-formed ``Idempotency-Key``: 1-255 visible ASCII characters.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def route_name(path: str) -> str | None:
+    """The name of the route ``path`` is, or None."""
+    return next((name for name, pattern in _ROUTES if pattern.fullmatch(path)), None)
+
+
+def split_target(target: str) -> SplitResult:
+    """The parts of a request target; one ``urlsplit`` refuses (``http://[x``) is taken as a
+    bare path, which then matches no route (404)."""
+    try:
+        return urlsplit(target)
+    except ValueError:
+        return SplitResult("", "", target, "", "")
+
+
+class Api:
+    """The API's resources as seen by one request: ``target`` is its request target,
+    ``idempotency_key`` its header (None when absent); ``backend`` opens the store, once
+    per backend call, each closed after it."""
+
+    def __init__(
+        self, backend: Callable[[], LocalBackend], target: str, idempotency_key: str | None
+    ) -> None:
+        self._backend = backend
+        self._target = target
+        self._key = idempotency_key
+
+    def route(self, method: str, path: str) -> tuple[Callable[..., Answer], list[str]]:
+        """The method that answers ``method path`` and its path arguments (it is called as
+        ``handler(*args, body=body)``); a 404 or 405 Problem."""
+        for name, pattern in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            if method not in ALLOWED[name]:
+                raise method_not_allowed(method, ALLOWED[name])
+            action: Callable[..., Answer] = getattr(self, f"{method.lower()}_{name}")
+            return action, list(match.groups())
+        raise Problem(404, "not-found", f"no such resource: {path}")
+
+    def _query(self) -> dict[str, list[str]]:
+        return parse_qs(split_target(self._target).query, keep_blank_values=True)
+
+    def _call(self, func: Callable[[LocalBackend], Any]) -> Any:
+        """``func`` on a freshly opened store, its backend errors as Problems."""
+        backend = self._backend()
+        try:
+            return func(backend)
+        except IdempotencyMismatch as exc:
+            raise Problem(422, "idempotency-key-reused", str(exc)) from None
+        except TitleTaken as exc:
+            raise Problem(409, "title-taken", str(exc)) from None
+        except StoreError:
+            raise
+        except BackendError as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+        finally:
+            backend.close()
+
+    # --- the routes: ``<method>_<route name>`` ----------------------------------------------
+
+    def get_openapi(self, body: Any) -> Answer:
+        """The OpenAPI document."""
+        return 200, openapi()
+
+    def get_channels(self, body: Any) -> Answer:
+        """A page of the channels."""
+        limit, after = page_params(self._query())
+        rows = self._call(lambda b: b.page_channels(after=after, limit=limit + 1))
+        return 200, page(rows, limit)
+
+    def get_channel(self, channel_id: str, body: Any) -> Answer:
+        """One channel."""
+        return 200, self._call(lambda b: b.channel_data(channel_id))
+
+    def patch_channel(self, channel_id: str, body: Any) -> Answer:
+        """Rename a channel; the channel as it is now."""
+        validate_body("ChannelPatch", body)
+        self._call(lambda b: b.rename_channel(channel_id, body["display_name"]))
+        return 200, self._call(lambda b: b.channel_data(channel_id))
+
+    def delete_channel(self, channel_id: str, body: Any) -> Answer:
+        """Remove a channel and its links."""
+        self._call(lambda b: b.remove_channel(channel_id))
+        return 204, None
+
+    def get_links(self, channel_id: str, body: Any) -> Answer:
+        """A page of a channel's links."""
+        limit, after = page_params(self._query())
+        rows = self._call(lambda b: b.page_links(channel_id, after=after, limit=limit + 1))
+        return 200, page(rows, limit)
+
+    def get_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
+        """One link."""
+        return 200, self._call(lambda b: b.link_data(channel_id, link_id))
+
+    def post_links(self, channel_id: str, body: Any) -> Answer:
+        """Create a link, once per ``Idempotency-Key`` (a 400 without a well-formed one)."""
+        key = self._key
+        if key is None or not IDEMPOTENCY_KEY.match(key):
+            raise Problem(
+                400,
+                "idempotency-key-required",
+                "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
+            )
+        validate_body("LinkCreate", body)
+        # The key is claimed (in flight) by the handler for the whole request.
+        self._call(
+            lambda b: b.create_link(
+                channel_id,
+                title=body["title"],
+                ref=body.get("ref"),
+                message=body["message"],
+                key=key,
+            )
+        )
+        # The answer is the one recorded with the key, so a replay gets the very same body.
+        return 201, self._call(lambda b: b.idempotent_response(key))
+
+    def patch_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
+        """Edit a link's title, ref or message; the link as it is now."""
+        validate_body("LinkPatch", body)
+
+        def edit(b: LocalBackend) -> Any:
+            """The link with the body's fields set (written only when one differs)."""
+            current = b.link_data(channel_id, link_id)
+            wanted = {
+                "title": body.get("title", current["title"]),
+                "ref": body["ref"] if "ref" in body else current["ref"],
+                "message": body.get("message", current["message"]),
+            }
+            # Setting what is already there changes nothing (no new history entry, same
+            # updated_at): a PATCH repeated after a lost response is a no-op.
+            if any(current[name] != value for name, value in wanted.items()):
+                b.update_link(channel_id, link_id, **wanted)
+            return b.link_data(channel_id, link_id)
+
+        return 200, self._call(edit)
+
+    def delete_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
+        """Remove a link."""
+        self._call(lambda b: b.remove_link(channel_id, link_id))
+        return 204, None

@@ -1,0 +1,166 @@
+"""What the sandbox answers bad input with: RFC 9457 problems, request bodies checked against
+the OpenAPI component schemas, and the paging query (``limit``, ``cursor``) checked and decoded.
+
+Every check raises a ``Problem``: the handler turns it into an ``application/problem+json``
+response with a stable ``type``, so bad input is a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from functools import cache
+from http import HTTPStatus
+from importlib import resources
+from typing import Any
+
+PROBLEM_BASE = "https://reconciler.dev/problems/"
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API (shipped in the package, served at /openapi.json)."""
+    text = resources.files("reconciler").joinpath("schemas/openapi.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+class Problem(Exception):
+    """An error response: RFC 9457 problem details."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self, instance: str) -> dict[str, Any]:
+        """The problem+json document of this problem for the request path ``instance``."""
+        data: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        if self.errors:
+            data["errors"] = self.errors
+        return data
+
+
+def method_not_allowed(method: str, allowed: Iterable[str]) -> Problem:
+    """The 405 for ``method`` on a resource that takes only ``allowed`` (its Allow header)."""
+    return Problem(
+        405,
+        "method-not-allowed",
+        f"{method} is not allowed here",
+        headers={"Allow": ", ".join(sorted(allowed))},
+    )
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+    doc = openapi()
+    schema = dict(doc["components"]["schemas"][name])
+    schema["$defs"] = doc["components"]["schemas"]
+    return Draft202012Validator(schema)
+
+
+def validate_body(name: str, data: Any) -> None:
+    """Check ``data`` against the OpenAPI component schema ``name``; raise a 422 Problem
+    listing every field error."""
+    from reconciler.config import MESSAGE_LIMIT, utf16_len
+
+    errors: list[dict[str, str]] = []
+    for error in _validator(name).iter_errors(data):
+        where = ".".join(str(p) for p in error.absolute_path) or "(body)"
+        if error.validator == "additionalProperties":
+            extra = sorted(set(data) - set(error.schema.get("properties", {})))
+            errors.extend({"field": key, "message": "unknown field"} for key in extra)
+            continue
+        message = {
+            "pattern": "must not be blank"
+            if error.validator_value == "\\S"
+            else f"does not match {error.validator_value}",
+            "type": f"must be {error.validator_value}",
+            "maxLength": f"must be at most {error.validator_value} characters",
+            "minLength": "must not be empty",
+            "required": error.message,
+            "minProperties": "must change at least one field",
+        }.get(error.validator, error.message)
+        errors.append({"field": where, "message": message})
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        length = utf16_len(data["message"])
+        if length > MESSAGE_LIMIT and len(data["message"]) <= MESSAGE_LIMIT:
+            errors.append(
+                {
+                    "field": "message",
+                    "message": f"is {length} UTF-16 code units; the limit is {MESSAGE_LIMIT}",
+                }
+            )
+    if errors:
+        raise Problem(422, "validation", "the request body is not valid", errors=errors)
+
+
+# --- pagination ------------------------------------------------------------------------------
+
+
+def encode_cursor(last_id: int) -> str:
+    """The opaque ``next_cursor`` of a page whose last row has id ``last_id``."""
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The id a ``cursor`` from ``encode_cursor`` pages after; a 400 Problem for any other."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "after" or not value.isdigit() or len(value) > 18:
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Problem(400, "bad-cursor", "cursor is not a next_cursor this API returned") from None
+
+
+def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
+    """``(limit, after)`` of a list request's query (the last of a repeated parameter wins);
+    a 400 Problem for a limit outside 1-100 or a cursor this API didn't give."""
+    limits = query.get("limit", ["50"])
+    try:
+        limit = int(limits[-1])
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise Problem(
+            400,
+            "validation",
+            "limit must be an integer from 1 to 100",
+            errors=[{"field": "limit", "message": "must be an integer from 1 to 100"}],
+        )
+    cursors = query.get("cursor")
+    return limit, decode_cursor(cursors[-1]) if cursors else 0
+
+
+def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """A page of the API from up to ``limit + 1`` rows (one more than shown says there is a
+    next page, and so a ``next_cursor``)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(int(rows[-1]["id"])) if more and rows else None
+    return {"data": rows, "next_cursor": cursor}
