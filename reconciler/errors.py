@@ -18,6 +18,8 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
+    """How much a finding matters: an error blocks, a warning or info does not."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -45,9 +47,11 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str]:
+        """The order problems are reported in: by file, position, then message."""
         return (self.path, self.line or 0, self.col or 0, self.message)
 
     def to_dict(self) -> dict[str, object]:
+        """The problem as plain JSON data (``validate --format json``)."""
         return {
             "path": self.path,
             "line": self.line,
@@ -75,14 +79,17 @@ class ConfigError(ReconcilerError):
 
     @property
     def path(self) -> str:
+        """The file of the first problem ("" when there is none)."""
         return self.problems[0].path if self.problems else ""
 
     @property
     def line(self) -> int | None:
+        """The line of the first problem, if it has one."""
         return self.problems[0].line if self.problems else None
 
     @property
     def col(self) -> int | None:
+        """The column of the first problem, if it has one."""
         return self.problems[0].col if self.problems else None
 
 

@@ -8,7 +8,8 @@ from them can't be changed behind its back.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -16,9 +17,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 URL_BASE = "https://tiktok.me/"
 DEFAULT_MAX_CHANGE_PCT = 30.0
+#: The longest message a link may carry, in UTF-16 code units (see ``utf16_len``).
+MESSAGE_LIMIT = 500
 
 
 class ChannelStatus(StrEnum):
+    """Whether a workspace channel can still send: a disconnected one needs reconnecting."""
+
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
 
@@ -94,6 +99,27 @@ def visible(text: str) -> str:
 fold: Callable[[str], str] = str.casefold
 
 
+def utf16_len(text: str) -> int:
+    """Length as a web form counts it: UTF-16 code units (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shared_refs(refs: Sequence[str | None]) -> dict[str, list[int]]:
+    """The refs that more than one link of a channel carries, each with the indexes of those
+    links in ``refs`` (one item per link, None for a link without one), in order.
+
+    Tracking can't tell such links apart. Refs match exactly: case counts, unlike titles.
+    """
+    present = [ref for ref in refs if ref is not None]
+    if len(set(present)) == len(present):
+        return {}  # the common case, told at C speed: this runs once per channel of a plan
+    where: dict[str, list[int]] = defaultdict(list)
+    for index, ref in enumerate(refs):
+        if ref is not None:
+            where[ref].append(index)
+    return {ref: indexes for ref, indexes in where.items() if len(indexes) > 1}
+
+
 # --- desired state (from a config file) ---------------------------------------------------
 
 
@@ -112,6 +138,8 @@ class DesiredLink(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class DesiredChannel:
+    """A channel as the config declares it: its complete link list, or ``remove``."""
+
     account: str
     display_name: str | None = None
     links: tuple[DesiredLink, ...] = ()
@@ -122,6 +150,8 @@ class DesiredChannel:
 
 @dataclass(frozen=True, slots=True)
 class DesiredState:
+    """Everything a config declares: its channels, in file order."""
+
     channels: tuple[DesiredChannel, ...] = ()
 
 
@@ -143,6 +173,8 @@ class Link(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Channel:
+    """A channel as the workspace has it, with its links."""
+
     id: str
     account: str
     display_name: str
@@ -152,6 +184,8 @@ class Channel:
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceState:
+    """Everything a workspace holds: its channels, looked up by account ignoring case."""
+
     channels: tuple[Channel, ...] = ()
     _by_account: dict[str, Channel] = field(init=False, repr=False, compare=False)
 

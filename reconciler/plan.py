@@ -5,18 +5,17 @@ The file is authoritative for the channels it declares; a channel it does not de
 Links match by title ignoring case, then an unmatched declared link and an unmatched existing
 link with the same ``ref`` and ``message`` are the same link renamed (paired in file order with
 existing links in creation order).
+
+The values a plan is made of live in ``planvalues``, its fingerprint in ``fingerprint``; both
+are importable from here, the one module callers need.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
 
 from reconciler.errors import Severity
+from reconciler.fingerprint import declared_state, fingerprint
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -27,7 +26,33 @@ from reconciler.model import (
     WorkspaceState,
     fold,
     link_url,
+    shared_refs,
 )
+from reconciler.planvalues import (
+    Action,
+    Change,
+    ChannelValues,
+    Diagnostic,
+    LinkValues,
+    Plan,
+    Resource,
+)
+
+__all__ = [
+    "BULK_GUARD_MIN_LINKS",
+    "CONNECT_FIX",
+    "DISCONNECTED_FIX",
+    "Action",
+    "Change",
+    "ChannelValues",
+    "Diagnostic",
+    "LinkValues",
+    "Plan",
+    "Resource",
+    "build",
+    "declared_state",
+    "fingerprint",
+]
 
 #: Channels with fewer existing links than this are not held by the bulk-change guard.
 BULK_GUARD_MIN_LINKS = 10
@@ -39,212 +64,7 @@ DISCONNECTED_FIX = (
     "suspended or restricted, check its status in TikTok Business Center."
 )
 
-
-class Action(StrEnum):
-    CONNECT = "connect"
-    RENAME = "rename"
-    CREATE = "create"
-    UPDATE = "update"
-    REGENERATE = "regenerate"
-    REMOVE = "remove"
-
-
-class Resource(StrEnum):
-    CHANNEL = "channel"
-    LINK = "link"
-
-
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class LinkValues:
-    title: str
-    ref: str | None
-    message: str
-    url: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "ref": self.ref, "message": self.message, "url": self.url}
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelValues:
-    display_name: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"display_name": self.display_name}
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One step of a plan. ``channel`` is the account as the workspace spells it (the
-    config's spelling for a channel yet to connect); ``title`` is the link's title after the
-    change (before it, for a removal)."""
-
-    action: Action
-    resource: Resource
-    channel: str
-    title: str | None = None
-    fields: tuple[str, ...] = ()
-    before: LinkValues | ChannelValues | None = None
-    after: LinkValues | ChannelValues | None = None
-    channel_id: str | None = None
-    link_id: str | None = None
-
-    @property
-    def irreversible(self) -> bool:
-        return self.action is Action.REMOVE
-
-    @property
-    def changes_url(self) -> bool:
-        return self.action is Action.REGENERATE
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": str(self.action),
-            "resource": str(self.resource),
-            "channel": self.channel,
-            "title": self.title,
-            "fields": list(self.fields),
-            "irreversible": self.irreversible,
-            "before": self.before.to_dict() if self.before else None,
-            "after": self.after.to_dict() if self.after else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    severity: Severity
-    code: str
-    channel: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "severity": str(self.severity),
-            "code": self.code,
-            "channel": self.channel,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    changes: tuple[Change, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    #: What the plan was made from. ``declared`` (each declared channel's state as plain data)
-    #: and its hash ``state_fingerprint`` are derived on first use: a text plan needs neither,
-    #: and at 100,000 links they cost a third of a second.
-    desired: DesiredState = field(repr=False, compare=False)
-    actual: WorkspaceState = field(repr=False, compare=False)
-    config_sha256: str | None = None
-    forced: bool = False
-    #: ``(account, display name)`` of each declared channel, in config order: the name the
-    #: workspace shows (the config's for a channel yet to connect). For headings only.
-    channel_names: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-    summary: dict[str, int] = field(init=False, compare=False)
-    _names: dict[str, str] = field(init=False, repr=False, compare=False)
-    _declared: dict[str, Any] | None = field(init=False, default=None, repr=False, compare=False)
-    _fingerprint: str | None = field(init=False, default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_names", {fold(acc): name for acc, name in reversed(self.channel_names)}
-        )
-        counts = dict.fromkeys((str(a) for a in Action), 0)
-        for change in self.changes:
-            counts[str(change.action)] += 1
-        object.__setattr__(self, "summary", counts)
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
-
-    @property
-    def applicable(self) -> bool:
-        """A plan with any error-level diagnostic cannot be applied at all."""
-        return not self.errors
-
-    def display_name(self, account: str) -> str | None:
-        """The display name of the declared channel ``account`` (see ``channel_names``)."""
-        return self._names.get(fold(account))
-
-    @property
-    def declared(self) -> dict[str, Any]:
-        """The workspace state of the declared channels (``declared_state``)."""
-        if self._declared is None:
-            object.__setattr__(self, "_declared", declared_state(self.desired, self.actual))
-        assert self._declared is not None
-        return self._declared
-
-    @property
-    def state_fingerprint(self) -> str:
-        """sha256 of the declared state: what a saved plan checks the workspace against."""
-        if self._fingerprint is None:
-            object.__setattr__(self, "_fingerprint", fingerprint(self.declared))
-        assert self._fingerprint is not None
-        return self._fingerprint
-
-    @property
-    def removals(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.irreversible)
-
-    @property
-    def regenerations(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.changes_url)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format_version": 1,
-            "config_sha256": self.config_sha256,
-            "state_fingerprint": self.state_fingerprint,
-            "summary": dict(self.summary),
-            "changes": [c.to_dict() for c in self.changes],
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
-
-
-# --- fingerprint -------------------------------------------------------------------------
-
-
-def declared_state(desired: DesiredState, actual: WorkspaceState) -> dict[str, Any]:
-    """The part of the workspace a plan depends on: each declared account's channel (or
-    None), as plain data. Saved with a plan; its hash is the plan's state fingerprint."""
-    out: dict[str, Any] = {}
-    for dc in desired.channels:
-        channel = actual.channel(dc.account)
-        out[fold(dc.account)] = None if channel is None else channel_data(channel)
-    return out
-
-
-def channel_data(channel: Channel) -> dict[str, Any]:
-    return {
-        "id": channel.id,
-        "account": channel.account,
-        "display_name": channel.display_name,
-        "status": str(channel.status),
-        "links": {
-            link.id: {
-                "title": link.title,
-                "ref": link.ref,
-                "message": link.message,
-                "url": link.url,
-            }
-            for link in channel.links
-        },
-    }
-
-
-def fingerprint(state: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of a :func:`declared_state`."""
-    # ASCII JSON: the C encoder's fastest path (twice as fast at 100,000 links), and a lone
-    # surrogate a JSON API sent ("\ud800") is escaped rather than a crash.
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"), check_circular=False)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-# --- the diff ----------------------------------------------------------------------------
 
 
 def build(
@@ -304,6 +124,8 @@ def build(
 def _channel_plan(
     dc: DesiredChannel, channel: Channel | None, *, can_connect: bool, force: bool
 ) -> tuple[list[Change], list[Diagnostic]]:
+    """The changes and diagnostics for one declared channel (``channel`` is its workspace
+    channel, None when it isn't connected)."""
     changes: list[Change] = []
     diags: list[Diagnostic] = []
     if dc.remove:
@@ -413,6 +235,8 @@ def _link_changes(
     wanted: tuple[DesiredLink, ...],
     existing: tuple[Link, ...],
 ) -> list[Change]:
+    """The link changes that turn ``existing`` into ``wanted``: matched by title, then by
+    content (a rename), the rest created or removed."""
     in_creation_order = sorted(existing, key=lambda lk: lk.seq)
     by_title: dict[str, deque[Link]] = defaultdict(deque)
     for old in in_creation_order:
@@ -504,20 +328,17 @@ def _link_changes(
 
 
 def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagnostic]:
-    titles: dict[str, list[str]] = defaultdict(list)
-    for link in links:
-        if link.ref is not None:
-            titles[link.ref].append(link.title)
+    """A warning for each ref that more than one of ``links`` carries (``shared_refs``)."""
+    shared = shared_refs([link.ref for link in links])
     return [
         Diagnostic(
             Severity.WARNING,
             "duplicate-ref",
             account,
-            f"ref {ref} is used by {len(names)} links ({', '.join(names)}): tracking can't tell "
-            "them apart",
+            f"ref {ref} is used by {len(indexes)} links "
+            f"({', '.join(links[i].title for i in indexes)}): tracking can't tell them apart",
         )
-        for ref, names in sorted(titles.items())
-        if len(names) > 1
+        for ref, indexes in sorted(shared.items())
     ]
 
 
@@ -529,6 +350,8 @@ def _bulk_guard(
     *,
     force: bool,
 ) -> Diagnostic | None:
+    """The bulk-change guard: a diagnostic when ``changes`` regenerate or remove more of a
+    channel's links than its ``max_change_pct`` (an error, or a warning when forced)."""
     total = len(existing)
     if total < BULK_GUARD_MIN_LINKS:
         return None

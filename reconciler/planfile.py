@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler import schema_text
 from reconciler.errors import PlanError, Severity
+from reconciler.files import reason
 from reconciler.links import Regeneration
 from reconciler.model import DesiredState, WorkspaceState
 from reconciler.plan import Plan, declared_state, fingerprint
@@ -79,7 +80,7 @@ def load(path: str | Path) -> SavedPlan:
     except IsADirectoryError:
         raise PlanError(f"{name}: is a directory, not a plan file") from None
     except OSError as exc:
-        raise PlanError(f"{name}: cannot read plan file: {exc.strerror or exc}") from None
+        raise PlanError(f"{name}: cannot read plan file: {reason(exc)}") from None
     except UnicodeDecodeError:
         raise PlanError(f"{name}: not a plan file (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
@@ -122,14 +123,15 @@ def load(path: str | Path) -> SavedPlan:
 
 @cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    """A validator for the plan schema (``schemas/plan.schema.json``)."""
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-    text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+    return Draft202012Validator(json.loads(schema_text("plan.schema.json")))
 
 
 def _check_schema(data: dict[str, Any], name: str) -> None:
-    from jsonschema.exceptions import best_match
+    """Refuse (``PlanError``) ``data`` that the plan schema refuses, naming where."""
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
     error = best_match(_validator().iter_errors(data))
     if error is not None:
@@ -311,6 +313,7 @@ def _drift_line(
 
 
 def _change(report: str, old: Any, new: Any) -> str:
+    """How a value changed, in words: appeared, disappeared, or from ``old`` to ``new``."""
     if report == "dictionary_item_added":
         return f"appeared: {new!r}"
     if report == "dictionary_item_removed":

@@ -14,21 +14,13 @@ readers in agreement on everything the fast path accepts.
 
 from __future__ import annotations
 
-import gc
 import re
 from typing import Any
 
 import yaml
 
-from reconciler.yamlread import MAX_DEPTH
+from reconciler.yamlread import MAX_DEPTH, RESOLVERS, STR_TAG, Loader, gc_paused
 
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
-
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
-_STR_TAG = "tag:yaml.org,2002:str"
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: would resolve to a non-string (yes, 0x1, 1_000, .nan, ~, dates...) goes the slow way.
 _CANONICAL = re.compile(r"true|false|0|[1-9][0-9]{0,17}|(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17}")
@@ -59,7 +51,7 @@ def _resolve(value: str, resolvers: Any) -> Any:
     but text and the canonical booleans and decimals."""
     for resolved, regexp in resolvers:
         if regexp.match(value):
-            if resolved == _STR_TAG:
+            if resolved == STR_TAG:
                 return value
             if not _CANONICAL.fullmatch(value):
                 raise _Decline
@@ -74,19 +66,16 @@ def _resolve(value: str, resolvers: Any) -> Any:
 def read_plain(text: str) -> Any | None:
     """The data of a one-document YAML text, or None when the positioned reader must judge it
     (see the module docstring). Never raises for any text."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _read(text)
-    except (_Decline, yaml.YAMLError, ValueError, RecursionError):
-        return None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            return _read(text)
+        except (_Decline, yaml.YAMLError, ValueError, RecursionError):
+            return None
 
 
 def _read(text: str) -> Any | None:
-    loader = _Loader(text)
+    """``read_plain`` without the guards: raises ``_Decline`` or a YAML error."""
+    loader = Loader(text)
     try:
         return _build(loader.get_event)
     finally:
@@ -94,6 +83,7 @@ def _read(text: str) -> Any | None:
 
 
 def _build(get_event: Any) -> Any | None:
+    """The data of the events ``get_event`` returns; None for no document."""
     # This loop runs once per event, 800,000 times for 100,000 links: the open collection,
     # whether it is a list and a mapping's pending key are locals, not looked up in the stack.
     stack: list[tuple[Any, bool, Any]] = []  # the enclosing collections, as (c, is_list, key)
@@ -103,7 +93,7 @@ def _build(get_event: Any) -> Any | None:
     root: Any = None
     documents = 0
     have_root = False
-    resolvers_for = _RESOLVERS.get
+    resolvers_for = RESOLVERS.get
     # The parser's own get_event, not yaml.parse's generator: a call less per event.
     while (event := get_event()) is not None:
         kind = type(event)
@@ -113,7 +103,7 @@ def _build(get_event: Any) -> Any | None:
             value = event.value
             tag = event.tag
             if tag is not None:
-                if tag != _STR_TAG:  # even "! true", which PyYAML reads as a boolean
+                if tag != STR_TAG:  # even "! true", which PyYAML reads as a boolean
                     raise _Decline
             elif event.implicit[0] and value not in _TEXT_WORDS:  # plain, not quoted
                 resolvers = resolvers_for(value[:1])

@@ -15,14 +15,14 @@ objects for tags, and expand aliases without bound. Here:
 - plain scalars resolve as YAML 1.1 does (``yes`` is a boolean, ``0123`` a number), and each
   scalar remembers whether it was plain, so a caller can tell the user to quote it.
 
-Problems are collected rather than raised, so one pass reports all of them.
+Problems are collected rather than raised, so one pass reports all of them. The nodes are
+``yamlnodes``'s; this module re-exports them.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
-import datetime
 import gc
 import re
 from collections.abc import Iterator
@@ -31,15 +31,46 @@ from typing import Any
 
 import yaml
 
+from reconciler.yamlnodes import (
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    kind_of,
+    node_chars,
+    node_size,
+    placed,
+)
+
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as Loader
 
     #: libyaml reads UTF-8 bytes, so the ``position`` of its ``ReaderError`` is a byte offset.
     _POSITION_IN_BYTES = True
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as Loader  # type: ignore[assignment]
 
     _POSITION_IN_BYTES = False
+
+__all__ = [
+    "MAX_ALIAS_CHARS",
+    "MAX_ALIAS_EXPANSION",
+    "MAX_DEPTH",
+    "RESOLVERS",
+    "STR_TAG",
+    "Loader",
+    "Mapping",
+    "Node",
+    "Scalar",
+    "Sequence",
+    "YamlProblem",
+    "gc_paused",
+    "kind_of",
+    "line_col",
+    "node_chars",
+    "node_size",
+    "read",
+]
 
 #: How many nodes aliases may add to a document when expanded. A real config never comes
 #: close; a "billion laughs" file passes it after a few thousand events.
@@ -53,59 +84,15 @@ MAX_ALIAS_CHARS = 32 * 2**20
 MAX_DEPTH = 64
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
-_STR_TAG = "tag:yaml.org,2002:str"
-_ALLOWED_TAGS = {_STR_TAG, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+#: The tag of text, and the implicit resolvers (by first character) that read a plain scalar
+#: as YAML 1.1 does: shared with the fast reader, ``yamlplain``.
+STR_TAG = "tag:yaml.org,2002:str"
+RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_ALLOWED_TAGS = {STR_TAG, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 # The scalar constructors are called directly: ``construct_object`` would remember every node
 # it ever built in ``constructed_objects``, a leak in a long-lived process.
 _SCALAR_CONSTRUCTORS = yaml.constructor.SafeConstructor.yaml_constructors
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-
-
-class Scalar:
-    """A scalar value with its position; ``plain`` is true when it was written unquoted."""
-
-    __slots__ = ("col", "line", "plain", "raw", "value")
-
-    def __init__(self, value: Any, raw: str, plain: bool, line: int, col: int) -> None:
-        self.value = value
-        self.raw = raw
-        self.plain = plain
-        self.line = line
-        self.col = col
-
-
-class Mapping:
-    """A mapping: ``value`` is the plain ``dict``; ``keys`` and ``nodes`` map each key to the
-    node of the key and the node of its value."""
-
-    __slots__ = ("chars", "col", "keys", "line", "nodes", "size", "value")
-
-    def __init__(self, line: int, col: int) -> None:
-        self.value: dict[str, Any] = {}
-        self.keys: dict[str, Scalar] = {}
-        self.nodes: dict[str, Node] = {}
-        self.line = line
-        self.col = col
-        self.size = 1
-        self.chars = 0
-
-
-class Sequence:
-    """A sequence: ``value`` is the plain ``list``; ``nodes`` the node of each item."""
-
-    __slots__ = ("chars", "col", "line", "nodes", "size", "value")
-
-    def __init__(self, line: int, col: int) -> None:
-        self.value: list[Any] = []
-        self.nodes: list[Node] = []
-        self.line = line
-        self.col = col
-        self.size = 1
-        self.chars = 0
-
-
-Node = Scalar | Mapping | Sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,46 +109,19 @@ class _Abort(Exception):
     """Raised to stop reading when going on would be unsafe or meaningless."""
 
 
-def node_size(node: Node) -> int:
-    """How many nodes ``node`` stands for once every alias inside it is expanded."""
-    return 1 if isinstance(node, Scalar) else node.size
-
-
-def node_chars(node: Node) -> int:
-    """How many characters of text ``node`` stands for once every alias inside it is expanded."""
-    return len(node.raw) if isinstance(node, Scalar) else node.chars
-
-
-def _placed(node: Node, line: int, col: int) -> Node:
-    """``node`` as an alias at ``line:col`` shows it: the same value, the alias's position.
-
-    A problem with an aliased value is reported where the alias is, and each use is a node of
-    its own, so two uses of one anchor are two occurrences (a title aliased twice is a
-    duplicate title, not one title seen twice)."""
-    if isinstance(node, Scalar):
-        return Scalar(node.value, node.raw, node.plain, line, col)
-    copy: Mapping | Sequence
-    if isinstance(node, Mapping):
-        copy = Mapping(line, col)
-        copy.value, copy.keys, copy.nodes = node.value, node.keys, node.nodes
-    else:
-        copy = Sequence(line, col)
-        copy.value, copy.nodes = node.value, node.nodes
-    copy.size, copy.chars = node.size, node.chars
-    return copy
-
-
 def _resolve(value: str, plain: bool, tag: str | None, line: int, col: int) -> Scalar:
-    if tag == _STR_TAG or not plain:
+    """The scalar node of ``value``: text when quoted or tagged ``!!str``, else what YAML 1.1
+    resolves it to (a value that fails to construct, like 2024-13-45, stays text)."""
+    if tag == STR_TAG or not plain:
         return Scalar(value, value, plain=False, line=line, col=col)
     resolved_tag = next(
-        (tag for tag, regexp in _RESOLVERS.get(value[:1], ()) if regexp.match(value)), None
+        (tag for tag, regexp in RESOLVERS.get(value[:1], ()) if regexp.match(value)), None
     )
     if resolved_tag is None:
         return Scalar(value, value, plain=True, line=line, col=col)
     constructor = _SCALAR_CONSTRUCTORS.get(resolved_tag)
     constructed: Any = value
-    if resolved_tag != _STR_TAG and constructor is not None:
+    if resolved_tag != STR_TAG and constructor is not None:
         # 2024-13-45 looks like a date but isn't one: it stays text.
         with contextlib.suppress(yaml.YAMLError, ValueError, OverflowError):
             constructed = constructor(_CONSTRUCTOR, yaml.ScalarNode(resolved_tag, value))
@@ -182,6 +142,7 @@ class _Positions:
             self.line_starts = [0] + [m.end() for m in _EDITOR_BREAK.finditer(text)]
 
     def __call__(self, mark: Any) -> tuple[int, int]:
+        """The 1-based ``(line, column)`` of libyaml ``mark``."""
         if self.line_starts is None:
             return mark.line + 1, mark.column + 1
         line = bisect.bisect_right(self.line_starts, mark.index) - 1
@@ -193,6 +154,9 @@ _EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class _Builder:
+    """Builds the node tree from the event stream, collecting problems and counting what
+    aliases expand to."""
+
     def __init__(self, positions: _Positions) -> None:
         self.problems: list[YamlProblem] = []
         self.anchors: dict[str, Node] = {}
@@ -201,9 +165,11 @@ class _Builder:
         self.at = positions
 
     def problem(self, mark: Any, code: str, message: str) -> None:
+        """Record a problem at libyaml ``mark``."""
         self.problems.append(YamlProblem(*self.at(mark), code, message))
 
     def check_tag(self, event: Any) -> None:
+        """A problem for any tag on ``event`` but ``!!str``, ``!!map``, ``!!seq`` or ``!``."""
         tag = event.tag
         if tag is not None and tag != "!" and tag not in _ALLOWED_TAGS:
             # Show the tag the way it is usually written: !!python/... rather than tag:yaml.org...
@@ -225,7 +191,7 @@ class _Builder:
         """
         mark = first.start_mark
         if isinstance(first, yaml.AliasEvent):
-            target = self.anchors.get(first.anchor)
+            target = None if first.anchor is None else self.anchors.get(first.anchor)
             if target is None:
                 self.problem(mark, "alias", f"alias *{first.anchor} refers to no anchor")
                 raise _Abort
@@ -248,7 +214,7 @@ class _Builder:
                     "(one long value aliased again and again?); write the data out instead",
                 )
                 raise _Abort
-            return _placed(target, *self.at(mark))
+            return placed(target, *self.at(mark))
         self.check_tag(first)
         if depth > MAX_DEPTH and isinstance(
             first, yaml.SequenceStartEvent | yaml.MappingStartEvent
@@ -320,34 +286,38 @@ class _Builder:
         return node  # pragma: no cover - the parser always closes a mapping
 
 
-def kind_of(value: object) -> str:
-    """What a YAML value was read as, in the words of an error message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, datetime.date):  # a datetime is a date too
-        return "date"
-    return "string"
-
-
 def read(text: str) -> tuple[Node | None, list[YamlProblem]]:
     """Parse one YAML document. Returns its root node (None for an empty document, or when
     a problem made the rest unreadable) and every problem found, in document order."""
     positions = _Positions(text)
     builder = _Builder(positions)
-    root: Node | None = None
-    # Millions of small objects and no cycles: the collector would only slow us down.
-    gc_was_enabled = gc.isenabled()
+    with gc_paused():
+        root = _read_document(text, builder, positions)
+    return root, builder.problems
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Turn the cyclic garbage collector off for the block (then back on if it was on).
+
+    Reading a large file makes millions of small objects and no cycles: collections that
+    find nothing to free would only slow the reading down.
+    """
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
-        events = iter(yaml.parse(text, Loader=_Loader))
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_document(text: str, builder: _Builder, positions: _Positions) -> Node | None:
+    """The root node of the one document in ``text`` (None when there is none, or when a
+    problem made the rest unreadable); problems go to ``builder``."""
+    root: Node | None = None
+    try:
+        events = iter(yaml.parse(text, Loader=Loader))
         documents = 0
         for event in events:
             if isinstance(event, yaml.DocumentStartEvent):
@@ -383,10 +353,7 @@ def read(text: str) -> tuple[Node | None, list[YamlProblem]]:
         builder.problems.append(
             YamlProblem(line, col, "encoding", "the text holds a lone surrogate character")
         )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return root, builder.problems
+    return root
 
 
 def line_col(before: str) -> tuple[int, int]:

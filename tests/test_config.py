@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler import config
+from reconciler import config, configschema
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.model import DesiredChannel, DesiredLink
 
@@ -620,11 +620,11 @@ def test_check_is_deterministic() -> None:
 
 
 def test_ecma_dollar_only_matches_at_the_very_end() -> None:
-    regex = config._ecma_regex("^[a-z$]+$")
+    regex = configschema._ecma_regex("^[a-z$]+$")
     assert regex.pattern == "^[a-z$]+\\Z"
     assert regex.search("ab$")
     assert not regex.search("ab\n")
-    assert config._ecma_regex(r"^a\$$").pattern == r"^a\$\Z"
+    assert configschema._ecma_regex(r"^a\$$").pattern == r"^a\$\Z"
 
 
 def test_nan_is_not_a_valid_threshold() -> None:
@@ -715,8 +715,8 @@ _document = st.fixed_dictionaries(
 @given(_document)
 @settings(max_examples=400, deadline=None)
 def test_fast_validity_check_agrees_with_the_schema_validator(data: dict) -> None:
-    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
-    assert config._known_valid(data) == python_says_valid
+    python_says_valid = not any(configschema.validator_class()(config.schema()).iter_errors(data))
+    assert configschema.known_valid(data) == python_says_valid
 
 
 _shaped_link = st.fixed_dictionaries(
@@ -739,8 +739,8 @@ _shaped_document = st.fixed_dictionaries(
 @given(_shaped_document)
 @settings(max_examples=400, deadline=None)
 def test_fast_validity_check_agrees_on_well_shaped_documents(data: dict) -> None:
-    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
-    assert config._known_valid(data) == python_says_valid
+    python_says_valid = not any(configschema.validator_class()(config.schema()).iter_errors(data))
+    assert configschema.known_valid(data) == python_says_valid
 
 
 def test_the_size_limit_can_be_raised_for_huge_workspaces(write, monkeypatch) -> None:
@@ -763,6 +763,6 @@ def test_blank_means_what_it_means_in_json_schema(name: str, blank: bool) -> Non
     # ECMA-262's white space, as an editor using the schema sees it: U+0085 and U+001C are
     # not in it (Python's \s would say they are), U+FEFF is. Both validators must agree.
     data = {"version": 1, "channels": [{"account": "acme", "display_name": name}]}
-    python_says_valid = not any(config._validator_class()(config.schema()).iter_errors(data))
+    python_says_valid = not any(configschema.validator_class()(config.schema()).iter_errors(data))
     assert python_says_valid is not blank
-    assert config._known_valid(data) is not blank
+    assert configschema.known_valid(data) is not blank

@@ -1,0 +1,336 @@
+"""The checks of a config read with positions: what the schema says, worded for a person,
+and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans).
+
+``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
+node it is about. Only the full check runs this; a plain, valid file never gets here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reconciler.configschema import known_valid, schema, validator_class
+from reconciler.errors import Problem, Severity
+from reconciler.model import MESSAGE_LIMIT, fold, shared_refs, utf16_len
+from reconciler.yamlnodes import Mapping, Node, Scalar, Sequence, kind_of
+
+_TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
+_FIELD_HELP = {
+    "account": "a TikTok username: 2-24 letters, digits, '_' or '.', not ending in '.'",
+    "ref": "1-64 characters of A-Z a-z 0-9 _ - .",
+}
+
+
+def tree_problems(path: str, root: Node) -> list[Problem]:
+    """Every problem of the config tree ``root`` (of the file named ``path``), unsorted:
+    schema errors in words, then the rules the schema can't say (a duplicate ref warns)."""
+    checker = _Checker(path, root)
+    checker.run()
+    return checker.problems
+
+
+def _a(node: Node) -> str:
+    """``node``'s kind with its article: "a list", "an empty value", "null"."""
+    if isinstance(node, Sequence):
+        return "a list"
+    if isinstance(node, Mapping):
+        return "a mapping"
+    if node.value is None:
+        return "null" if node.raw else "an empty value"
+    return f"a {kind_of(node.value)}"
+
+
+class _Checker:
+    """Collects the problems of one config tree into ``problems``."""
+
+    def __init__(self, path: str, root: Node) -> None:
+        self.path = path
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def add(self, node: Node, code: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        """Record a problem at ``node``'s position."""
+        self.problems.append(Problem(self.path, node.line, node.col, severity, code, message))
+
+    def run(self) -> None:
+        """Check the whole tree: its top level, then the schema, then the other rules."""
+        if not isinstance(self.root, Mapping):
+            kind = "list" if isinstance(self.root, Sequence) else kind_of(self.root.value)
+            self.add(
+                self.root,
+                "type",
+                f"the top level must be a mapping with 'version' and 'channels', not a {kind}",
+            )
+            return
+        self.schema_problems()
+        self.semantic_problems()
+
+    # --- what the schema says ---------------------------------------------------------------
+
+    def schema_problems(self) -> None:
+        """One problem per schema error (and position), in our words (``describe``)."""
+        if known_valid(self.root.value):
+            return
+        validator = validator_class()(schema())
+        seen: set[tuple[int, int, str]] = set()
+        for error in validator.iter_errors(self.root.value):
+            for node, code, message in self.describe(error):
+                key = (node.line, node.col, message)
+                if key not in seen:
+                    seen.add(key)
+                    self.add(node, code, message)
+
+    def node_at(self, path: Iterable[Any]) -> tuple[Node, Scalar | None]:
+        """The node at a jsonschema path, and the key node that leads to it (if any)."""
+        node: Node = self.root
+        key: Scalar | None = None
+        for part in path:
+            if isinstance(node, Mapping):
+                key = node.keys[part]
+                node = node.nodes[part]
+            elif isinstance(node, Sequence):
+                key = None
+                node = node.nodes[part]
+        return node, key
+
+    def describe(self, error: Any) -> list[tuple[Node, str, str]]:
+        """What a jsonschema ``error`` means for the file: ``(node, code, message)`` each."""
+        path = list(error.absolute_path)
+        node, _ = self.node_at(path)
+        out: list[tuple[Node, str, str]] = []
+        field = path[-1] if path and isinstance(path[-1], str) else _container_name(path)
+        validator = error.validator
+        if validator == "additionalProperties" and isinstance(node, Mapping):
+            allowed = sorted(error.schema.get("properties", {}))
+            for extra in node.value:
+                if extra not in allowed:
+                    hint = difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6)
+                    suffix = (
+                        f"; did you mean {hint[0]!r}?"
+                        if hint
+                        else f" (allowed: {', '.join(allowed)})"
+                    )
+                    out.append(
+                        (node.keys[extra], "unknown-key", f"unknown key {_shown(extra)}{suffix}")
+                    )
+            return out
+        if validator == "required" and isinstance(node, Mapping):
+            for name in error.validator_value:
+                if name not in node.value:
+                    where = _container_name(path)
+                    extra = " (unless remove: true)" if name == "display_name" else ""
+                    out.append(
+                        (node, "required", f"{where} is missing required key {name!r}{extra}")
+                    )
+            return out
+        if validator == "not" and isinstance(node, Mapping):
+            return [
+                (
+                    node.keys["links"],
+                    "remove-with-links",
+                    "a channel with 'remove: true' takes no links",
+                )
+            ]
+        if validator == "type":
+            return [(node, "type", _type_message(field, error.validator_value, node))]
+        if validator == "const" and field == "version":
+            if (
+                isinstance(node, Scalar)
+                and isinstance(node.value, int | float)
+                and not isinstance(node.value, bool)
+            ):
+                message = (
+                    f"unsupported version {_cut(node.raw)}: this reconciler reads 'version: 1'"
+                )
+            else:
+                message = f"version must be the number 1, not {_a(node)}: write 'version: 1'"
+            return [(node, "version", message)]
+        if validator == "pattern":
+            if error.validator_value == "\\S":
+                return [(node, "blank", f"{field} must not be blank")]
+            return [
+                (
+                    node,
+                    "pattern",
+                    f"{field} {_shown(error.instance)} is not valid: "
+                    f"{_FIELD_HELP.get(field, error.validator_value)}",
+                )
+            ]
+        if validator == "maxLength":
+            if field == "message":
+                return []  # counted in UTF-16 code units by semantic_problems
+            return [
+                (
+                    node,
+                    "too-long",
+                    f"{field} is {len(error.instance)} characters long; "
+                    f"the limit is {error.validator_value}",
+                )
+            ]
+        if validator in ("minimum", "maximum"):
+            raw = _cut(node.raw) if isinstance(node, Scalar) else error.instance
+            return [(node, "range", f"{field} must be between 0 and 100, not {raw}")]
+        return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
+
+    # --- what the schema can't say ----------------------------------------------------------
+
+    def semantic_problems(self) -> None:
+        """The rules the schema can't say: version written as 1, strict booleans, NaN,
+        accounts unique ignoring case, and each channel's links (``link_problems``)."""
+        root = self.root
+        assert isinstance(root, Mapping)
+        version = root.nodes.get("version")
+        if (
+            isinstance(version, Scalar)
+            and not isinstance(version.value, bool)
+            and version.value == 1
+            and version.raw != "1"
+        ):
+            # JSON Schema takes 1.0 for 1, and YAML 1.1 reads 0x1, +1 and 0b1 as 1 too.
+            self.add(version, "version", f"write 'version: 1', not {_shown(version.raw)}")
+        channels = root.nodes.get("channels")
+        if not isinstance(channels, Sequence):
+            return
+        accounts: dict[str, Scalar] = {}
+        for channel in channels.nodes:
+            if not isinstance(channel, Mapping):
+                continue
+            self.strict_booleans(channel)
+            pct = channel.nodes.get("max_change_pct")
+            if isinstance(pct, Scalar) and isinstance(pct.value, float) and math.isnan(pct.value):
+                self.add(
+                    pct, "range", f"max_change_pct must be between 0 and 100, not {_cut(pct.raw)}"
+                )
+            self.unique_ignoring_case(
+                accounts, channel, "account", "duplicate-account", "is declared twice"
+            )
+            links = channel.nodes.get("links")
+            if isinstance(links, Sequence):
+                self.link_problems(links)
+
+    def strict_booleans(self, channel: Mapping) -> None:
+        """``protect`` and ``remove`` as YAML 1.2 writes booleans, not YAML 1.1's yes/on."""
+        for name in ("protect", "remove"):
+            node = channel.nodes.get(name)
+            if (
+                isinstance(node, Scalar)
+                and isinstance(node.value, bool)
+                and node.raw not in _TRUE_FALSE
+            ):
+                self.add(node, "type", f"{name} must be true or false, not {node.raw!r}")
+
+    def unique_ignoring_case(
+        self, seen: dict[str, Scalar], holder: Mapping, key: str, code: str, twice: str
+    ) -> None:
+        """A problem when ``holder``'s text ``key`` matches one in ``seen`` ignoring case
+        (saying it ``twice``), else remember it there."""
+        node = holder.nodes.get(key)
+        if not (isinstance(node, Scalar) and isinstance(node.value, str)):
+            return
+        first = seen.get(fold(node.value))
+        if first is None:
+            seen[fold(node.value)] = node
+            return
+        self.add(
+            _occurrence(node, first, holder),
+            code,
+            f"{key} {_shown(node.value)} {twice} (first at line {first.line}); "
+            f"{key}s match ignoring case",
+        )
+
+    def link_problems(self, links: Sequence) -> None:
+        """Titles unique ignoring case, messages within ``MESSAGE_LIMIT`` UTF-16 units, and a
+        warning for each ref used again (``shared_refs``)."""
+        titles: dict[str, Scalar] = {}
+        refs: list[tuple[Scalar, Mapping]] = []  # each ref and the link that holds it
+        for link in links.nodes:
+            if not isinstance(link, Mapping):
+                continue
+            self.unique_ignoring_case(
+                titles, link, "title", "duplicate-title", "is used twice in this channel"
+            )
+            message = link.nodes.get("message")
+            if isinstance(message, Scalar) and isinstance(message.value, str):
+                length = utf16_len(message.value)
+                if length > MESSAGE_LIMIT:
+                    self.add(
+                        message,
+                        "too-long",
+                        f"message is {length} characters long (UTF-16 code units: "
+                        f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
+                    )
+            ref = link.nodes.get("ref")
+            if isinstance(ref, Scalar) and isinstance(ref.value, str):
+                refs.append((ref, link))
+        for indexes in shared_refs([ref.value for ref, _ in refs]).values():
+            first_ref = refs[indexes[0]][0]
+            for index in indexes[1:]:
+                ref, link = refs[index]
+                self.add(
+                    _occurrence(ref, first_ref, link),
+                    "duplicate-ref",
+                    f"ref {_shown(ref.value)} is also used at line {first_ref.line}: "
+                    "tracking can't tell these links apart",
+                    Severity.WARNING,
+                )
+
+
+def _occurrence(node: Scalar, first: Scalar, holder: Node) -> Node:
+    """Where to report a second occurrence of a value: at ``node``, unless it is the very node
+    of the first (both reached through one anchor), then at ``holder``, the alias that holds it."""
+    return holder if node is first else node
+
+
+#: How much of a value a message quotes: a 10 MB title is named by its start and its size.
+_SHOWN = 80
+
+
+def _shown(value: str) -> str:
+    """``value`` quoted for a message, cut to ``_SHOWN`` characters (saying how long it is)."""
+    return _cut(value, repr)
+
+
+def _cut(raw: str, show: Callable[[str], str] = str) -> str:
+    """A value as written (unquoted, or as ``show`` shows it), cut to ``_SHOWN`` characters
+    (saying how long it is)."""
+    if len(raw) <= _SHOWN:
+        return show(raw)
+    return f"{show(raw[:_SHOWN])}... ({len(raw):,} characters)"
+
+
+def _container_name(path: list[Any]) -> str:
+    """What holds the value at a jsonschema ``path``: "the top level", "channel", "link"."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return "the top level"
+    last = names[-1]
+    if isinstance(path[-1], int):
+        return {"channels": "channel", "links": "link"}.get(last, last)
+    return last
+
+
+def _type_message(field: str, expected: str, node: Node) -> str:
+    """The message for ``field`` of the wrong type, with the fix when it is a likely one."""
+    wanted = {
+        "string": "a string",
+        "array": "a list",
+        "object": "a mapping",
+        "boolean": "true or false",
+        "number": "a number",
+    }.get(expected, expected)
+    message = f"{field} must be {wanted}, not {_a(node)}"
+    if field == "ref" and isinstance(node, Scalar) and node.value is None:
+        # ``ref: null`` or ``ref:`` almost always means "no tag", which is said by leaving it out.
+        message += "; for a link without a referral tag, leave ref out"
+        if node.plain and node.raw.isalpha():
+            message += f' (or quote it, ref: "{node.raw}", if the tag is that word)'
+        return message
+    if expected == "string" and isinstance(node, Scalar) and node.plain and node.raw:
+        if len(node.raw) <= _SHOWN:
+            message += f'; quote it: {field}: "{node.raw}"'
+        else:
+            message += "; quote it"
+    return message
