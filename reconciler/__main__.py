@@ -1,3 +1,5 @@
+"""``python -m reconciler``: the ``reconciler`` command."""
+
 from reconciler.cli import main
 
 main()

@@ -9,10 +9,11 @@ converges, because every step is one transaction (local) or one idempotent reque
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.backends.base import Backend
@@ -22,6 +23,8 @@ from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Res
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from reconciler.planfile import SavedPlan
 
 _ORDER = {
     (Action.CONNECT, Resource.CHANNEL): 0,
@@ -45,23 +48,24 @@ class UrlChange:
     new_url: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel,
-            "title": self.title,
-            "where": self.where,
-            "old_url": self.old_url,
-            "new_url": self.new_url,
-        }
+        """The change as it appears in the JSON apply result's ``url_changes``."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """One change that was applied, with the URL the workspace gave the link (None for a
+    channel change or a removal)."""
+
     change: Change
     url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
+    """What a run did: the outcomes in plan order, and on a failure the change that failed,
+    its error and the changes that were not applied."""
+
     done: tuple[Outcome, ...]
     not_done: tuple[Change, ...] = ()
     failed: Change | None = None
@@ -69,10 +73,12 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
+        """Whether every change was applied."""
         return self.failed is None
 
     @property
     def url_changes(self) -> tuple[UrlChange, ...]:
+        """The links the run regenerated, old URL and new, in the order they were applied."""
         out = []
         for outcome in self.done:
             change = outcome.change
@@ -89,6 +95,7 @@ class ApplyResult:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON apply result (``render.json.render_apply``)."""
         return {
             "ok": self.ok,
             "applied": [dict(o.change.to_dict(), result_url=o.url) for o in self.done],
@@ -161,6 +168,16 @@ def check(plan: Plan, *, allow_removals: bool) -> None:
         )
 
 
+def check_source(saved: SavedPlan, config_sha256: str, *, plan_name: str, config_name: str) -> None:
+    """Refuse (``PlanError``) a saved plan that was not made from the config as it is now
+    (``config_sha256``: the sha256 of its bytes), so what is applied is what was reviewed."""
+    if saved.config_sha256 != config_sha256:
+        raise PlanError(
+            f"{plan_name} was not made from {config_name} as it is now (sha256 differs); "
+            "nothing was changed. Plan again."
+        )
+
+
 def run(
     plan: Plan,
     backend: Backend,
@@ -173,10 +190,13 @@ def run(
 
     Raises ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
     by phase (see ``ordered``); within a phase the changes are independent, and up to
-    ``concurrency`` of them run at once. After a failure no new step starts; the steps
-    already running finish. The result names the failure, what was done and what was not.
+    ``concurrency`` of them run at once, when the backend takes parallel writes (one at a
+    time otherwise). After a failure no new step starts; the steps already running finish.
+    The result names the failure, what was done and what was not.
     """
     check(plan, allow_removals=allow_removals)
+    if not backend.capabilities.parallel_writes:
+        concurrency = 1
     steps = ordered(plan.changes)
     channel_ids: dict[str, str] = {}
     done: list[tuple[int, Outcome]] = []
@@ -184,14 +204,10 @@ def run(
     for phase in _phases(steps):
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
-                try:
-                    outcome = _step(plan, backend, steps[index], channel_ids)
-                except ReconcilerError as exc:
-                    failures.append((index, str(exc)))
+                step = functools.partial(_step, plan, backend, steps[index], channel_ids)
+                _settle(index, step, done, failures, on_step)
+                if failures:
                     break
-                done.append((index, outcome))
-                if on_step is not None:
-                    on_step(outcome)
         else:
             _run_parallel(
                 plan, backend, steps, phase, channel_ids, concurrency, done, failures, on_step
@@ -251,22 +267,35 @@ def _run_parallel(
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                index = running.pop(future)
-                try:
-                    outcome = future.result()
-                except ReconcilerError as exc:
-                    failures.append((index, str(exc)))
-                    continue
-                done.append((index, outcome))
-                if on_step is not None:
-                    on_step(outcome)
+                _settle(running.pop(future), future.result, done, failures, on_step)
             # Settle the whole batch first: a failure in it stops every new start.
             if not failures:
                 for _ in finished:
                     submit_next()
 
 
+def _settle(
+    index: int,
+    outcome_of: Callable[[], Outcome],
+    done: list[tuple[int, Outcome]],
+    failures: list[tuple[int, str]],
+    on_step: Callable[[Outcome], None] | None,
+) -> None:
+    """Record the outcome of step ``index`` in ``done`` (and tell ``on_step``), or its
+    ``ReconcilerError`` in ``failures``."""
+    try:
+        outcome = outcome_of()
+    except ReconcilerError as exc:
+        failures.append((index, str(exc)))
+        return
+    done.append((index, outcome))
+    if on_step is not None:
+        on_step(outcome)
+
+
 def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:
+    """Make one change through ``backend``. A channel connected here has no id in the plan:
+    its id goes into ``channel_ids`` (by folded account) for the link changes after it."""
     key = change.channel.casefold()
     channel_id = change.channel_id or channel_ids.get(key)
     if change.resource is Resource.CHANNEL:

@@ -16,7 +16,7 @@ reads the workspace, calls these, and hands the rows to ``render.links``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
@@ -119,10 +119,14 @@ class Named(Protocol):
     """A row with a channel and a title (a link, a URL change)."""
 
     @property
-    def channel(self) -> str: ...
+    def channel(self) -> str:
+        """The channel's account."""
+        ...
 
     @property
-    def title(self) -> str: ...
+    def title(self) -> str:
+        """The link's title."""
+        ...
 
 
 RowT = TypeVar("RowT", bound=Named)
@@ -180,6 +184,8 @@ def _names(names: Iterable[str]) -> str:
 
 
 class ChangeStatus(StrEnum):
+    """Whether the workspace has the URL a saved plan's regeneration gives a link."""
+
     #: The workspace's link has the new ref and message: the new URL is live.
     APPLIED = "applied"
     #: The workspace's link still has the old URL: the plan was not applied (yet).
@@ -219,15 +225,9 @@ class UrlChangeRow:
     current_url: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel,
-            "title": self.title,
-            "where": self.where,
-            "old_url": self.old_url,
-            "new_url": self.new_url,
-            "status": str(self.status),
-            "current_url": self.current_url,
-        }
+        """The row as it appears in ``links --changed-since --format json`` (and as CSV
+        columns); ``status`` as its plain string."""
+        return dict(asdict(self), status=str(self.status))
 
 
 def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) -> list[UrlChangeRow]:
@@ -273,8 +273,26 @@ def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) ->
 
 # --- history ------------------------------------------------------------------------------
 
+#: One event of a link's URL history: ``link_id``, ``title``, ``event``, ``old_url``,
+#: ``new_url``, ``at``.
+HistoryRow = dict[str, str | None]
 
-def link_history(rows: Sequence[dict[str, Any]], title: str) -> list[dict[str, Any]]:
+
+class HistoryBackend(Protocol):
+    """A backend that keeps the URL history of its links (the local store)."""
+
+    description: str
+
+    def read(self) -> WorkspaceState:
+        """Every channel with its links."""
+        ...
+
+    def history(self, account: str) -> list[HistoryRow]:
+        """The history rows of the links of ``account``, oldest first."""
+        ...
+
+
+def link_history(rows: Sequence[HistoryRow], title: str) -> list[HistoryRow]:
     """The history rows (oldest first) of every link that was ever titled ``title`` (ignoring
     case), followed by the link's id through its renames and regenerations. Two links that
     once had the same URL stay apart: a removed link and a later one with the same ref and
@@ -283,11 +301,11 @@ def link_history(rows: Sequence[dict[str, Any]], title: str) -> list[dict[str, A
     return [row for row in rows if row.get("link_id") in ids]
 
 
-def history(backend: Any, account: str, title: str | None = None) -> list[dict[str, Any]]:
+def history(backend: HistoryBackend, account: str, title: str | None = None) -> list[HistoryRow]:
     """The history rows of ``account`` in a backend that keeps one (the local store), or of
     its link ``title`` (``link_history``). ``SelectionError`` when there is no such channel, now
     or in the history, or no link ever had the title: the message names what there is."""
-    rows: list[dict[str, Any]] = backend.history(account)
+    rows = backend.history(account)
     if not rows:
         state = backend.read()
         if state.channel(account) is None:

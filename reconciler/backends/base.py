@@ -14,6 +14,8 @@ from reconciler.model import Channel, Link, WorkspaceState
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
+    """What a backend can do beyond reading and editing links (``Backend.capabilities``)."""
+
     #: The backend can connect a channel itself (the local workspace can; SleekFlow needs
     #: the OAuth step in its UI).
     can_connect: bool = False

@@ -23,7 +23,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -132,7 +132,8 @@ class _ApiKey(httpx.Auth):
     def __repr__(self) -> str:
         return "_ApiKey(<hidden>)"
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """``request`` with the key header added; no second round trip."""
         request.headers["X-Sleekflow-Api-Key"] = self._key
         yield request
 
@@ -146,6 +147,7 @@ def _without_credentials(url: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback IP address (no name lookup)."""
     if host == "localhost":
         return True
     try:
@@ -181,6 +183,13 @@ class HttpBackend:
         on_retry: Callable[[str, int, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """A backend for the API at ``base_url``, sending ``api_key`` (if any) with every
+        request; ``concurrency`` bounds the requests in flight, ``on_retry(what, attempt,
+        error)`` hears of each retry, ``clock`` times the retry deadline.
+
+        Raises ``BackendError`` for a URL that is not http(s) or names no host, a key that
+        would go in clear text to a host not on loopback, or a key that can't be a header.
+        """
         if not base_url.startswith(("http://", "https://")):
             raise BackendError(f"--api-url must be an http:// or https:// URL, not {base_url!r}")
         parts = urlsplit(base_url)
@@ -222,9 +231,11 @@ class HttpBackend:
             self._client.auth = auth
 
     def __repr__(self) -> str:
+        """The backend's description; never its key."""
         return f"HttpBackend({self.description!r})"
 
     def close(self) -> None:
+        """Close the HTTP client and its connections."""
         self._client.close()
 
     # --- the one request path ----------------------------------------------------------------
@@ -309,6 +320,7 @@ class HttpBackend:
         return response
 
     def _json(self, response: httpx.Response | None, what: str) -> Any:
+        """The JSON body of ``response``; a body that isn't JSON is a ``BackendError``."""
         assert response is not None
         try:
             return response.json()
@@ -354,6 +366,9 @@ class HttpBackend:
     # --- reading -----------------------------------------------------------------------------
 
     def read(self) -> WorkspaceState:
+        """Every channel with its links, read page by page (channels' links at once, up to
+        ``concurrency``). Raises ``BackendError`` for a failed request or data of the wrong
+        shape."""
         channels = list(self._pages("/v1/tiktok/channels", "list channels"))
 
         def links_of(raw: dict[str, Any]) -> Channel:
@@ -377,12 +392,14 @@ class HttpBackend:
     # --- writing -----------------------------------------------------------------------------
 
     def connect_channel(self, account: str, display_name: str) -> Channel:
+        """Always raises ``BackendError``: a channel is connected in SleekFlow's UI (OAuth)."""
         raise BackendError(
             f"channel {account} can't be connected over the API: connect it in SleekFlow "
             "(Channels > TikTok Business Messaging)"
         )
 
     def rename_channel(self, channel_id: str, display_name: str) -> Channel:
+        """``PATCH`` the channel's display name; the channel as stored (without its links)."""
         what = f"rename channel {channel_id}"
         response = self.request(
             "PATCH",
@@ -393,6 +410,7 @@ class HttpBackend:
         return self._parsed(response, what, lambda data: _channel(data, ()))
 
     def remove_channel(self, channel_id: str) -> None:
+        """``DELETE`` the channel; one already gone after a lost response counts as done."""
         self.request(
             "DELETE",
             f"/v1/tiktok/channels/{_segment(channel_id)}",
@@ -403,6 +421,7 @@ class HttpBackend:
     def create_link(
         self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
     ) -> Link:
+        """``POST`` a new link with ``key`` as its Idempotency-Key; the link as stored."""
         what = f"create link {title!r}"
         response = self.request(
             "POST",
@@ -416,6 +435,8 @@ class HttpBackend:
     def update_link(
         self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
     ) -> Link:
+        """``PATCH`` the link's values; the link as stored (a new URL if ref or message
+        changed)."""
         what = f"update link {title!r}"
         response = self.request(
             "PATCH",
@@ -426,6 +447,7 @@ class HttpBackend:
         return self._parsed(response, what, _link)
 
     def remove_link(self, channel_id: str, link_id: str) -> None:
+        """``DELETE`` the link; one already gone after a lost response counts as done."""
         self.request(
             "DELETE",
             f"/v1/tiktok/channels/{_segment(channel_id)}/message-links/{_segment(link_id)}",

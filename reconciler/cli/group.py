@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -18,11 +19,20 @@ class ReconcilerGroup(click.Group):
     says for "there are changes", so a mistyped option in CI must not look like drift.
     """
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; standalone, exit with the command's code, or 1 with a
+        message for a usage error or an abort (never click's 2)."""
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # usage errors, bad parameters, bad files
             exc.show()
             sys.exit(1)
@@ -32,14 +42,18 @@ class ReconcilerGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        # ``reconciler plan x.yaml --debug`` is how a bug report gets written: take ``--debug``
-        # wherever it stands (up to a ``--``), not only before the command.
+        """Parse ``args`` with ``--debug`` taken wherever it stands (up to a ``--``), not only
+        before the command: ``reconciler plan x.yaml --debug`` is how a bug report gets
+        written."""
         end = args.index("--") if "--" in args else len(args)
         if "--debug" in args[1:end]:
             args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command: a ``ReconcilerError`` becomes its message and exit 1, Ctrl-C
+        exit 130, any other exception an "internal error" line and exit 1; with ``--debug``
+        each is raised instead."""
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -66,6 +80,7 @@ class ReconcilerGroup(click.Group):
 
 
 def debug_enabled(ctx: click.Context) -> bool:
+    """Whether ``--debug`` (or RECONCILER_DEBUG) is set for the command line of ``ctx``."""
     root = ctx.find_root()
     return bool(root.params.get("debug"))
 

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.group import cli
-from reconciler.cli.options import BackendOptions, backend_options, load_config, open_workspace
+from reconciler.cli.options import (
+    BackendOptions,
+    backend_options,
+    format_option,
+    load_config,
+    open_workspace,
+)
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
@@ -76,12 +82,8 @@ def _emit(content: str, fmt: str, out: str | None) -> None:
 @cli.command()
 @click.argument("file", required=False, type=click.Path(path_type=str))
 @backend_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "csv", "json"]),
-    default="text",
-    show_default=True,
+@format_option(
+    ["text", "csv", "json"],
     help="How to print the links (csv opens in a spreadsheet; json is for tools).",
 )
 @_bom_option
@@ -162,14 +164,7 @@ def _url_changes(
     metavar="DIR",
     help="The directory to write the QR codes to (created if missing).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["svg", "png"]),
-    default="svg",
-    show_default=True,
-    help="SVG (vector: any print size) or PNG (300 dpi, 1 mm a module).",
-)
+@format_option(["svg", "png"], help="SVG (vector: any print size) or PNG (300 dpi, 1 mm a module).")
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
 def qr(
@@ -217,14 +212,7 @@ def qr(
 @click.argument("account")
 @click.argument("title", required=False)
 @backend_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "csv", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the history.",
-)
+@format_option(["text", "csv", "json"], help="How to print the history.")
 @_bom_option
 def history(
     account: str, title: str | None, backend_opts: BackendOptions, fmt: str, bom: bool
@@ -234,6 +222,7 @@ def history(
     Kept by the local workspace: every create, regeneration, rename and removal.
     """
     from reconciler import links
+    from reconciler.backends.local import LocalBackend
     from reconciler.render.links import render_history
 
     if bom and fmt != "csv":
@@ -243,5 +232,7 @@ def history(
             "history is kept by the local workspace (--backend local); "
             f"the {backend_opts.kind} backend has none"
         )
-    rows = links.history(open_workspace(backend_opts), account, title)
+    backend = open_workspace(backend_opts)
+    assert isinstance(backend, LocalBackend)  # the only kind that keeps one, checked above
+    rows = links.history(backend, account, title)
     _emit(render_history(rows, fmt, account=account, title=title, bom=bom), fmt, None)

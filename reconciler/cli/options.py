@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler.backends.local import DEFAULT_STORE
 from reconciler.errors import ConfigError, ReconcilerError, Severity
+
+if TYPE_CHECKING:
+    from reconciler.backends.base import Backend
+    from reconciler.model import DesiredState
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +32,7 @@ class BackendOptions:
 
 def store_option(
     help: str = "The local workspace file [env: RECONCILER_STORE].",
-) -> Any:
+) -> Callable[[_F], _F]:
     """--store: the local store's path, from RECONCILER_STORE by default."""
     return click.option(
         "--store",
@@ -37,7 +44,25 @@ def store_option(
     )
 
 
-def backend_options(func: Any) -> Any:
+def format_option(choices: list[str], help: str) -> Callable[[_F], _F]:
+    """--format: one of ``choices`` (the first is the default), handed over as ``fmt``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
+#: --force: let a plan past the bulk-change guard.
+force_option = click.option(
+    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
+)
+
+
+def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--backend, --store, --api-url, --concurrency (each with its environment variable),
     handed to the command as one ``backend_opts: BackendOptions``."""
 
@@ -79,7 +104,7 @@ def backend_options(func: Any) -> Any:
     return wrapper
 
 
-def open_workspace(opts: BackendOptions) -> Any:
+def open_workspace(opts: BackendOptions) -> Backend:
     """The backend the options name, closed when the command ends."""
     import os
 
@@ -128,7 +153,7 @@ def file_sha256(path: str) -> str:
         ) from None
 
 
-def load_config(file: str) -> tuple[Any, str]:
+def load_config(file: str) -> tuple[DesiredState, str]:
     """The desired state of FILE and the sha256 of its bytes. Config warnings (duplicate
     refs) reach the user as the plan's diagnostics."""
     from reconciler import config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,24 +14,25 @@ from reconciler.cli.options import (
     BackendOptions,
     backend_options,
     file_sha256,
+    force_option,
+    format_option,
     load_config,
     open_workspace,
     use_color,
     write_file,
 )
 
+if TYPE_CHECKING:
+    from reconciler.apply import Outcome
+    from reconciler.backends.base import Backend
+    from reconciler.model import DesiredState
+    from reconciler.plan import Plan
+
 
 @cli.command()
 @click.argument("file", type=click.Path(path_type=str))
 @backend_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the plan.",
-)
+@format_option(["text", "markdown", "json"], help="How to print the plan.")
 @click.option(
     "--out",
     "out",
@@ -44,9 +45,7 @@ from reconciler.cli.options import (
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
-@click.option(
-    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
-)
+@force_option
 def plan(
     file: str,
     backend_opts: BackendOptions,
@@ -56,18 +55,8 @@ def plan(
     force: bool,
 ) -> None:
     """Show what applying FILE to the workspace would change."""
-    from reconciler import plan as planner
-
     desired, sha = load_config(file)
-    backend = open_workspace(backend_opts)
-    actual = backend.read()
-    the_plan = planner.build(
-        desired,
-        actual,
-        can_connect=backend.capabilities.can_connect,
-        force=force,
-        config_sha256=sha,
-    )
+    the_plan = _plan_config(desired, sha, open_workspace(backend_opts), force=force)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler import planfile
@@ -89,7 +78,22 @@ def plan(
         sys.exit(2)
 
 
-def _render_plan(the_plan: Any, fmt: str) -> str:
+def _plan_config(
+    desired: DesiredState, config_sha256: str, backend: Backend, *, force: bool
+) -> Plan:
+    """The plan of ``desired`` (a config with that sha256) against the workspace now."""
+    from reconciler import plan as planner
+
+    return planner.build(
+        desired,
+        backend.read(),
+        can_connect=backend.capabilities.can_connect,
+        force=force,
+        config_sha256=config_sha256,
+    )
+
+
+def _render_plan(the_plan: Plan, fmt: str) -> str:
     """``the_plan`` in the format asked for (text coloured only on a terminal)."""
     if fmt == "json":
         from reconciler.render import json as render_json
@@ -120,17 +124,8 @@ def _render_plan(the_plan: Any, fmt: str) -> str:
     is_flag=True,
     help="Allow irreversible removals (needed whenever the plan removes anything).",
 )
-@click.option(
-    "--force", is_flag=True, help="Let the plan past the bulk-change guard (nothing else)."
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the result.",
-)
+@force_option
+@format_option(["text", "json"], help="How to print the result.")
 def apply(
     file: str | None,
     plan_file: str | None,
@@ -142,9 +137,7 @@ def apply(
 ) -> None:
     """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs."""
     from reconciler import apply as applier
-    from reconciler import plan as planner
     from reconciler import planfile
-    from reconciler.errors import PlanError
     from reconciler.render import json as render_json
     from reconciler.render import text
 
@@ -153,11 +146,8 @@ def apply(
     backend = open_workspace(backend_opts)
     if plan_file is not None:
         saved = planfile.load(plan_file)
-        if file is not None and saved.config_sha256 != file_sha256(file):
-            raise PlanError(
-                f"{plan_file} was not made from {file} as it is now (sha256 differs); "
-                "nothing was changed. Plan again."
-            )
+        if file is not None:
+            applier.check_source(saved, file_sha256(file), plan_name=plan_file, config_name=file)
         the_plan = planfile.replan(
             saved,
             backend.read(),
@@ -168,14 +158,7 @@ def apply(
     else:
         assert file is not None
         desired, sha = load_config(file)
-        actual = backend.read()
-        the_plan = planner.build(
-            desired,
-            actual,
-            can_connect=backend.capabilities.can_connect,
-            force=force,
-            config_sha256=sha,
-        )
+        the_plan = _plan_config(desired, sha, backend, force=force)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif not auto_approve:
@@ -191,13 +174,12 @@ def apply(
     if not auto_approve and not _confirm(the_plan):
         click.echo("Apply cancelled. Nothing was changed.", err=True)
         sys.exit(1)
-    concurrency = backend_opts.concurrency if backend.capabilities.parallel_writes else 1
     with _progress(len(the_plan.changes)) as on_step:
         result = applier.run(
             the_plan,
             backend,
             allow_removals=allow_removals,
-            concurrency=concurrency,
+            concurrency=backend_opts.concurrency,
             on_step=on_step,
         )
     if fmt == "json":
@@ -210,7 +192,7 @@ def apply(
 
 
 @contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
+def _progress(total: int) -> Iterator[Callable[[Outcome], None] | None]:
     """A progress bar on stderr while the steps run, when stderr is a terminal (a CI log gets
     the report at the end, not a bar redrawn 2,000 times)."""
     if total < 2 or not sys.stderr.isatty():
@@ -222,22 +204,11 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
         yield lambda _outcome: bar.update(1)
 
 
-def _confirm(the_plan: Any) -> bool:
+def _confirm(the_plan: Plan) -> bool:
     """Ask before applying; only an explicit yes continues (Enter and end of input say no)."""
-    n = len(the_plan.changes)
-    warnings = []
-    if the_plan.regenerations:
-        k = len(the_plan.regenerations)
-        warnings.append(f"{k} link{'s get' if k != 1 else ' gets'} a NEW URL")
-    if the_plan.removals:
-        k = len(the_plan.removals)
-        warnings.append(f"{k} removal{'s' if k != 1 else ''} cannot be undone")
-    extra = f" {'; '.join(warnings)}." if warnings else ""
+    from reconciler.render.text import confirm_prompt
+
     try:
-        return click.confirm(
-            f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' or 'yes' continues",
-            default=False,
-            err=True,
-        )
+        return click.confirm(confirm_prompt(the_plan), default=False, err=True)
     except click.Abort:
         return False

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from reconciler.cli.group import cli
 from reconciler.cli.options import store_option
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @cli.group()
@@ -77,6 +81,11 @@ def sandbox_disconnect(account: str, store: str) -> None:
     click.echo(f"disconnected {channel.account} in local workspace {store}")
 
 
+def _share_option(name: str, help: str) -> Callable[[_F], _F]:
+    """An option for a share of requests, 0 to 1 (0 by default: no such fault)."""
+    return click.option(name, type=click.FloatRange(0, 1), default=0.0, help=help)
+
+
 @sandbox.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
@@ -95,41 +104,22 @@ def sandbox_disconnect(account: str, store: str) -> None:
 @click.option(
     "--latency-ms", type=click.FloatRange(0, 60_000), default=0.0, help="Delay every request."
 )
-@click.option(
-    "--fail-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests answered 502/503/504 (nothing done).",
-)
-@click.option(
-    "--throttle-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests answered 429 (nothing done).",
-)
+@_share_option("--fail-rate", "Share of requests answered 502/503/504 (nothing done).")
+@_share_option("--throttle-rate", "Share of requests answered 429 (nothing done).")
 @click.option(
     "--rate-limit",
     type=click.FloatRange(0, 100_000),
     default=0.0,
     help="Requests per second before 429 (0: unlimited).",
 )
-@click.option(
+@_share_option(
     "--drop-before-commit-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests whose connection is closed before anything is done.",
+    "Share of requests whose connection is closed before anything is done.",
 )
-@click.option(
-    "--drop-after-commit-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of writes that commit, then lose their response.",
-)
-@click.option(
+@_share_option("--drop-after-commit-rate", "Share of writes that commit, then lose their response.")
+@_share_option(
     "--reset-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests whose connection is reset (TCP RST) before anything is done.",
+    "Share of requests whose connection is reset (TCP RST) before anything is done.",
 )
 @click.option(
     "--retry-after",
@@ -217,9 +207,12 @@ def sandbox_serve(
     auth = "API key required" if api_key else "no API key required"
     extra = " with injected faults" if faults.active else ""
     extra += "; faults controlled at /_sandbox/faults" if control else ""
-    click.echo(f"Serving local workspace {store} at {server.url} ({auth}{extra}; Ctrl-C to stop)")
-    sys.stdout.flush()
     try:
+        # Inside the try: a client may stop the server as soon as it reads this line.
+        click.echo(
+            f"Serving local workspace {store} at {server.url} ({auth}{extra}; Ctrl-C to stop)"
+        )
+        sys.stdout.flush()
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)

@@ -8,19 +8,13 @@ import sys
 import click
 
 from reconciler.cli.group import cli, debug_enabled
+from reconciler.cli.options import format_option
 from reconciler.errors import ConfigError, Problem, Severity
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str), metavar="FILE...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: FILE:LINE:COL lines; json: a list of problems.",
-)
+@format_option(["text", "json"], help="text: FILE:LINE:COL lines; json: a list of problems.")
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
     """Check each FILE against the schema and the rules of the config format.

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from reconciler.links import LinkRow, UrlChangeRow
+from reconciler.links import HistoryRow, LinkRow, UrlChangeRow
 from reconciler.model import ChannelStatus, visible
 from reconciler.render.json import dumps
 from reconciler.render.text import q
@@ -140,7 +140,7 @@ def _status_line(row: UrlChangeRow) -> str:
 
 
 def render_history(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[HistoryRow],
     fmt: str,
     *,
     account: str,

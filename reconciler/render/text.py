@@ -29,6 +29,8 @@ _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 
 
 class _Styler:
+    """``st(text, "red", bold=True)``: ``text`` in an ANSI colour, or as is without colour."""
+
     def __init__(self, color: bool) -> None:
         self.color = color
 
@@ -48,22 +50,27 @@ def q(text: str | None) -> str:
 _json_quote = json.JSONEncoder(ensure_ascii=False).encode
 
 
+#: The counts of the summary line, in order: the ``Plan.summary`` key, the noun counted (none
+#: for links), and what happens to them.
+_SUMMARY = (
+    ("connect", "channel", "to connect"),
+    ("rename", "channel", "to rename"),
+    ("create", "", "to create"),
+    ("update", "", "to update"),
+    ("regenerate", "", "to regenerate (NEW URL)"),
+    ("remove", "", "to remove (IRREVERSIBLE)"),
+)
+
+
 def summary_line(plan: Plan) -> str:
     """One sentence with every count; regenerations and removals spelled out."""
-    s = plan.summary
+    counts = plan.summary
     parts = []
-    if s["connect"]:
-        parts.append(f"{s['connect']} channel{'s' if s['connect'] != 1 else ''} to connect")
-    if s["rename"]:
-        parts.append(f"{s['rename']} channel{'s' if s['rename'] != 1 else ''} to rename")
-    if s["create"]:
-        parts.append(f"{s['create']} to create")
-    if s["update"]:
-        parts.append(f"{s['update']} to update")
-    if s["regenerate"]:
-        parts.append(f"{s['regenerate']} to regenerate (NEW URL)")
-    if s["remove"]:
-        parts.append(f"{s['remove']} to remove (IRREVERSIBLE)")
+    for key, noun, what in _SUMMARY:
+        n = counts[key]
+        if n:
+            counted = f" {noun}{'s' if n != 1 else ''}" if noun else ""
+            parts.append(f"{n}{counted} {what}")
     if not parts:
         return "No changes."
     return "Plan: " + ", ".join(parts) + "."
@@ -78,6 +85,8 @@ def by_channel(changes: Iterable[Change]) -> dict[str, list[Change]]:
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a terminal: each channel's changes, the diagnostics, the summary line, and
+    whether it can be applied; ANSI colours when ``color``."""
     st = _Styler(color)
     out: list[str] = []
     for channel, changes in by_channel(plan.changes).items():
@@ -162,7 +171,24 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
     return lines
 
 
+def confirm_prompt(plan: Plan) -> str:
+    """The question asked before applying ``plan``: how many changes, and how many of them
+    give a link a new URL or cannot be undone."""
+    n = len(plan.changes)
+    warnings = []
+    if plan.regenerations:
+        k = len(plan.regenerations)
+        warnings.append(f"{k} link{'s get' if k != 1 else ' gets'} a NEW URL")
+    if plan.removals:
+        k = len(plan.removals)
+        warnings.append(f"{k} removal{'s' if k != 1 else ''} cannot be undone")
+    extra = f" {'; '.join(warnings)}." if warnings else ""
+    return f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' or 'yes' continues"
+
+
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:
+    """The apply report: each change applied (with its URL), the failure and what was left
+    undone, the URLs to replace, and the verdict; ANSI colours when ``color``."""
     st = _Styler(color)
     out: list[str] = []
     for outcome in result.done:
@@ -212,6 +238,8 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
 
 
 def render_status(state: WorkspaceState, *, color: bool = False) -> str:
+    """Each channel of ``state`` with its status and link count, and the fix for a
+    disconnected one; ANSI colours when ``color``."""
     from reconciler.plan import DISCONNECTED_FIX
 
     st = _Styler(color)

@@ -18,6 +18,8 @@ from typing import Any
 
 
 class Fault(Enum):
+    """What happens to one request: nothing, or one kind of injected fault."""
+
     NONE = "none"
     THROTTLE = "throttle"  # 429 with Retry-After, nothing done
     UNAVAILABLE = "unavailable"  # 502/503/504, nothing done
@@ -28,6 +30,11 @@ class Fault(Enum):
 
 @dataclass(frozen=True, slots=True)
 class FaultConfig:
+    """Which faults to inject and how often (rates are shares of requests, 0 to 1).
+
+    Raises ``ValueError`` for a rate outside 0..1 or a negative latency, rate limit or
+    retry-after."""
+
     latency_ms: float = 0.0
     fail_rate: float = 0.0
     throttle_rate: float = 0.0
@@ -39,6 +46,7 @@ class FaultConfig:
     reset_rate: float = 0.0
 
     def __post_init__(self) -> None:
+        """Check the ranges (see the class docstring)."""
         rates = (
             "fail_rate",
             "throttle_rate",
@@ -77,10 +85,12 @@ class FaultConfig:
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field by name, as ``from_dict`` takes it back."""
         return asdict(self)
 
     @property
     def active(self) -> bool:
+        """Whether any fault (latency and rate limit included) can be injected."""
         return any(
             (
                 self.latency_ms,
@@ -98,6 +108,7 @@ class FaultInjector:
     """Decides, request by request, which fault (if any) to inject."""
 
     def __init__(self, config: FaultConfig) -> None:
+        """Inject ``config``'s faults, seeded with its seed; no fault counted yet."""
         self.config = config
         self._random = random.Random(config.seed)
         self._lock = threading.Lock()
@@ -123,6 +134,7 @@ class FaultInjector:
             }
 
     def delay(self) -> None:
+        """Sleep for the configured latency (if any)."""
         latency = self.config.latency_ms
         if latency:
             time.sleep(latency / 1000.0)
@@ -163,5 +175,6 @@ class FaultInjector:
             return fault
 
     def status_5xx(self) -> int:
+        """The status of an injected unavailability: 502, 503 or 504, from the seeded random."""
         with self._lock:
             return self._random.choice((502, 503, 504))
