@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import ipaddress
 import logging
 import re
 import socket
@@ -35,6 +34,7 @@ import stamina
 from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError
 from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, visible
+from reconciler.net import is_loopback
 
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -146,16 +146,6 @@ def _without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback IP address (no name lookup)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _is_name_failure(exc: BaseException) -> bool:
     """True when a connection failed because the host name does not resolve."""
     seen: BaseException | None = exc
@@ -196,7 +186,7 @@ class HttpBackend:
         shown_url = _without_credentials(base_url)
         if not parts.hostname:
             raise BackendError(f"--api-url {shown_url!r} names no host")
-        if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if api_key and parts.scheme == "http" and not is_loopback(parts.hostname):
             raise BackendError(
                 f"refusing to send SLEEKFLOW_API_KEY in clear text to {parts.hostname}: use "
                 "an https:// --api-url (plain http is for the loopback sandbox only)"

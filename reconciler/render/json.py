@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
+
+from reconciler.render import escape_surrogates
 
 if TYPE_CHECKING:  # only for annotations: keeps plan's start-up free of apply's imports
     from reconciler.apply import ApplyResult
     from reconciler.plan import Plan
-
-#: A lone surrogate can only sit inside a JSON string, where ``\uXXXX`` means the same.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def dumps(data: Any) -> str:
@@ -21,7 +19,7 @@ def dumps(data: Any) -> str:
     text can always be encoded as UTF-8 and reads back as the same data.
     """
     text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return escape_surrogates(text) + "\n"
 
 
 def render_plan(plan: Plan) -> str:

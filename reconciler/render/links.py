@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from reconciler.links import HistoryRow, LinkRow, UrlChangeRow
 from reconciler.model import ChannelStatus, visible
+from reconciler.render import escape_surrogates
 from reconciler.render.json import dumps
 from reconciler.render.text import q
 
 BOM = "\ufeff"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 LINK_COLUMNS = ("channel", "title", "ref", "message", "url")
 URL_CHANGE_COLUMNS = ("channel", "title", "where", "status", "old_url", "new_url", "current_url")
 HISTORY_COLUMNS = ("at", "title", "event", "old_url", "new_url")
@@ -54,7 +53,7 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, bom: bool 
 
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
-    return neutralise(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    return neutralise(escape_surrogates(text))
 
 
 # --- links ----------------------------------------------------------------------------------

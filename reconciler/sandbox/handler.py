@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import ipaddress
 import json
 import re
 import socket
@@ -22,6 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import StoreError
+from reconciler.net import is_loopback
 from reconciler.sandbox.faults import Fault, FaultConfig
 from reconciler.sandbox.routes import (
     ALLOWED,
@@ -40,16 +40,6 @@ MAX_BODY_BYTES = 64 * 1024
 #: The test control of ``sandbox serve --control``: read and change the faults of a running
 #: server. Not part of the API (absent from the OpenAPI document): a 404 without --control.
 CONTROL_PATH = "/_sandbox/faults"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an IP address) is this machine's loopback."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Handler(BaseHTTPRequestHandler):

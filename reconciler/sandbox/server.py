@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.backends.local import LocalBackend
+from reconciler.net import is_loopback
 from reconciler.sandbox.faults import FaultConfig, FaultInjector
-from reconciler.sandbox.handler import CONTROL_PATH, Handler, is_loopback
+from reconciler.sandbox.handler import CONTROL_PATH, Handler
 
 __all__ = ["CONTROL_PATH", "SandboxApp", "SandboxServer", "is_loopback", "make_server"]
 
