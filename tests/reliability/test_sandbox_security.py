@@ -46,7 +46,7 @@ from click.testing import CliRunner
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.sandbox.server import CONTROL_PATH
-from tests.conftest import Sandbox, SandboxFactory, clean_environment
+from tests.conftest import Sandbox, SandboxFactory, clean_environment, raw_request
 from tests.reliability.figures import record
 
 KEY = "security-test-key"
@@ -76,19 +76,6 @@ def listening_addresses(port: int) -> set[str]:
 
 def port_of(server: Sandbox) -> int:
     return int(server.url.rsplit(":", 1)[1])
-
-
-def raw_request(server: Sandbox, data: bytes) -> tuple[int, bytes]:
-    """Send bytes as they are; the status and the body of the answer (the server closes
-    the connection after a refusal)."""
-    host, port = server.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
 
 
 def problem_type(body: bytes) -> str:
@@ -238,7 +225,7 @@ def test_framing_that_could_hurt_is_refused(
     keyed: Sandbox, headers: bytes, body: bytes, status: int, kind: str
 ) -> None:
     started = time.monotonic()
-    got, answer = raw_request(keyed, POST + headers + b"\r\n" + body)
+    got, _, answer = raw_request(keyed, POST + headers + b"\r\n" + body)
     assert time.monotonic() - started < 5
     assert got == status, answer[:300]
     assert problem_type(answer) == kind

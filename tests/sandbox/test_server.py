@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from reconciler.backends.local import LocalBackend
 from reconciler.model import link_url
-from tests.conftest import Sandbox, SandboxFactory, clean_environment
+from tests.conftest import Sandbox, SandboxFactory, clean_environment, raw_request
 
 KEY = "contract-test-key"
 PROBLEM = "https://reconciler.dev/problems/"
@@ -56,23 +56,6 @@ def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str
     assert isinstance(data["detail"], str) and data["detail"]
     assert data["instance"] == response.request.url.path
     return data  # type: ignore[no-any-return]
-
-
-def raw_request(server: Sandbox, data: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send bytes as they are; the status, headers and body of the answer."""
-    host, port = server.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, body
 
 
 @pytest.fixture(scope="module")
