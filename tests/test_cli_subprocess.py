@@ -257,3 +257,28 @@ def test_an_apply_killed_half_way_leaves_a_consistent_store(tmp_path: Path) -> N
     backend.close()
     assert len(channel.links) == n
     assert sorted(lk.title for lk in channel.links) == [f"Link {i:05d}" for i in range(n)]
+
+
+def test_validate_and_plan_import_nothing_they_do_not_need(tmp_path: Path) -> None:
+    # Cold start is benchmarked (docs/benchmarks.md): the http client, the server stack, the
+    # Python JSON Schema validator, deepdiff and the QR library load only when used.
+    probe = (
+        "import sys\n"
+        "from reconciler.cli import cli\n"
+        "for argv in (['validate', sys.argv[1]], ['plan', sys.argv[1], '--store', sys.argv[2]]):\n"
+        "    try:\n"
+        "        cli.main(argv, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('httpx', 'stamina', 'jsonschema', 'http', 'deepdiff', 'segno', 'socketserver')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(EXAMPLE), str(tmp_path / "ws.db")],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
