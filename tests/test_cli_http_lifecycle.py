@@ -292,12 +292,15 @@ def test_plan_of_the_export_shows_no_change_over_http(applied: HttpCli) -> None:
 
 def test_detailed_exitcode_over_http(applied: HttpCli) -> None:
     run = applied
-    run("plan", run.config, "--detailed-exitcode", code=0)
+    assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
     _edit_vip(run)
-    run("plan", run.config, "--detailed-exitcode", code=2)
-    run("plan", run.config, code=0)
+    changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
+    assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."
+    unflagged = run("plan", run.config, code=0)
+    assert unflagged.stdout == changed
     run.config.write_text("version: 1\nchannels: {}\n", encoding="utf-8")
-    run("plan", run.config, "--detailed-exitcode", code=1)
+    invalid = run("plan", run.config, "--detailed-exitcode", code=1)
+    assert "channels must be a list" in invalid.stderr and invalid.stdout == ""
 
 
 def test_status_names_the_channel_status_over_http(applied: HttpCli) -> None:

@@ -636,12 +636,15 @@ def test_export_round_trips_awkward_values(run: Cli) -> None:
 
 def test_detailed_exitcode(applied: Cli) -> None:
     run = applied
-    run("plan", run.config, "--detailed-exitcode", code=0)
+    assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
     _edit_vip(run)
-    run("plan", run.config, "--detailed-exitcode", code=2)
-    run("plan", run.config, code=0)  # without the flag, changes are a success
+    changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
+    assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."
+    unflagged = run("plan", run.config, code=0)  # without the flag, changes are a success
+    assert unflagged.stdout == changed
     run.config.write_text("version: 1\nchannels: {}\n", encoding="utf-8")
-    run("plan", run.config, "--detailed-exitcode", code=1)
+    invalid = run("plan", run.config, "--detailed-exitcode", code=1)
+    assert "channels must be a list" in invalid.stderr and invalid.stdout == ""
 
 
 def test_the_prompt_defaults_to_no(applied: Cli) -> None:

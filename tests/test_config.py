@@ -642,7 +642,10 @@ ROOT_SCHEMA = ROOT / "schemas" / "workspace.schema.json"
 
 
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
-    Draft202012Validator.check_schema(config.schema())
+    schema = config.schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    assert [e.message for e in meta.iter_errors(schema)] == []
 
 
 def test_example_validates_against_the_schema() -> None:

@@ -126,7 +126,8 @@ def check_refused(case: Case, file: Path | str, code: int, stdout: str, stderr: 
         )
 
 
-def run_in_process(case: Case, command: str, store: Store, workdir: Path) -> None:
+def run_in_process(case: Case, command: str, store: Store, workdir: Path) -> int:
+    """Run one case through the CLI in process; check the refusal; its exit code."""
     file = case.materialise(workdir)
     env: dict[str, str | None] = {
         "RECONCILER_STORE": None,
@@ -144,12 +145,13 @@ def run_in_process(case: Case, command: str, store: Store, workdir: Path) -> Non
     check_refused(case, file, result.exit_code, result.stdout, result.stderr)
     assert store.snapshot() == before, f"{command} changed the store"
     assert not (workdir / "plan.json").exists(), "a plan file was written"
+    return result.exit_code
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_and_changes_nothing(case: Case, store: Store, tmp_path: Path) -> None:
-    for command in COMMANDS:
-        run_in_process(case, command, store, tmp_path)
+    codes = [run_in_process(case, command, store, tmp_path) for command in COMMANDS]
+    assert codes == [1] * len(COMMANDS)
     record("bad input (always)", cases=1, runs=len(COMMANDS))
     record("bad input by family", **{case.family: 1})
 
@@ -165,8 +167,9 @@ def test_the_corpus_is_big_and_varied() -> None:
 # --- the installed command, in real processes --------------------------------------------
 
 
-def run_in_a_process(case: Case, command: str, store: Store, workdir: Path) -> None:
-    """Run one case through the installed command in a process of its own."""
+def run_in_a_process(case: Case, command: str, store: Store, workdir: Path) -> int:
+    """Run one case through the installed command in a process of its own; check the
+    refusal; its exit code."""
     file = case.materialise(workdir)
     before = store.snapshot()
     done = subprocess.run(
@@ -181,18 +184,22 @@ def run_in_a_process(case: Case, command: str, store: Store, workdir: Path) -> N
     check_refused(case, file, done.returncode, stdout, stderr)
     assert store.snapshot() == before, f"{command} changed the store"
     assert not (workdir / "plan.json").exists()
+    return done.returncode
 
 
-def _in_processes(cases: list[tuple[Case, str]], store: Store, root: Path, workers: int) -> int:
-    def one(item: tuple[int, tuple[Case, str]]) -> None:
+def _in_processes(
+    cases: list[tuple[Case, str]], store: Store, root: Path, workers: int
+) -> list[int]:
+    """Each case through ``run_in_a_process``, ``workers`` at a time: their exit codes."""
+
+    def one(item: tuple[int, tuple[Case, str]]) -> int:
         n, (case, command) = item
         workdir = root / f"{n}"
         workdir.mkdir()
-        run_in_a_process(case, command, store, workdir)
+        return run_in_a_process(case, command, store, workdir)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, enumerate(cases)))
-    return len(cases)
+        return list(pool.map(one, enumerate(cases)))
 
 
 def test_a_sample_through_the_installed_command(store: Store, tmp_path: Path) -> None:
@@ -202,8 +209,9 @@ def test_a_sample_through_the_installed_command(store: Store, tmp_path: Path) ->
         if case.family not in ("size", "huge")  # their cost is the file, not the process
     ]
     assert len(sample) >= 20
-    runs = _in_processes(sample, store, tmp_path, workers=2)
-    record("bad input (always)", process_runs=runs)
+    codes = _in_processes(sample, store, tmp_path, workers=2)
+    assert codes == [1] * len(sample)
+    record("bad input (always)", process_runs=len(codes))
 
 
 # --- the long run ---------------------------------------------------------------------------
@@ -235,8 +243,9 @@ def test_long_more_seeds_in_process(store: Store, tmp_path: Path) -> None:
 @pytest.mark.long
 def test_long_every_case_through_the_installed_command(store: Store, tmp_path: Path) -> None:
     everything = [(case, command) for case in CASES for command in COMMANDS]
-    runs = _in_processes(everything, store, tmp_path, workers=4)
-    record("bad input (long)", process_runs=runs)
+    codes = _in_processes(everything, store, tmp_path, workers=4)
+    assert codes == [1] * len(everything)
+    record("bad input (long)", process_runs=len(codes))
 
 
 # --- the harness lets valid files through --------------------------------------------------
