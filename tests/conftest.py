@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +43,16 @@ def write(tmp_path: Path):
 SERVING = re.compile(r"^Serving local workspace .* at (http://127\.0\.0\.1:\d+) \(")
 #: How long a sandbox may take to start or to stop before the fixture fails.
 SANDBOX_TIMEOUT_S = 15.0
+
+
+def reconciler_command() -> list[str]:
+    """The installed console script next to this interpreter (else on PATH), else
+    ``python -m reconciler``: what a user runs."""
+    script = Path(sys.executable).with_name("reconciler")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("reconciler")
+    return [found] if found else [sys.executable, "-m", "reconciler"]
 
 
 def clean_environment(**extra: str) -> dict[str, str]:

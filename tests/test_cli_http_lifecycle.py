@@ -21,7 +21,17 @@ from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
 
 from .conftest import Sandbox, SandboxFactory, clean_environment
-from .test_cli_lifecycle import BIO, PROMO, SALE, VIP, Cli, _edit_vip, example, link_of
+from .test_cli_lifecycle import (
+    BIO,
+    PROMO,
+    SALE,
+    VIP,
+    Cli,
+    _edit_vip,
+    apply_example,
+    example,
+    link_of,
+)
 
 KEY = "sk-live-7f3a9c-HTTP-LIFECYCLE-KEY"
 #: Commands that read the workspace: over http they get --backend http --api-url.
@@ -65,10 +75,7 @@ def run(tmp_path: Path, sandbox: SandboxFactory) -> Iterator[HttpCli]:
 @pytest.fixture
 def applied(run: HttpCli) -> HttpCli:
     """The example applied over http, both its accounts connected first."""
-    run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
-    run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
-    run.write(example())
-    run("apply", run.config, "--auto-approve")
+    apply_example(run)
     return run
 
 

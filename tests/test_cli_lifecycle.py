@@ -107,14 +107,19 @@ def run(tmp_path: Path) -> Cli:
     return Cli(tmp_path)
 
 
-@pytest.fixture
-def applied(run: Cli) -> Cli:
-    """The example applied to a workspace where both its accounts were connected."""
+def apply_example(run: Cli) -> Cli:
+    """The example applied to a workspace where both its accounts were connected first."""
     run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
     run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
     run.write(example())
     run("apply", run.config, "--auto-approve")
     return run
+
+
+@pytest.fixture
+def applied(run: Cli) -> Cli:
+    """The example applied to a workspace where both its accounts were connected."""
+    return apply_example(run)
 
 
 # --- the happy path -------------------------------------------------------------------------

@@ -19,27 +19,18 @@ import yaml
 from reconciler.backends.local import LocalBackend
 from reconciler.model import fold, link_url
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, clean_environment, reconciler_command
 
 DEFAULT_STORE = Path(".reconciler") / "workspace.db"
 #: The crash test gives up (and fails) after this long; it normally takes about a second.
 CRASH_TEST_BUDGET_S = 60.0
 
 
-def command() -> list[str]:
-    """The installed console script, or the module when it isn't on PATH."""
-    script = shutil.which("reconciler")
-    if script is None:
-        bindir = Path(sys.executable).parent
-        candidate = bindir / "reconciler"
-        script = str(candidate) if candidate.exists() else None
-    return [script] if script else [sys.executable, "-m", "reconciler"]
-
-
 def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILER_", "SLEEKFLOW_"))}
-    env.pop("NO_COLOR", None)
-    env.update(extra)
+    """``clean_environment`` without NO_COLOR, so colour depends on the terminal alone."""
+    env = clean_environment(**extra)
+    if "NO_COLOR" not in extra:
+        env.pop("NO_COLOR", None)
     return env
 
 
@@ -47,7 +38,7 @@ def reconciler(
     *args: str | Path, cwd: Path, code: int | None = 0, **env: str
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*command(), *(str(a) for a in args)],
+        [*reconciler_command(), *(str(a) for a in args)],
         cwd=cwd,
         env=environment(**env),
         capture_output=True,
@@ -107,7 +98,7 @@ def _on_a_terminal(args: list[str], cwd: Path, *, stderr: bool = False, **env: s
     leader, follower = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [*command(), *args],
+            [*reconciler_command(), *args],
             cwd=cwd,
             env=environment(**env),
             stdin=subprocess.DEVNULL,
@@ -188,7 +179,7 @@ def _kill_mid_apply(directory: Path, n: int, deadline: float) -> int | None:
     of links when it died, or None when the poll missed the window."""
     store = directory / DEFAULT_STORE
     proc = subprocess.Popen(
-        [*command(), "apply", "workspace.yaml", "--auto-approve"],
+        [*reconciler_command(), "apply", "workspace.yaml", "--auto-approve"],
         cwd=directory,
         env=environment(),
         stdout=subprocess.DEVNULL,

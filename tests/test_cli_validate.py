@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 from reconciler.cli import ReconcilerGroup, cli
 from reconciler.errors import PlanError
 
-from .conftest import EXAMPLE, FIXTURES, ROOT
+from .conftest import EXAMPLE, FIXTURES, ROOT, reconciler_command
 from .test_config import TEN_MISTAKES
 
 CONFIGS = FIXTURES / "configs"
@@ -365,18 +364,9 @@ def test_validate_unreadable_file_raises_under_debug(tmp_path: Path) -> None:
 # --- end to end: the installed command in a real subprocess ---------------------------------
 
 
-def command() -> list[str]:
-    """The installed console script next to this interpreter, else ``python -m reconciler``."""
-    script = Path(sys.executable).with_name("reconciler")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("reconciler")
-    return [found] if found else [sys.executable, "-m", "reconciler"]
-
-
 def run_process(*args: str | bytes, cmd: list[str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*(cmd or command()), *args],
+        [*(cmd or reconciler_command()), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -428,7 +418,7 @@ def test_file_name_that_is_not_utf8_is_handled(tmp_path: Path) -> None:
     name = os.fsdecode(b"\xff-workspace.yaml")
     (tmp_path / name).write_text("version: 1\nchannels: []\n", encoding="utf-8")
     done = subprocess.run(
-        [*command(), "validate", os.fsencode(tmp_path / name)],
+        [*reconciler_command(), "validate", os.fsencode(tmp_path / name)],
         capture_output=True,
         timeout=60,
         check=False,

@@ -6,9 +6,7 @@ injected, processes killed, races run, secrets looked for. docs/reliability.md s
 
 from __future__ import annotations
 
-import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
 FIGURES: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
@@ -18,7 +16,3 @@ def record(section: str, **counts: int) -> None:
     FIGURES[section].update(counts)
 
 
-def reconciler_command() -> list[str]:
-    """The installed console script next to this interpreter, else ``python -m reconciler``."""
-    script = Path(sys.executable).with_name("reconciler")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]

@@ -32,8 +32,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from tests.conftest import Sandbox, SandboxFactory, clean_environment
-from tests.reliability.figures import reconciler_command, record
+from tests.conftest import Sandbox, SandboxFactory, clean_environment, reconciler_command
+from tests.reliability.figures import record
 from tests.test_cli_http_lifecycle import _all_text
 from tests.test_cli_lifecycle import example
 
