@@ -11,11 +11,12 @@ again with positions (``yamlread``) and judged by ``configcheck``. Reading the f
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from reconciler.configcheck import tree_problems
-from reconciler.configfile import MAX_CONFIG_BYTES, max_config_bytes, read_text
+from reconciler.configfile import MAX_CONFIG_BYTES, decode, max_config_bytes, read_bytes, read_text
 from reconciler.configschema import known_valid, schema
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.model import (
@@ -37,6 +38,7 @@ __all__ = [
     "check",
     "check_full",
     "load",
+    "load_with_digest",
     "max_config_bytes",
     "read_text",
     "schema",
@@ -46,7 +48,17 @@ __all__ = [
 
 def load(path: str | Path) -> DesiredState:
     """Read and validate a config file. Raises ``ConfigError`` with every error found."""
-    state, problems = check(read_text(path), str(path))
+    return _valid(read_text(path), str(path))
+
+
+def load_with_digest(path: str | Path) -> tuple[DesiredState, str]:
+    """``load``, and the sha256 of the very bytes it read (what a saved plan records)."""
+    data = read_bytes(path)
+    return _valid(decode(data, str(path)), str(path)), hashlib.sha256(data).hexdigest()
+
+
+def _valid(text: str, path: str) -> DesiredState:
+    state, problems = check(text, path)
     if state is None:
         raise ConfigError(problems)
     return state

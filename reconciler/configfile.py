@@ -51,7 +51,13 @@ def max_config_bytes() -> int:
 
 
 def read_text(path: str | Path, *, max_bytes: int | None = None) -> str:
-    """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``.
+    """Read a config file as UTF-8 text (a UTF-8 BOM is allowed), or raise ``ConfigError``
+    (``read_bytes``, then ``decode``)."""
+    return decode(read_bytes(path, max_bytes=max_bytes), str(path))
+
+
+def read_bytes(path: str | Path, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of a config file, or ``ConfigError`` saying why it can't be read.
 
     A file larger than ``max_bytes`` is refused without being read: by its size when it has
     one, else (a pipe, a device) after ``max_bytes + 1`` bytes.
@@ -60,34 +66,36 @@ def read_text(path: str | Path, *, max_bytes: int | None = None) -> str:
     p = Path(path)
     if max_bytes is None:
         max_bytes = max_config_bytes()
-
-    def fail(message: str, line: int | None = None, col: int | None = None) -> ConfigError:
-        return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])
-
     limit = f"{max_bytes / 2**20:g} MiB" if max_bytes >= 2**20 else f"{max_bytes:,} bytes"
-
     if not name:
-        raise fail("no file name given")
+        raise _fail(name, "no file name given")
     try:
         if p.is_dir():
-            raise fail("is a directory, not a config file")
+            raise _fail(name, "is a directory, not a config file")
         size = p.stat().st_size
         if size > max_bytes:
             shown = f"{size / 2**20:.1f} MiB" if max_bytes >= 2**20 else f"{size:,} bytes"
-            raise fail(f"file is {shown}; the limit is {limit}")
+            raise _fail(name, f"file is {shown}; the limit is {limit}")
         with p.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise fail("no such file") from None
+        raise _fail(name, "no such file") from None
     except PermissionError:
-        raise fail("permission denied") from None
+        raise _fail(name, "permission denied") from None
     except (OSError, ValueError) as exc:  # ValueError: e.g. a NUL byte in the name
-        raise fail(f"cannot read: {reason(exc)}") from None
+        raise _fail(name, f"cannot read: {reason(exc)}") from None
     if len(data) > max_bytes:
-        raise fail(f"file is larger than the {limit} limit")
+        raise _fail(name, f"file is larger than the {limit} limit")
+    return data
+
+
+def decode(data: bytes, name: str) -> str:
+    """The text of a config file's bytes (``name`` for messages): UTF-8, a UTF-8 BOM allowed;
+    ``ConfigError`` at the first byte that isn't."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            raise fail(
+            raise _fail(
+                name,
                 f"the file is {encoding} (it starts with a {encoding} byte order mark): "
                 "save it as UTF-8",
                 1,
@@ -100,4 +108,10 @@ def read_text(path: str | Path, *, max_bytes: int | None = None) -> str:
     except UnicodeDecodeError as exc:
         line, col = line_col(data[: exc.start].decode("utf-8", "replace"))
         bad = data[exc.start : exc.start + 1].hex()
-        raise fail(f"not valid UTF-8 (byte 0x{bad}): save the file as UTF-8", line, col) from None
+        raise _fail(
+            name, f"not valid UTF-8 (byte 0x{bad}): save the file as UTF-8", line, col
+        ) from None
+
+
+def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> ConfigError:
+    return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])

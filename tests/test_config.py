@@ -769,3 +769,11 @@ def test_blank_means_what_it_means_in_json_schema(name: str, blank: bool) -> Non
     python_says_valid = not any(configschema.validator_class()(config.schema()).iter_errors(data))
     assert python_says_valid is not blank
     assert configschema.known_valid(data) is not blank
+
+
+def test_load_with_digest_hashes_the_bytes_it_read() -> None:
+    import hashlib
+
+    state, digest = config.load_with_digest(EXAMPLE)
+    assert state == config.load(EXAMPLE)
+    assert digest == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()

@@ -158,8 +158,7 @@ def load_config(file: str) -> tuple[DesiredState, str]:
     refs) reach the user as the plan's diagnostics."""
     from reconciler import config
 
-    desired = config.load(file)
-    return desired, file_sha256(file)
+    return config.load_with_digest(file)
 
 
 def write_file(path: str, content: str) -> None:
