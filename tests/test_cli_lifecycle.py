@@ -802,6 +802,8 @@ def test_debug_lets_the_traceback_through(run: Cli) -> None:
     env = {"RECONCILER_DEBUG": "1"}
     result = CliRunner().invoke(cli, ["status", "--store", str(run.store)], env=env)
     assert isinstance(result.exception, StoreError)
+    bad = CliRunner().invoke(cli, ["status"], env={"RECONCILER_DEBUG": "maybe"})
+    assert bad.exit_code == 1 and "'maybe' is not a valid boolean" in bad.output
     # after "--" it is an argument, not the flag
     result = CliRunner().invoke(cli, ["validate", "--", "--debug"])
     assert result.exit_code == 1

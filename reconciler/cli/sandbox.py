@@ -192,7 +192,7 @@ def sandbox_serve(
     # the operator's mistake: say so now, not as a 503 to every client that would retry it.
     backend = app.backend()
     try:
-        backend.read()
+        backend.page_channels(after=0, limit=1)  # opens and checks the store, reads one row
     finally:
         backend.close()
     try:
