@@ -20,6 +20,7 @@ from reconciler.backends.base import Backend
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
+from reconciler.words import plural
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -151,7 +152,7 @@ def check(plan: Plan, *, allow_removals: bool) -> None:
         lines = [f"  {d.severity}: {visible(d.message)}" for d in plan.errors]
         n = len(plan.errors)
         raise PlanError(
-            f"the plan has {n} error{'s' if n != 1 else ''} and cannot be applied; "
+            f"the plan has {plural(n, 'error')} and cannot be applied; "
             "nothing was changed:\n" + "\n".join(lines)
         )
     removals = plan.removals
@@ -162,7 +163,7 @@ def check(plan: Plan, *, allow_removals: bool) -> None:
         ]
         n = len(removals)
         raise PlanError(
-            f"the plan removes {n} resource{'s' if n != 1 else ''}, which cannot be undone:\n"
+            f"the plan removes {plural(n, 'resource')}, which cannot be undone:\n"
             + "\n".join(names)
             + "\nRe-run with --allow-removals to apply it. Nothing was changed."
         )

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reconciler.words import plural
+
 
 class Severity(StrEnum):
     """How much a finding matters: an error blocks, a warning or info does not."""
@@ -74,7 +76,7 @@ class ConfigError(ReconcilerError):
         count = sum(p.severity is Severity.ERROR for p in self.problems)
         lines = [str(p) for p in self.problems]
         if count > 1 or len(lines) > 1:
-            lines.append(f"{count} error{'s' if count != 1 else ''} found")
+            lines.append(f"{plural(count, 'error')} found")
         super().__init__("\n".join(lines))
 
     @property

@@ -37,6 +37,7 @@ from reconciler.planvalues import (
     Plan,
     Resource,
 )
+from reconciler.words import plural
 
 __all__ = [
     "BULK_GUARD_MIN_LINKS",
@@ -203,7 +204,7 @@ def _channel_plan(
     if channel is not None and channel.status is ChannelStatus.DISCONNECTED:
         n = len(changes)
         severity = Severity.ERROR if n else Severity.WARNING
-        blocked = f"its {n} change{'s are' if n != 1 else ' is'} blocked. " if n else ""
+        blocked = f"its {plural(n, 'change is', 'changes are')} blocked. " if n else ""
         diags.append(
             Diagnostic(
                 severity,

@@ -46,6 +46,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.files import reason, write_atomic
 from reconciler.links import LinkRow
 from reconciler.model import visible
+from reconciler.words import plural
 
 if TYPE_CHECKING:
     from segno import QRCode
@@ -278,7 +279,7 @@ def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
     if too_long:
         n = len(too_long)
         raise QrError(
-            f"{n} link{'s' if n != 1 else ''} can't be made into a QR code; "
+            f"{plural(n, 'link')} can't be made into a QR code; "
             "no file was written:\n" + "\n".join(too_long) + "\nShorten the message "
             "(fewer non-Latin characters or emoji make a shorter URL) and apply again."
         )

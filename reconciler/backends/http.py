@@ -35,6 +35,7 @@ from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError
 from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, visible
 from reconciler.net import is_loopback
+from reconciler.words import plural
 
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -294,8 +295,7 @@ class HttpBackend:
                         )
         except (_Retryable, *TRANSIENT):
             raise BackendError(
-                f"{what}: gave up after {attempt_number} "
-                f"attempt{'s' if attempt_number != 1 else ''}: {last_error}"
+                f"{what}: gave up after {plural(attempt_number, 'attempt')}: {last_error}"
             ) from None
         except httpx.HTTPError as exc:
             # Not the network: the request itself could not be sent (a bad header, a proxy

@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     open_workspace,
 )
 from reconciler.errors import ReconcilerError
+from reconciler.words import plural
 
 if TYPE_CHECKING:
     from reconciler.links import LinkRow, UrlChangeRow
@@ -50,8 +51,8 @@ def _select(
         pending = links.pending_changes(desired, state)
         if pending:
             click.echo(
-                f"note: {file} is not fully applied ({pending} link change"
-                f"{'s' if pending != 1 else ''} pending: see 'reconciler plan {file}'); "
+                f"note: {file} is not fully applied ({plural(pending, 'link change')} "
+                f"pending: see 'reconciler plan {file}'); "
                 "these are the URLs the workspace has now",
                 err=True,
             )
@@ -205,7 +206,7 @@ def qr(
                 err=True,
             )
     n = len(files)
-    click.echo(f"Wrote {n} QR code{'s' if n != 1 else ''} to {visible(out_dir)}.")
+    click.echo(f"Wrote {plural(n, 'QR code')} to {visible(out_dir)}.")
 
 
 @cli.command()

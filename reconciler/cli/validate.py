@@ -10,6 +10,7 @@ import click
 from reconciler.cli.group import cli, debug_enabled
 from reconciler.cli.options import format_option
 from reconciler.errors import ConfigError, Problem, Severity
+from reconciler.words import plural
 
 
 @cli.command()
@@ -50,8 +51,8 @@ def _report(file: str, problems: list[Problem], errors: int) -> None:
     for problem in problems:
         click.echo(str(problem), err=bool(errors))
     if errors:
-        click.echo(f"{errors} error{'s' if errors != 1 else ''} found", err=True)
+        click.echo(f"{plural(errors, 'error')} found", err=True)
     else:
         warnings = len(problems)
-        suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+        suffix = f" ({plural(warnings, 'warning')})" if warnings else ""
         click.echo(f"{file}: valid{suffix}")

@@ -21,6 +21,7 @@ from reconciler.model import ChannelStatus, visible
 from reconciler.render import escape_surrogates
 from reconciler.render.json import dumps
 from reconciler.render.text import q
+from reconciler.words import plural
 
 BOM = "\ufeff"
 LINK_COLUMNS = ("channel", "title", "ref", "message", "url")
@@ -91,8 +92,7 @@ def links_text(rows: Sequence[LinkRow]) -> str:
     channels = len({r.channel for r in rows})
     out.append("")
     out.append(
-        f"{len(rows)} link{'s' if len(rows) != 1 else ''} in {channels} "
-        f"channel{'s' if channels != 1 else ''}."
+        f"{plural(len(rows), 'link')} in {plural(channels, 'channel')}."
     )
     return "\n".join(out) + "\n"
 
@@ -113,7 +113,7 @@ def render_url_changes(
         return f"{visible(source)} regenerates no link: no URL to replace.\n"
     n = len(rows)
     out = [
-        f"{visible(source)} regenerates {n} link{'s' if n != 1 else ''}. Replace each old URL "
+        f"{visible(source)} regenerates {plural(n, 'link')}. Replace each old URL "
         "wherever it is shared (the old one keeps working with the OLD message):"
     ]
     for row in rows:

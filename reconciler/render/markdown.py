@@ -34,6 +34,7 @@ from reconciler.errors import Severity
 from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
 from reconciler.render.text import by_channel, summary_line
+from reconciler.words import plural
 
 #: GitHub's limit on a comment is 65,536 characters; this leaves room for a bot's header
 #: and footer.
@@ -141,10 +142,6 @@ def _most(count: int, fits: Callable[[int], bool]) -> int:
     return lo
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else many or one + 's'}"
-
-
 # --- the head: summary and banners, never cut ----------------------------------------------
 
 
@@ -156,7 +153,7 @@ def _head(plan: Plan) -> list[str]:
         out += [
             "",
             "> [!CAUTION]",
-            f"> **This plan cannot be applied: {_plural(len(errors), 'error')}.** "
+            f"> **This plan cannot be applied: {plural(len(errors), 'error')}.** "
             "Apply refuses it whole and changes nothing; fix the cause and plan again.",
         ]
         out += _banner_list(errors, _error_item, budget=ERRORS_BUDGET)
@@ -165,7 +162,7 @@ def _head(plan: Plan) -> list[str]:
         out += [
             "",
             "> [!WARNING]",
-            f"> **{_plural(len(removals), 'irreversible removal')}.** A removed link keeps "
+            f"> **{plural(len(removals), 'irreversible removal')}.** A removed link keeps "
             "working but can no longer be edited or tracked; a removed channel is "
             "disconnected from SleekFlow with all its links. Applying needs `--allow-removals`.",
         ]
@@ -175,7 +172,7 @@ def _head(plan: Plan) -> list[str]:
         out += [
             "",
             "> [!IMPORTANT]",
-            f"> **{_plural(len(regenerations), 'link gets', 'links get')} a new URL.** "
+            f"> **{plural(len(regenerations), 'link gets', 'links get')} a new URL.** "
             "The old URLs below keep working with the OLD message: replace them wherever "
             "they are shared (bio, ads, print).",
         ]
@@ -263,7 +260,7 @@ def _assemble(
         out += _tables(plan, first)
         out += [
             "",
-            f"> ✂️ **{_plural(omitted, 'change')} left out here** to keep this comment under "
+            f"> ✂️ **{plural(omitted, 'change')} left out here** to keep this comment under "
             f"{limit:,} characters (the counts above are complete). {SEE_ALL}",
         ]
         out += _tables(plan, last)
@@ -278,7 +275,7 @@ def _assemble(
     details = [_detail(c) for c in first if _has_detail(c)]
     details_last = [_detail(c) for c in last if _has_detail(c)]
     if omitted and details_last:
-        details.append(f"✂️ *{_plural(omitted, 'change')} left out here (see above).*")
+        details.append(f"✂️ *{plural(omitted, 'change')} left out here (see above).*")
     details += details_last
     if details:
         out += [

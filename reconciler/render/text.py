@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: plan's start-up doesn't need apply's impo
 from reconciler.errors import Severity
 from reconciler.model import ChannelStatus, WorkspaceState, visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
+from reconciler.words import plural
 
 _ANSI = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "cyan": "36", "dim": "2"}
 _SYMBOL = {
@@ -69,8 +70,7 @@ def summary_line(plan: Plan) -> str:
     for key, noun, what in _SUMMARY:
         n = counts[key]
         if n:
-            counted = f" {noun}{'s' if n != 1 else ''}" if noun else ""
-            parts.append(f"{n}{counted} {what}")
+            parts.append(f"{plural(n, noun) if noun else n} {what}")
     if not parts:
         return "No changes."
     return "Plan: " + ", ".join(parts) + "."
@@ -103,7 +103,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         n = len(plan.errors)
         out.append(
             st(
-                f"This plan cannot be applied: {n} error{'s' if n != 1 else ''} above.",
+                f"This plan cannot be applied: {plural(n, 'error')} above.",
                 "red",
                 bold=True,
             )
@@ -178,12 +178,12 @@ def confirm_prompt(plan: Plan) -> str:
     warnings = []
     if plan.regenerations:
         k = len(plan.regenerations)
-        warnings.append(f"{k} link{'s get' if k != 1 else ' gets'} a NEW URL")
+        warnings.append(f"{plural(k, 'link gets', 'links get')} a NEW URL")
     if plan.removals:
         k = len(plan.removals)
-        warnings.append(f"{k} removal{'s' if k != 1 else ''} cannot be undone")
+        warnings.append(f"{plural(k, 'removal')} cannot be undone")
     extra = f" {'; '.join(warnings)}." if warnings else ""
-    return f"Apply {n} change{'s' if n != 1 else ''}?{extra} Only 'y' or 'yes' continues"
+    return f"Apply {plural(n, 'change')}?{extra} Only 'y' or 'yes' continues"
 
 
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:
@@ -233,7 +233,7 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     if result.ok:
         n = len(result.done)
         out.append("")
-        out.append(f"Apply complete: {n} change{'s' if n != 1 else ''} applied.")
+        out.append(f"Apply complete: {plural(n, 'change')} applied.")
     return "\n".join(out).lstrip("\n") + "\n"
 
 
@@ -253,7 +253,7 @@ def render_status(state: WorkspaceState, *, color: bool = False) -> str:
         n = len(channel.links)
         out.append(
             f"{visible(channel.account).ljust(width)}  {status}  "
-            f"{n} link{'s' if n != 1 else ''}  {q(channel.display_name)}"
+            f"{plural(n, 'link')}  {q(channel.display_name)}"
         )
         if not ok:
             out.append(f"{' ' * width}  {DISCONNECTED_FIX}")
