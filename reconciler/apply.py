@@ -13,19 +13,16 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.backends.base import Backend
-from reconciler.errors import PlanError, ReconcilerError
-from reconciler.model import visible
+from reconciler.errors import ReconcilerError, RemovalsNotAllowed, UnsafePlan
+from reconciler.links import where_shared
+from reconciler.model import fold, visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
 from reconciler.words import plural
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from reconciler.planfile import SavedPlan
 
 _ORDER = {
     (Action.CONNECT, Resource.CHANNEL): 0,
@@ -86,11 +83,11 @@ class ApplyResult:
             if change.action is Action.REGENERATE and isinstance(change.before, LinkValues):
                 out.append(
                     UrlChange(
-                        change.channel,
-                        change.title or "",
-                        where_shared(change.title or "", change.before.ref),
-                        change.before.url,
-                        outcome.url or "",
+                        channel=change.channel,
+                        title=change.title or "",
+                        where=where_shared(change.title or "", change.before.ref),
+                        old_url=change.before.url,
+                        new_url=outcome.url or "",
                     )
                 )
         return tuple(out)
@@ -106,23 +103,6 @@ class ApplyResult:
             "not_applied": [c.to_dict() for c in self.not_done],
             "url_changes": [u.to_dict() for u in self.url_changes],
         }
-
-
-def where_shared(title: str, ref: str | None) -> str:
-    """Where a link's old URL is likely to be shared, guessed from its title and ref."""
-    text = f"{title} {ref or ''}".lower()
-    places = []
-    if "bio" in text:
-        places.append("TikTok bio")
-    if any(
-        w in text for w in ("ad ", "ad-", "ad_", "ads", "campaign", "promo", "sale")
-    ) or text.startswith("ad"):
-        places.append("ads")
-    if any(w in text for w in ("story", "stories")):
-        places.append("stories")
-    if any(w in text for w in ("qr", "print", "poster", "flyer", "event", "rsvp")):
-        places.append("print / QR codes")
-    return ", ".join(places) if places else "wherever it was shared (bio, ads, stories, print)"
 
 
 def ordered(changes: tuple[Change, ...]) -> list[Change]:
@@ -141,17 +121,18 @@ def idempotency_key(plan: Plan, change: Change) -> str:
     link, or refuse the request as a key reused for another one.
     """
     data = change.to_dict()
-    data["channel"] = change.channel.casefold()
+    data["channel"] = fold(change.channel)
     ident = json.dumps([plan.state_fingerprint, data], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(ident.encode("ascii")).hexdigest()[:32]
 
 
 def check(plan: Plan, *, allow_removals: bool) -> None:
-    """Refuse a plan that must not run. Raises ``PlanError``; nothing has changed."""
+    """Refuse a plan that must not run: ``UnsafePlan`` for one with errors,
+    ``RemovalsNotAllowed`` for removals without ``allow_removals``. Nothing has changed."""
     if not plan.applicable:
         lines = [f"  {d.severity}: {visible(d.message)}" for d in plan.errors]
         n = len(plan.errors)
-        raise PlanError(
+        raise UnsafePlan(
             f"the plan has {plural(n, 'error')} and cannot be applied; "
             "nothing was changed:\n" + "\n".join(lines)
         )
@@ -162,20 +143,10 @@ def check(plan: Plan, *, allow_removals: bool) -> None:
             for c in removals
         ]
         n = len(removals)
-        raise PlanError(
+        raise RemovalsNotAllowed(
             f"the plan removes {plural(n, 'resource')}, which cannot be undone:\n"
             + "\n".join(names)
             + "\nRe-run with --allow-removals to apply it. Nothing was changed."
-        )
-
-
-def check_source(saved: SavedPlan, config_sha256: str, *, plan_name: str, config_name: str) -> None:
-    """Refuse (``PlanError``) a saved plan that was not made from the config as it is now
-    (``config_sha256``: the sha256 of its bytes), so what is applied is what was reviewed."""
-    if saved.config_sha256 != config_sha256:
-        raise PlanError(
-            f"{plan_name} was not made from {config_name} as it is now (sha256 differs); "
-            "nothing was changed. Plan again."
         )
 
 
@@ -189,7 +160,7 @@ def run(
 ) -> ApplyResult:
     """Apply ``plan`` through ``backend``; stop at the first failure.
 
-    Raises ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
+    Raises a ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
     by phase (see ``ordered``); within a phase the changes are independent, and up to
     ``concurrency`` of them run at once, when the backend takes parallel writes (one at a
     time otherwise). After a failure no new step starts; the steps already running finish.
@@ -216,14 +187,16 @@ def run(
         if failures:
             break
     if not failures:
-        return ApplyResult(tuple(o for _, o in sorted(done, key=lambda d: d[0])))
+        return ApplyResult(done=tuple(o for _, o in sorted(done, key=lambda d: d[0])))
     failed_index, error = min(failures)
     finished = {i for i, _ in done}
     not_done = tuple(
         change for i, change in enumerate(steps) if i not in finished and i != failed_index
     )
     outcomes = tuple(o for _, o in sorted(done, key=lambda d: d[0]))
-    return ApplyResult(outcomes, not_done, steps[failed_index], error)
+    return ApplyResult(
+        done=outcomes, not_done=not_done, failed=steps[failed_index], error=error
+    )
 
 
 def _phases(steps: list[Change]) -> list[list[int]]:
@@ -251,8 +224,6 @@ def _run_parallel(
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
     """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
     pending = iter(phase)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         running: dict[Future[Outcome], int] = {}
@@ -297,7 +268,7 @@ def _settle(
 def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:
     """Make one change through ``backend``. A channel connected here has no id in the plan:
     its id goes into ``channel_ids`` (by folded account) for the link changes after it."""
-    key = change.channel.casefold()
+    key = fold(change.channel)
     channel_id = change.channel_id or channel_ids.get(key)
     if change.resource is Resource.CHANNEL:
         if change.action is Action.CONNECT:

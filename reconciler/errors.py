@@ -6,9 +6,19 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
 
     ReconcilerError
      +-- ConfigError            one or more problems in a config file (carries Problems)
-     +-- PlanError              a plan that cannot be applied, or a saved plan that is stale
+     +-- PlanError              a plan that must not be applied; nothing was changed
+     |    +-- UnsafePlan        the plan has error diagnostics
+     |    +-- RemovalsNotAllowed  the plan removes something and removals were not allowed
+     |    +-- PlanFileError     a saved plan file that can't be read, or isn't a saved plan
+     |    +-- UnboundPlan       a saved plan that was not made from the config given
+     |    +-- StalePlan         a saved plan whose workspace moved since it was made
+     +-- SelectionError         a --channel or --title that matches nothing
+     +-- QrError                a QR code that can't be made or written
      +-- BackendError           the workspace could not be read or written
           +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
+
+Refusals are types: callers (the CI commands, tests) branch on ``StalePlan`` or
+``RemovalsNotAllowed``, never on a message.
 """
 
 from __future__ import annotations
@@ -96,7 +106,36 @@ class ConfigError(ReconcilerError):
 
 
 class PlanError(ReconcilerError):
-    """A plan cannot be applied: error diagnostics, missing flags, or a stale saved plan."""
+    """A plan must not be applied (one of the subclasses says why); nothing was changed."""
+
+
+class UnsafePlan(PlanError):
+    """The plan has error-level diagnostics: it can't be applied at all."""
+
+
+class RemovalsNotAllowed(PlanError):
+    """The plan makes irreversible removals and removals were not allowed."""
+
+
+class PlanFileError(PlanError):
+    """A saved plan file can't be read, or is not a saved plan this reconciler reads."""
+
+
+class UnboundPlan(PlanError):
+    """A saved plan was not made from the config it is applied with."""
+
+
+class StalePlan(PlanError):
+    """The workspace changed since a saved plan was made: applying it now would not do what
+    was reviewed."""
+
+
+class SelectionError(ReconcilerError):
+    """A ``--channel`` or ``--title`` that matches nothing (the message lists what exists)."""
+
+
+class QrError(ReconcilerError):
+    """A QR code can't be made (a URL too long for any code) or written."""
 
 
 class BackendError(ReconcilerError):

@@ -8,8 +8,9 @@ reads the workspace, calls these, and hands the rows to ``render.links``.
   :class:`LinkRow` (channel, title, ref, message, URL), in a fixed order.
 - :func:`narrow`: keep the rows of some channels or titles; a name that matches nothing is an
   error that lists what exists.
-- :func:`url_changes`: the links a saved plan regenerates, each with where its old URL is
-  likely shared, and whether the workspace now has the new URL.
+- :func:`regenerations`: the links a saved plan regenerates; :func:`url_changes`: each of
+  them with where its old URL is likely shared (:func:`where_shared`), and whether the
+  workspace now has the new URL.
 - :func:`link_history`: the history rows of one link, followed through its renames.
 """
 
@@ -20,15 +21,13 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import SelectionError
 from reconciler.model import Channel, ChannelStatus, DesiredState, WorkspaceState, fold, visible
+from reconciler.plan import Resource, build
+from reconciler.plan.saved import SavedPlan
 
 #: An "unknown name" error lists at most this many of the names that exist.
 MAX_NAMES_LISTED = 20
-
-
-class SelectionError(ReconcilerError):
-    """A ``--channel`` or ``--title`` that matches nothing (the message lists what exists)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +107,7 @@ def select(state: WorkspaceState, desired: DesiredState | None = None) -> Select
 def pending_changes(desired: DesiredState, state: WorkspaceState) -> int:
     """How many link changes applying ``desired`` would still make: when not 0, the URLs of
     the workspace are not yet the ones the config describes."""
-    from reconciler import plan as planner
-    from reconciler.plan import Resource
-
-    built = planner.build(desired, state, can_connect=True)
+    built = build(desired, state, can_connect=True)
     return sum(c.resource is Resource.LINK for c in built.changes)
 
 
@@ -230,6 +226,51 @@ class UrlChangeRow:
         return dict(asdict(self), status=str(self.status))
 
 
+def regenerations(saved: SavedPlan) -> tuple[Regeneration, ...]:
+    """The links ``saved`` regenerates (a new URL each), in the plan's order: for
+    ``links --changed-since PLANFILE``, the "replace these URLs" list again, later."""
+    out = []
+    for change in saved.changes:
+        if change.get("action") != "regenerate" or change.get("resource") != "link":
+            continue
+        before, after = change.get("before"), change.get("after")
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            continue  # the plan schema rules this out; nothing to list for it anyway
+        if "url" not in before or "url" not in after:
+            continue
+        out.append(
+            Regeneration(
+                channel=change["channel"],
+                old_title=before["title"],
+                old_ref=before["ref"],
+                old_message=before["message"],
+                old_url=before["url"],
+                title=after["title"],
+                ref=after["ref"],
+                message=after["message"],
+                new_url=after["url"],
+            )
+        )
+    return tuple(out)
+
+
+def where_shared(title: str, ref: str | None) -> str:
+    """Where a link's old URL is likely to be shared, guessed from its title and ref."""
+    text = f"{title} {ref or ''}".lower()
+    places = []
+    if "bio" in text:
+        places.append("TikTok bio")
+    if any(
+        w in text for w in ("ad ", "ad-", "ad_", "ads", "campaign", "promo", "sale")
+    ) or text.startswith("ad"):
+        places.append("ads")
+    if any(w in text for w in ("story", "stories")):
+        places.append("stories")
+    if any(w in text for w in ("qr", "print", "poster", "flyer", "event", "rsvp")):
+        places.append("print / QR codes")
+    return ", ".join(places) if places else "wherever it was shared (bio, ads, stories, print)"
+
+
 def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) -> list[UrlChangeRow]:
     """Each regeneration with its status in ``state``.
 
@@ -238,8 +279,6 @@ def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) ->
     it (a server may spell it differently from the plan's prediction); when it still has the
     old URL it is not applied; otherwise it changed again (or was removed) since.
     """
-    from reconciler.apply import where_shared
-
     out = []
     for regen in regenerations:
         channel = state.channel(regen.channel)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import QrError
 from reconciler.files import reason, write_atomic
 from reconciler.links import LinkRow
 from reconciler.model import visible
@@ -69,10 +69,6 @@ HASH_CHARS = 8
 #: Runs of at least this many characters of QR's alphanumeric set get their own segment:
 #: shorter ones save fewer bits than a segment header costs.
 _ALNUM_RUN = re.compile(r"([0-9A-Z $%*+\-./:]{16,})")
-
-
-class QrError(ReconcilerError):
-    """A QR code can't be made (a URL too long) or written (an unwritable directory)."""
 
 
 @dataclass(frozen=True, slots=True)

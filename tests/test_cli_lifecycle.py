@@ -870,7 +870,7 @@ def test_every_command_and_option_has_help_text() -> None:
 
 
 def test_drift_lines_name_each_link_added_to_an_empty_channel() -> None:
-    from reconciler.planfile import describe_drift
+    from reconciler.plan.drift import describe_drift
 
     def state(links: dict[str, dict[str, object]]) -> dict[str, object]:
         return {

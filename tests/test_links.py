@@ -1,6 +1,6 @@
 """Selecting links (workspace or a config's channels, --channel, --title), the URL changes of a
 saved plan and their status, and a link's history followed through renames. Literal states;
-the saved plan is a real one, made and read back by planfile."""
+the saved plan is a real one, made and read back by plan.saved."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import links, planfile
+from reconciler import links
 from reconciler import plan as planner
-from reconciler.links import ChangeStatus, SelectionError
+from reconciler.errors import SelectionError
+from reconciler.links import ChangeStatus
 from reconciler.model import ChannelStatus, link_url
+from reconciler.plan import saved as planfile
 from reconciler.render.json import dumps
 
 from .helpers import channel, dc, desired, dl, link, memory_backend, seed, workspace
@@ -153,7 +155,7 @@ def saved_plan(tmp_path: Path) -> planfile.SavedPlan:
 
 def test_the_regenerations_recorded_in_a_saved_plan(tmp_path: Path) -> None:
     saved = saved_plan(tmp_path)
-    regens = planfile.regenerations(saved)
+    regens = links.regenerations(saved)
     assert [(r.channel, r.old_title, r.title) for r in regens] == [
         ("acmepets", "VIP Program", "VIP Program"),
         ("acmepets", "Ad - Summer Sale", "ad - summer sale"),
@@ -165,7 +167,7 @@ def test_the_regenerations_recorded_in_a_saved_plan(tmp_path: Path) -> None:
 
 def test_url_changes_say_whether_each_is_applied(tmp_path: Path) -> None:
     saved = saved_plan(tmp_path)
-    regens = planfile.regenerations(saved)
+    regens = links.regenerations(saved)
 
     before = links.url_changes(regens, STATE)
     assert [r.status for r in before] == [ChangeStatus.NOT_APPLIED] * 2
@@ -204,7 +206,7 @@ def test_url_changes_say_whether_each_is_applied(tmp_path: Path) -> None:
 
 def test_url_changes_of_a_channel_gone_from_the_workspace(tmp_path: Path) -> None:
     saved = saved_plan(tmp_path)
-    rows = links.url_changes(planfile.regenerations(saved), workspace())
+    rows = links.url_changes(links.regenerations(saved), workspace())
     assert [(r.status, r.current_url) for r in rows] == [(ChangeStatus.CHANGED_SINCE, None)] * 2
 
 

@@ -16,6 +16,7 @@ import zxingcpp
 from PIL import Image, PngImagePlugin
 
 from reconciler import qr
+from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import link_url
 
@@ -88,7 +89,7 @@ def test_a_500_unit_emoji_message_still_fits_and_decodes() -> None:
 def test_a_url_no_qr_code_can_hold_is_a_clear_error() -> None:
     message = "日本語" * 166 + "日本"  # 500 units, 9 URL characters each once encoded
     links = [row("Fine", "Hi"), row("Too long", message), row("Also too long", "ア" * 500)]
-    with pytest.raises(qr.QrError) as err:
+    with pytest.raises(QrError) as err:
         qr.build(links, "png")
     text = str(err.value)
     assert text.startswith("2 links can't be made into a QR code; no file was written:")
@@ -261,7 +262,7 @@ def test_write_refuses_a_name_with_a_directory_part(tmp_path: Path) -> None:
     (item,) = qr.build([row("VIP")], "png")
     for bad in ("../escape.png", "sub/x.png", ".hidden.png", "..", "a\x00b.png"):
         forged = qr.QrFile(bad, item.content, item.row, item.version, item.error)
-        with pytest.raises(qr.QrError, match="refusing to write"):
+        with pytest.raises(QrError, match="refusing to write"):
             qr.write([forged], tmp_path / "qr")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["qr"]
     assert list((tmp_path / "qr").iterdir()) == []
@@ -271,12 +272,12 @@ def test_an_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     files = qr.build([row("VIP")], "svg")
-    with pytest.raises(qr.QrError, match=f"to {re.escape(str(afile))}: it is a file, not a"):
+    with pytest.raises(QrError, match=f"to {re.escape(str(afile))}: it is a file, not a"):
         qr.write(files, afile)
-    with pytest.raises(qr.QrError, match="cannot write QR codes to"):
+    with pytest.raises(QrError, match="cannot write QR codes to"):
         qr.write(files, afile / "sub")
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
-        with pytest.raises(qr.QrError, match="cannot write"):
+        with pytest.raises(QrError, match="cannot write"):
             qr.write(files, locked)

@@ -138,11 +138,11 @@ def _url_changes(
     plan_file: str, backend_opts: BackendOptions, channels: tuple[str, ...], titles: tuple[str, ...]
 ) -> list[UrlChangeRow]:
     """The regenerations of a saved plan, with their status in the workspace now."""
-    from reconciler import links, planfile
+    from reconciler import links
+    from reconciler.plan import saved
 
-    saved = planfile.load(plan_file)
-    state = open_workspace(backend_opts).read()
-    rows = links.url_changes(planfile.regenerations(saved), state)
+    regenerations = links.regenerations(saved.load(plan_file))
+    rows = links.url_changes(regenerations, open_workspace(backend_opts).read())
     return list(
         links.narrow(
             rows,

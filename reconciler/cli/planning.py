@@ -59,10 +59,10 @@ def plan(
     the_plan = _plan_config(desired, sha, open_workspace(backend_opts), force=force)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
-        from reconciler import planfile
+        from reconciler.plan import saved
         from reconciler.render import json as render_json
 
-        write_file(out, render_json.dumps(planfile.to_dict(the_plan)))
+        write_file(out, render_json.dumps(saved.to_dict(the_plan)))
         if the_plan.applicable:
             click.echo(
                 f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
@@ -137,7 +137,7 @@ def apply(
 ) -> None:
     """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs."""
     from reconciler import apply as applier
-    from reconciler import planfile
+    from reconciler.plan import saved as saved_plans
     from reconciler.render import json as render_json
     from reconciler.render import text
 
@@ -145,15 +145,13 @@ def apply(
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
     backend = open_workspace(backend_opts)
     if plan_file is not None:
-        saved = planfile.load(plan_file)
-        if file is not None:
-            applier.check_source(saved, file_sha256(file), plan_name=plan_file, config_name=file)
-        the_plan = planfile.replan(
-            saved,
+        the_plan = saved_plans.replan(
+            saved_plans.load(plan_file),
             backend.read(),
             name=plan_file,
             can_connect=backend.capabilities.can_connect,
             force=force,
+            source=None if file is None else (file, file_sha256(file)),
         )
     else:
         assert file is not None

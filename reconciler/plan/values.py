@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.errors import Severity
-from reconciler.fingerprint import declared_state, fingerprint
 from reconciler.model import DesiredState, WorkspaceState, fold
+from reconciler.plan.fingerprint import declared_state, fingerprint
 
 
 class Action(StrEnum):

@@ -1,13 +1,10 @@
-"""diff(desired, actual) -> Plan. Pure: no I/O, no clock, deterministic.
+"""build(desired, actual) -> Plan. Pure: no I/O, no clock, deterministic.
 
 The file is authoritative for the channels it declares; a channel it does not declare is
 *unmanaged* and never touched. Within a declared channel the file's link list is complete.
 Links match by title ignoring case, then an unmatched declared link and an unmatched existing
 link with the same ``ref`` and ``message`` are the same link renamed (paired in file order with
 existing links in creation order).
-
-The values a plan is made of live in ``planvalues``, its fingerprint in ``fingerprint``; both
-are importable from here, the one module callers need.
 """
 
 from __future__ import annotations
@@ -15,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict, deque
 
 from reconciler.errors import Severity
-from reconciler.fingerprint import declared_state, fingerprint
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -28,7 +24,7 @@ from reconciler.model import (
     link_url,
     shared_refs,
 )
-from reconciler.planvalues import (
+from reconciler.plan.values import (
     Action,
     Change,
     ChannelValues,
@@ -38,22 +34,6 @@ from reconciler.planvalues import (
     Resource,
 )
 from reconciler.words import plural
-
-__all__ = [
-    "BULK_GUARD_MIN_LINKS",
-    "CONNECT_FIX",
-    "DISCONNECTED_FIX",
-    "Action",
-    "Change",
-    "ChannelValues",
-    "Diagnostic",
-    "LinkValues",
-    "Plan",
-    "Resource",
-    "build",
-    "declared_state",
-    "fingerprint",
-]
 
 #: Channels with fewer existing links than this are not held by the bulk-change guard.
 BULK_GUARD_MIN_LINKS = 10
@@ -101,11 +81,11 @@ def build(
         if fold(channel.account) not in declared:
             diagnostics.append(
                 Diagnostic(
-                    Severity.INFO,
-                    "unmanaged-channel",
-                    channel.account,
-                    f"channel {channel.account} ({channel.display_name}, {channel.status}) is not "
-                    "in the config: left alone",
+                    severity=Severity.INFO,
+                    code="unmanaged-channel",
+                    channel=channel.account,
+                    message=f"channel {channel.account} ({channel.display_name}, {channel.status}) "
+                    "is not in the config: left alone",
                 )
             )
     diagnostics.sort(
@@ -133,32 +113,32 @@ def _channel_plan(
         if channel is None:
             diags.append(
                 Diagnostic(
-                    Severity.INFO,
-                    "channel-absent",
-                    dc.account,
-                    f"channel {dc.account} is marked remove: true and is not in the workspace: "
-                    "nothing to do (the entry can be dropped from the config)",
+                    severity=Severity.INFO,
+                    code="channel-absent",
+                    channel=dc.account,
+                    message=f"channel {dc.account} is marked remove: true and is not in the "
+                    "workspace: nothing to do (the entry can be dropped from the config)",
                 )
             )
             return changes, diags
         changes.append(
             Change(
-                Action.REMOVE,
-                Resource.CHANNEL,
-                channel.account,
+                action=Action.REMOVE,
+                resource=Resource.CHANNEL,
+                channel=channel.account,
                 fields=("channel",),
-                before=ChannelValues(channel.display_name),
+                before=ChannelValues(display_name=channel.display_name),
                 channel_id=channel.id,
             )
         )
         if dc.protect:
             diags.append(
                 Diagnostic(
-                    Severity.ERROR,
-                    "protected-channel",
-                    channel.account,
-                    f"channel {channel.account} is protected (protect: true) but the config "
-                    "removes it: set protect: false in a reviewed change first, "
+                    severity=Severity.ERROR,
+                    code="protected-channel",
+                    channel=channel.account,
+                    message=f"channel {channel.account} is protected (protect: true) but the "
+                    "config removes it: set protect: false in a reviewed change first, "
                     "or drop remove: true",
                 )
             )
@@ -170,31 +150,31 @@ def _channel_plan(
         if can_connect:
             changes.append(
                 Change(
-                    Action.CONNECT,
-                    Resource.CHANNEL,
-                    account,
+                    action=Action.CONNECT,
+                    resource=Resource.CHANNEL,
+                    channel=account,
                     fields=("channel",),
-                    after=ChannelValues(dc.display_name),
+                    after=ChannelValues(display_name=dc.display_name),
                 )
             )
         else:
             diags.append(
                 Diagnostic(
-                    Severity.ERROR,
-                    "channel-not-connected",
-                    account,
-                    f"channel {account} is not connected to this workspace. {CONNECT_FIX}",
+                    severity=Severity.ERROR,
+                    code="channel-not-connected",
+                    channel=account,
+                    message=f"channel {account} is not connected to this workspace. {CONNECT_FIX}",
                 )
             )
     elif channel.display_name != dc.display_name:
         changes.append(
             Change(
-                Action.RENAME,
-                Resource.CHANNEL,
-                account,
+                action=Action.RENAME,
+                resource=Resource.CHANNEL,
+                channel=account,
                 fields=("display_name",),
-                before=ChannelValues(channel.display_name),
-                after=ChannelValues(dc.display_name),
+                before=ChannelValues(display_name=channel.display_name),
+                after=ChannelValues(display_name=dc.display_name),
                 channel_id=channel.id,
             )
         )
@@ -207,27 +187,16 @@ def _channel_plan(
         blocked = f"its {plural(n, 'change is', 'changes are')} blocked. " if n else ""
         diags.append(
             Diagnostic(
-                severity,
-                "channel-disconnected",
-                account,
-                f"channel {account} is disconnected: {blocked}{DISCONNECTED_FIX}",
+                severity=severity,
+                code="channel-disconnected",
+                channel=account,
+                message=f"channel {account} is disconnected: {blocked}{DISCONNECTED_FIX}",
             )
         )
     guard = _bulk_guard(account, dc, existing, changes, force=force)
     if guard is not None:
         diags.append(guard)
     return changes, diags
-
-
-#: The names of the fields that differ, by which of (title, ref, message) differ.
-_CHANGED_FIELDS: dict[tuple[bool, bool, bool], tuple[str, ...]] = {
-    (t, r, m): tuple(
-        name for name, differs in (("title", t), ("ref", r), ("message", m)) if differs
-    )
-    for t in (False, True)
-    for r in (False, True)
-    for m in (False, True)
-}
 
 
 def _link_changes(
@@ -265,67 +234,77 @@ def _link_changes(
 
     changes: list[Change] = []
     for want, link in pairs:
-        if link is not None and (link.title, link.ref, link.message) == (
-            want.title,
-            want.ref,
-            want.message,
-        ):
-            continue  # the common case at scale: nothing to do, no URL to predict
-        after = LinkValues(
-            want.title, want.ref, want.message, link_url(account, want.ref, want.message)
-        )
         if link is None:
             changes.append(
                 Change(
-                    Action.CREATE,
-                    Resource.LINK,
-                    account,
-                    want.title,
-                    ("title", "ref", "message"),
-                    None,
-                    after,
-                    channel_id,
+                    action=Action.CREATE,
+                    resource=Resource.LINK,
+                    channel=account,
+                    title=want.title,
+                    fields=("title", "ref", "message"),
+                    after=_values(account, want),
+                    channel_id=channel_id,
                 )
             )
             continue
-        before = LinkValues(link.title, link.ref, link.message, link.url)
-        fields = _CHANGED_FIELDS[
-            link.title != want.title, link.ref != want.ref, link.message != want.message
-        ]
+        fields = tuple(
+            name
+            for name, differs in (
+                ("title", link.title != want.title),
+                ("ref", link.ref != want.ref),
+                ("message", link.message != want.message),
+            )
+            if differs
+        )
         if not fields:
-            continue
-        action = Action.UPDATE if fields == ("title",) else Action.REGENERATE
-        if action is Action.UPDATE:
-            after = LinkValues(want.title, link.ref, link.message, link.url)
+            continue  # the common case at scale: nothing to do, no URL to predict
+        before = LinkValues(title=link.title, ref=link.ref, message=link.message, url=link.url)
+        if fields == ("title",):
+            action = Action.UPDATE
+            after = LinkValues(title=want.title, ref=link.ref, message=link.message, url=link.url)
+        else:
+            action = Action.REGENERATE
+            after = _values(account, want)
         changes.append(
             Change(
-                action,
-                Resource.LINK,
-                account,
-                want.title,
-                fields,
-                before,
-                after,
-                channel_id,
-                link.id,
+                action=action,
+                resource=Resource.LINK,
+                channel=account,
+                title=want.title,
+                fields=fields,
+                before=before,
+                after=after,
+                channel_id=channel_id,
+                link_id=link.id,
             )
         )
     for old in in_creation_order:
         if old.id not in matched:
             changes.append(
                 Change(
-                    Action.REMOVE,
-                    Resource.LINK,
-                    account,
-                    old.title,
-                    ("link",),
-                    LinkValues(old.title, old.ref, old.message, old.url),
-                    None,
-                    channel_id,
-                    old.id,
+                    action=Action.REMOVE,
+                    resource=Resource.LINK,
+                    channel=account,
+                    title=old.title,
+                    fields=("link",),
+                    before=LinkValues(
+                        title=old.title, ref=old.ref, message=old.message, url=old.url
+                    ),
+                    channel_id=channel_id,
+                    link_id=old.id,
                 )
             )
     return changes
+
+
+def _values(account: str, want: DesiredLink) -> LinkValues:
+    """A declared link's values, with the URL the URL rule gives it in ``account``."""
+    return LinkValues(
+        title=want.title,
+        ref=want.ref,
+        message=want.message,
+        url=link_url(account, want.ref, want.message),
+    )
 
 
 def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagnostic]:
@@ -333,10 +312,10 @@ def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagno
     shared = shared_refs([link.ref for link in links])
     return [
         Diagnostic(
-            Severity.WARNING,
-            "duplicate-ref",
-            account,
-            f"ref {ref} is used by {len(indexes)} links "
+            severity=Severity.WARNING,
+            code="duplicate-ref",
+            channel=account,
+            message=f"ref {ref} is used by {len(indexes)} links "
             f"({', '.join(links[i].title for i in indexes)}): tracking can't tell them apart",
         )
         for ref, indexes in sorted(shared.items())
@@ -367,13 +346,16 @@ def _bulk_guard(
     )
     if force:
         return Diagnostic(
-            Severity.WARNING, "too-many-changes", account, f"channel {account}: {what}; forced"
+            severity=Severity.WARNING,
+            code="too-many-changes",
+            channel=account,
+            message=f"channel {account}: {what}; forced",
         )
     return Diagnostic(
-        Severity.ERROR,
-        "too-many-changes",
-        account,
-        f"channel {account}: {what}. Review it, then plan or apply with --force, "
+        severity=Severity.ERROR,
+        code="too-many-changes",
+        channel=account,
+        message=f"channel {account}: {what}. Review it, then plan or apply with --force, "
         "or raise max_change_pct for this channel in the config",
     )
 
