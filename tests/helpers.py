@@ -1,17 +1,20 @@
-"""Helpers shared by the core tests: literal states, a real in-memory workspace, and the plan
-JSON Schema check every JSON plan must pass."""
+"""Helpers shared by the tests: literal states, a real in-memory workspace, the plan JSON
+Schema check every JSON plan must pass, and the text chunks of a PNG."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from PIL import Image, PngImagePlugin
 
 from reconciler.backends.local import LocalBackend
 from reconciler.model import (
@@ -144,3 +147,10 @@ def every_action_plan(*, can_connect: bool = True) -> tuple[DesiredState, Worksp
         dc("newshop", "New Shop", dl("Welcome", "Hi!")),
     )
     return want, actual
+
+
+def png_text(png: bytes | Path) -> dict[str, str]:
+    """The text chunks of a PNG, as Pillow reads them."""
+    image = Image.open(png if isinstance(png, Path) else io.BytesIO(png))
+    assert isinstance(image, PngImagePlugin.PngImageFile)
+    return dict(image.text)

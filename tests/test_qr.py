@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 import zxingcpp
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
 from reconciler import qr
 from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import link_url
+from tests.helpers import png_text
 
 from .conftest import EXAMPLE
 
@@ -44,13 +45,6 @@ def example_rows() -> list[LinkRow]:
         for c in data["channels"]
         for lk in c.get("links", [])
     ]
-
-
-def png_text(png: bytes | Path) -> dict[str, str]:
-    """The text chunks of a PNG, as Pillow reads them."""
-    image = Image.open(png if isinstance(png, Path) else io.BytesIO(png))
-    assert isinstance(image, PngImagePlugin.PngImageFile)
-    return dict(image.text)
 
 
 def decode(png: bytes) -> tuple[str, str]:

@@ -34,8 +34,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from tests.conftest import Sandbox, SandboxFactory, clean_environment, reconciler_command
 from tests.reliability.figures import record
-from tests.test_cli_http_lifecycle import _all_text
-from tests.test_cli_lifecycle import example
+from tests.runners import all_text, example
 
 SECRET = "sk-live-RELIABILITY-7d1e0c9b4a52-SECRET"
 WRONG = "sk-live-WRONG-3e8f61a0d2-ALSO-SECRET"
@@ -72,7 +71,7 @@ class Runs:
         argv = ["--debug", *(str(a) for a in args)]
         env = {"SLEEKFLOW_API_KEY": key, "RECONCILER_STORE": None, "NO_COLOR": "1"}
         result = self.runner.invoke(cli, argv, env=env)
-        text = _all_text(result)
+        text = all_text(result)
         if code is not None:
             assert result.exit_code == code, text
         assert_no_secret(text, f"the output of {' '.join(argv)}")

@@ -13,114 +13,13 @@ from typing import Any
 
 import click
 import pytest
-import yaml
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from reconciler import __version__
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
-from reconciler.model import ChannelStatus, Link, link_url
-
-from .conftest import EXAMPLE
-from .helpers import assert_valid_plan_json
-
-VIP = ("acmepets", "VIP Program")
-BIO = ("acmepets", "June Giveaway Bio Link")
-SALE = ("acmepets", "Ad - Summer Sale")
-PROMO = ("acmepets.global", "Influencer Promo")
-# Commands that read the workspace, so take --store.
-STORE_COMMANDS = {"plan", "apply", "export", "status", "connect", "disconnect"}
-
-
-class Cli:
-    """Runs reconciler in-process against one store, and checks what every run must hold:
-    no traceback, no internal error, no ANSI codes (output is not a terminal), and every
-    JSON plan valid against the plan schema."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        self.store = tmp_path / "ws.db"
-        self.config = tmp_path / "w.yaml"
-        self.runner = CliRunner()
-
-    def __call__(
-        self,
-        *args: str | Path,
-        code: int | None = 0,
-        input: str | None = None,
-        env: dict[str, str | None] | None = None,
-    ) -> Result:
-        argv = [str(a) for a in args]
-        if STORE_COMMANDS.intersection(argv[:2]) and "--help" not in argv:
-            argv += ["--store", str(self.store)]
-        result = self.runner.invoke(
-            cli, argv, input=input, env={"NO_COLOR": None, **(env or {})}, catch_exceptions=False
-        )
-        out = result.output
-        assert "Traceback" not in out and "internal error" not in out, out
-        assert "\x1b[" not in out, "ANSI escape codes although the output is not a terminal"
-        if code is not None:
-            assert result.exit_code == code, f"exit {result.exit_code}, expected {code}:\n{out}"
-        if argv[:1] == ["plan"] and "json" in argv and result.stdout.strip():
-            assert_valid_plan_json(result.stdout)
-        if argv[:1] == ["plan"] and "--out" in argv:
-            saved = Path(argv[argv.index("--out") + 1])
-            if saved.exists():
-                assert_valid_plan_json(saved.read_text(encoding="utf-8"))
-        return result
-
-    # --- the config file ----------------------------------------------------------------
-
-    def write(self, data: dict[str, Any], path: Path | None = None) -> Path:
-        target = path or self.config
-        target.write_text(
-            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        return target
-
-    # --- the store, read directly -------------------------------------------------------
-
-    def links(self) -> dict[tuple[str, str], Link]:
-        backend = LocalBackend(self.store)
-        state = backend.read()
-        backend.close()
-        return {(c.account, lk.title): lk for c in state.channels for lk in c.links}
-
-    def export(self) -> str:
-        return self("export").stdout
-
-    def backend(self) -> LocalBackend:
-        return LocalBackend(self.store)
-
-
-def example() -> dict[str, Any]:
-    return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def link_of(data: dict[str, Any], account: str, title: str) -> dict[str, Any]:
-    channel = next(c for c in data["channels"] if c["account"] == account)
-    return next(lk for lk in channel["links"] if lk["title"] == title)
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Cli:
-    return Cli(tmp_path)
-
-
-def apply_example(run: Cli) -> Cli:
-    """The example applied to a workspace where both its accounts were connected first."""
-    run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
-    run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
-    run.write(example())
-    run("apply", run.config, "--auto-approve")
-    return run
-
-
-@pytest.fixture
-def applied(run: Cli) -> Cli:
-    """The example applied to a workspace where both its accounts were connected."""
-    return apply_example(run)
-
+from reconciler.model import ChannelStatus, link_url
+from tests.runners import BIO, PROMO, SALE, VIP, Cli, edit_vip, example, link_of
 
 # --- the happy path -------------------------------------------------------------------------
 
@@ -438,16 +337,9 @@ def test_sandbox_disconnect_of_a_missing_store_creates_nothing(run: Cli) -> None
 # --- saved plans ----------------------------------------------------------------------------
 
 
-def _edit_vip(run: Cli, message: str = "Join our VIP program now") -> dict[str, Any]:
-    data = example()
-    link_of(data, *VIP)["message"] = message
-    run.write(data)
-    return data
-
-
 def test_a_saved_plan_applies_as_reviewed(applied: Cli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     saved = run.tmp / "p.json"
     result = run("plan", run.config, "--out", saved)
     assert f"apply it with: reconciler apply --plan {saved}" in result.stderr
@@ -462,7 +354,7 @@ def test_a_saved_plan_applies_as_reviewed(applied: Cli) -> None:
 
 def test_a_stale_saved_plan_is_refused_and_says_what_moved(applied: Cli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     saved = run.tmp / "p.json"
     run("plan", run.config, "--out", saved)
 
@@ -498,7 +390,7 @@ def test_a_stale_saved_plan_is_refused_and_says_what_moved(applied: Cli) -> None
 
 def test_a_saved_plan_must_come_from_the_given_file(applied: Cli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     saved = run.tmp / "p.json"
     run("plan", run.config, "--out", saved)
     exported = run.export()
@@ -565,7 +457,7 @@ def _garbage_plans(tmp: Path, good: dict[str, Any]) -> dict[str, tuple[bytes, st
 
 def test_garbage_plan_files_are_refused_with_a_clear_message(applied: Cli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     good_path = run.tmp / "good.json"
     run("plan", run.config, "--out", good_path)
     good = json.loads(good_path.read_text(encoding="utf-8"))
@@ -642,7 +534,7 @@ def test_export_round_trips_awkward_values(run: Cli) -> None:
 def test_detailed_exitcode(applied: Cli) -> None:
     run = applied
     assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
-    _edit_vip(run)
+    edit_vip(run)
     changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
     assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."
     unflagged = run("plan", run.config, code=0)  # without the flag, changes are a success
@@ -654,7 +546,7 @@ def test_detailed_exitcode(applied: Cli) -> None:
 
 def test_the_prompt_defaults_to_no(applied: Cli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     exported = run.export()
     for answer in ("\n", "", "n\n", "yes please\nno\n"):
         result = run("apply", run.config, input=answer, code=1)
@@ -898,7 +790,6 @@ def test_json_apply_that_asks_shows_the_plan_on_stderr(run: Cli) -> None:
 
 
 def test_export_warns_about_titles_that_clash_ignoring_case(run: Cli) -> None:
-    from reconciler.backends.local import LocalBackend
 
     run("sandbox", "connect", "acme")
     store = LocalBackend(run.store)

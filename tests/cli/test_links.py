@@ -8,48 +8,15 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml
 import zxingcpp
-from click.testing import Result
 from PIL import Image
 
 from reconciler.model import link_url
-
-from .conftest import SandboxFactory
-from .test_cli_lifecycle import BIO, PROMO, VIP, Cli, example, link_of
-from .test_cli_subprocess import reconciler
-from .test_qr import png_text
-
-#: The commands of this module, which read the workspace (so take --store).
-LINK_COMMANDS = ("links", "qr", "history")
-
-
-class LinksCli(Cli):
-    """The lifecycle tests' runner, giving ``--store`` to links, qr and history too."""
-
-    def __call__(self, *args: str | Path, **kw: Any) -> Result:
-        argv = [str(a) for a in args]
-        if argv[:1] and argv[0] in LINK_COMMANDS and "--help" not in argv:
-            argv += ["--store", str(self.store)]
-        return super().__call__(*argv, **kw)
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> LinksCli:
-    return LinksCli(tmp_path)
-
-
-@pytest.fixture
-def applied(run: LinksCli) -> LinksCli:
-    """The example applied to a workspace where both its accounts were connected."""
-    run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
-    run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
-    run.write(example())
-    run("apply", run.config, "--auto-approve")
-    return run
+from tests.conftest import SandboxFactory
+from tests.helpers import png_text
+from tests.runners import BIO, PROMO, VIP, Cli, example, link_of, reconciler
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:
@@ -59,7 +26,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 # --- links ----------------------------------------------------------------------------------
 
 
-def test_links_lists_every_url_of_the_workspace(applied: LinksCli) -> None:
+def test_links_lists_every_url_of_the_workspace(applied: Cli) -> None:
     run = applied
     stored = run.links()
     text = run("links").stdout
@@ -85,7 +52,7 @@ def test_links_lists_every_url_of_the_workspace(applied: LinksCli) -> None:
     assert promo["message"] == "Hi! I came from @petlover's video & want the 15% code."
 
 
-def test_links_csv_for_excel_and_formula_injection(applied: LinksCli) -> None:
+def test_links_csv_for_excel_and_formula_injection(applied: Cli) -> None:
     run = applied
     data = example()
     link_of(data, *VIP)["message"] = '=HYPERLINK("https://evil.example","Claim")'
@@ -113,7 +80,7 @@ def test_links_csv_for_excel_and_formula_injection(applied: LinksCli) -> None:
     assert "--bom is for --format csv" in result.stderr
 
 
-def test_links_of_a_config_and_of_one_channel_or_title(applied: LinksCli) -> None:
+def test_links_of_a_config_and_of_one_channel_or_title(applied: Cli) -> None:
     run = applied
     run("sandbox", "connect", "unmanaged")
     only_us = run.write(
@@ -156,7 +123,7 @@ def test_links_of_a_config_and_of_one_channel_or_title(applied: LinksCli) -> Non
     assert run("links", "--channel", "unmanaged").stdout == "No links.\n"
 
 
-def test_unknown_channel_or_title_is_a_clear_error(applied: LinksCli) -> None:
+def test_unknown_channel_or_title_is_a_clear_error(applied: Cli) -> None:
     run = applied
     result = run("links", "--channel", "nope", code=1)
     assert (
@@ -170,13 +137,13 @@ def test_unknown_channel_or_title_is_a_clear_error(applied: LinksCli) -> None:
     assert not (run.tmp / "qr").exists()
 
 
-def test_links_of_an_empty_or_missing_workspace(run: LinksCli) -> None:
+def test_links_of_an_empty_or_missing_workspace(run: Cli) -> None:
     assert run("links").stdout == "No links.\n"
     assert json.loads(run("links", "--format", "json").stdout) == {"links": []}
     assert not run.store.exists()  # reading creates nothing
 
 
-def test_links_against_the_http_backend(applied: LinksCli, sandbox: SandboxFactory) -> None:
+def test_links_against_the_http_backend(applied: Cli, sandbox: SandboxFactory) -> None:
     run = applied
     server = sandbox(store=run.store)
     local = run("links", "--format", "csv").stdout_bytes
@@ -187,7 +154,7 @@ def test_links_against_the_http_backend(applied: LinksCli, sandbox: SandboxFacto
     assert [p.name for p in out.iterdir()] == ["acmepets--vip-program.svg"]
 
 
-def test_the_installed_command_prints_csv(applied: LinksCli) -> None:
+def test_the_installed_command_prints_csv(applied: Cli) -> None:
     run = applied
     result = reconciler("links", "--store", run.store, "--format", "csv", cwd=run.tmp)
     rows = read_csv(result.stdout.encode("utf-8"))
@@ -204,7 +171,7 @@ def decode(path: Path) -> str:
     return found.text
 
 
-def test_qr_writes_one_code_per_link_that_decodes_to_its_url(applied: LinksCli) -> None:
+def test_qr_writes_one_code_per_link_that_decodes_to_its_url(applied: Cli) -> None:
     run = applied
     out = run.tmp / "print" / "qr"
     result = run("qr", "--out", out, "--format", "png")
@@ -231,7 +198,7 @@ def test_qr_writes_one_code_per_link_that_decodes_to_its_url(applied: LinksCli) 
     )
 
 
-def test_qr_of_a_long_url_warns_about_lower_error_correction(run: LinksCli) -> None:
+def test_qr_of_a_long_url_warns_about_lower_error_correction(run: Cli) -> None:
     run("sandbox", "connect", "acmepets")
     message = "🐶" * 250
     run.write(
@@ -255,7 +222,7 @@ def test_qr_of_a_long_url_warns_about_lower_error_correction(run: LinksCli) -> N
     assert decode(run.tmp / "qr" / "acmepets--emoji.png") == link_url("acmepets", "emoji", message)
 
 
-def test_qr_of_a_url_too_long_for_any_code_writes_nothing(run: LinksCli) -> None:
+def test_qr_of_a_url_too_long_for_any_code_writes_nothing(run: Cli) -> None:
     run("sandbox", "connect", "acmepets")
     run.write(
         {
@@ -279,7 +246,7 @@ def test_qr_of_a_url_too_long_for_any_code_writes_nothing(run: LinksCli) -> None
     assert not (run.tmp / "qr").exists() or not list((run.tmp / "qr").iterdir())
 
 
-def test_qr_hostile_titles_never_write_outside_out(run: LinksCli) -> None:
+def test_qr_hostile_titles_never_write_outside_out(run: Cli) -> None:
     run("sandbox", "connect", "acmepets")
     backend = run.backend()
     channel_id = backend.read().channels[0].id
@@ -301,7 +268,7 @@ def test_qr_hostile_titles_never_write_outside_out(run: LinksCli) -> None:
     assert sorted(p.name for p in out.iterdir()) == names
 
 
-def test_qr_into_an_unwritable_directory_is_a_clear_error(applied: LinksCli) -> None:
+def test_qr_into_an_unwritable_directory_is_a_clear_error(applied: Cli) -> None:
     run = applied
     afile = run.tmp / "afile"
     afile.write_text("x", encoding="utf-8")
@@ -314,7 +281,7 @@ def test_qr_into_an_unwritable_directory_is_a_clear_error(applied: LinksCli) -> 
     assert "Missing option '--out'" in result.stderr
 
 
-def test_qr_with_no_links(run: LinksCli) -> None:
+def test_qr_with_no_links(run: Cli) -> None:
     run("sandbox", "connect", "acmepets")
     assert run("qr", "--out", run.tmp / "qr").stdout == "No links: no QR code written.\n"
 
@@ -322,7 +289,7 @@ def test_qr_with_no_links(run: LinksCli) -> None:
 # --- URL changes: apply, --changed-since, history -------------------------------------------
 
 
-def test_the_url_change_report_from_apply_to_history(applied: LinksCli) -> None:
+def test_the_url_change_report_from_apply_to_history(applied: Cli) -> None:
     run = applied
     before = run.links()[VIP]
     data = example()
@@ -388,7 +355,7 @@ def test_the_url_change_report_from_apply_to_history(applied: LinksCli) -> None:
     assert len(whole) == 4 + 2  # four creates, two regenerations
 
 
-def test_history_errors(applied: LinksCli) -> None:
+def test_history_errors(applied: Cli) -> None:
     run = applied
     result = run("history", "nope", code=1)
     assert result.stderr.startswith("no channel 'nope' in local workspace ")
@@ -405,7 +372,7 @@ def test_history_errors(applied: LinksCli) -> None:
     assert run("history", "fresh").stdout == "No history for fresh.\n"
 
 
-def test_history_of_a_removed_channel_is_kept(applied: LinksCli) -> None:
+def test_history_of_a_removed_channel_is_kept(applied: Cli) -> None:
     run = applied
     data = example()
     data["channels"][1] = {"account": "acmepets.global", "remove": True}

@@ -18,41 +18,12 @@ import yaml
 
 from reconciler.backends.local import LocalBackend
 from reconciler.model import fold, link_url
-
-from .conftest import EXAMPLE, clean_environment, reconciler_command
+from tests.conftest import EXAMPLE, reconciler_command
+from tests.runners import environment, reconciler
 
 DEFAULT_STORE = Path(".reconciler") / "workspace.db"
 #: The crash test gives up (and fails) after this long; it normally takes about a second.
 CRASH_TEST_BUDGET_S = 60.0
-
-
-def environment(**extra: str) -> dict[str, str]:
-    """``clean_environment`` without NO_COLOR, so colour depends on the terminal alone."""
-    env = clean_environment(**extra)
-    if "NO_COLOR" not in extra:
-        env.pop("NO_COLOR", None)
-    return env
-
-
-def reconciler(
-    *args: str | Path, cwd: Path, code: int | None = 0, **env: str
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [*reconciler_command(), *(str(a) for a in args)],
-        cwd=cwd,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
-    assert "\x1b[" not in output, "colour although the output is not a terminal"
-    if code is not None:
-        assert result.returncode == code, f"exit {result.returncode}, expected {code}:\n{output}"
-    return result
 
 
 def test_lifecycle_with_the_default_store(tmp_path: Path) -> None:

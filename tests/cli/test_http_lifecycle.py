@@ -1,5 +1,5 @@
 """The life of a workspace through the command line with ``--backend http``: the same story as
-test_cli_lifecycle.py, told to a real ``sandbox serve`` process over loopback. Channels are
+tests/cli/test_lifecycle.py, told to a real ``sandbox serve`` process over loopback. Channels are
 connected with ``sandbox connect --store`` (the API can't connect them, as in SleekFlow). And
 the API key, set in the environment, must show up nowhere: not in any output, saved plan,
 error or traceback."""
@@ -9,75 +9,31 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import stamina
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
-
-from .conftest import Sandbox, SandboxFactory, clean_environment
-from .test_cli_lifecycle import (
+from tests.conftest import SandboxFactory, clean_environment
+from tests.runners import (
     BIO,
+    HTTP_KEY,
     PROMO,
     SALE,
     VIP,
-    Cli,
-    _edit_vip,
-    apply_example,
+    HttpCli,
+    all_text,
+    edit_vip,
     example,
     link_of,
 )
 
-KEY = "sk-live-7f3a9c-HTTP-LIFECYCLE-KEY"
-#: Commands that read the workspace: over http they get --backend http --api-url.
-WORKSPACE_COMMANDS = {"plan", "apply", "export", "status"}
+pytestmark = pytest.mark.http
 REAL = [sys.executable, "-m", "reconciler"]
-
-
-class HttpCli(Cli):
-    """``Cli`` with plan, apply, export and status sent to a sandbox over HTTP, the key in
-    SLEEKFLOW_API_KEY. ``sandbox connect``/``disconnect`` and ``links()`` still use the store
-    the sandbox serves, standing in for what happens in SleekFlow's UI."""
-
-    def __init__(self, tmp_path: Path, server: Sandbox) -> None:
-        super().__init__(tmp_path)
-        assert server.store == self.store
-        self.server = server
-
-    def __call__(
-        self,
-        *args: str | Path,
-        code: int | None = 0,
-        input: str | None = None,
-        env: dict[str, str | None] | None = None,
-    ) -> Result:
-        argv = [str(a) for a in args]
-        if argv[:1] and argv[0] in WORKSPACE_COMMANDS and "--help" not in argv:
-            argv += ["--backend", "http", "--api-url", self.server.url]
-        env = {"SLEEKFLOW_API_KEY": KEY, **(env or {})}
-        result = super().__call__(*argv, code=code, input=input, env=env)
-        assert KEY not in result.output, "the API key was printed"
-        return result
-
-
-@pytest.fixture
-def run(tmp_path: Path, sandbox: SandboxFactory) -> Iterator[HttpCli]:
-    server = sandbox(api_key=KEY)
-    yield HttpCli(tmp_path, server)
-    assert KEY not in server.stderr
-
-
-@pytest.fixture
-def applied(run: HttpCli) -> HttpCli:
-    """The example applied over http, both its accounts connected first."""
-    apply_example(run)
-    return run
-
 
 # --- the happy path -------------------------------------------------------------------------
 
@@ -146,7 +102,7 @@ def test_a_display_name_is_renamed_over_http(run: HttpCli) -> None:
 def test_editing_a_message_regenerates_the_url_over_http(applied: HttpCli) -> None:
     run = applied
     before = run.links()[VIP]
-    data = _edit_vip(run, "Join our VIP program today")
+    data = edit_vip(run, "Join our VIP program today")
     new_url = link_url("acmepets", "fb_ad_may2025", "Join our VIP program today")
 
     text = run("plan", run.config, "--detailed-exitcode", code=2).stdout
@@ -255,7 +211,7 @@ def test_a_disconnected_channel_blocks_its_changes_over_http(applied: HttpCli) -
 
 def test_a_saved_plan_applies_and_a_stale_one_is_refused_over_http(applied: HttpCli) -> None:
     run = applied
-    _edit_vip(run)
+    edit_vip(run)
     saved = run.tmp / "p.json"
     run("plan", run.config, "--out", saved)
     stale = run.tmp / "stale.json"
@@ -300,7 +256,7 @@ def test_plan_of_the_export_shows_no_change_over_http(applied: HttpCli) -> None:
 def test_detailed_exitcode_over_http(applied: HttpCli) -> None:
     run = applied
     assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
-    _edit_vip(run)
+    edit_vip(run)
     changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
     assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."
     unflagged = run("plan", run.config, code=0)
@@ -328,22 +284,10 @@ def no_waits() -> Iterator[None]:
         yield
 
 
-def _all_text(result: Result) -> str:
-    """Everything a run left behind: both streams, and any exception with its traceback."""
-    text = result.stdout + result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        exc = result.exception
-        text += repr(exc) + "".join(traceback.format_exception(exc))
-        for linked in (exc.__cause__, exc.__context__):
-            if linked is not None:
-                text += repr(linked) + "".join(traceback.format_exception(linked))
-    return text
-
-
 def test_the_api_key_appears_nowhere(
     sandbox: SandboxFactory, tmp_path: Path, no_waits: None
 ) -> None:
-    server = sandbox(api_key=KEY)
+    server = sandbox(api_key=HTTP_KEY)
     run = HttpCli(tmp_path, server)
     run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
     run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
@@ -360,11 +304,11 @@ def test_the_api_key_appears_nowhere(
         ("status",),
         ("apply", run.config, "--auto-approve", "--format", "json"),
     ):
-        outputs.append(_all_text(run(*args)))
-    _edit_vip(run)
+        outputs.append(all_text(run(*args)))
+    edit_vip(run)
     run("plan", run.config, "--out", saved)
-    outputs.append(_all_text(run("apply", run.config, "--plan", saved, "--auto-approve")))
-    assert KEY not in saved.read_text(encoding="utf-8")
+    outputs.append(all_text(run("apply", run.config, "--plan", saved, "--auto-approve")))
+    assert HTTP_KEY not in saved.read_text(encoding="utf-8")
     assert run.links()[VIP].message == "Join our VIP program now"
 
     # failures: a wrong key, a server that is gone, a key that can't be a header; --debug too
@@ -373,28 +317,28 @@ def test_the_api_key_appears_nowhere(
     for debug in ([], ["--debug"]):
         for env, url, expected in (
             ({"SLEEKFLOW_API_KEY": wrong}, server.url, "HTTP 401: missing or wrong"),
-            ({"SLEEKFLOW_API_KEY": KEY}, dead, "gave up after 2 attempts: ConnectError"),
-            ({"SLEEKFLOW_API_KEY": KEY + "\n"}, server.url, "can't be sent as a header"),
+            ({"SLEEKFLOW_API_KEY": HTTP_KEY}, dead, "gave up after 2 attempts: ConnectError"),
+            ({"SLEEKFLOW_API_KEY": HTTP_KEY + "\n"}, server.url, "can't be sent as a header"),
         ):
             for command in (["plan", str(run.config)], ["status"], ["export"]):
                 argv = [*debug, *command, "--backend", "http", "--api-url", url]
                 result = CliRunner().invoke(cli, argv, env=env)
                 assert result.exit_code == 1, result.output
-                text = _all_text(result)
+                text = all_text(result)
                 assert expected in text, text
-                assert KEY not in text and wrong not in text, text
+                assert HTTP_KEY not in text and wrong not in text, text
                 outputs.append(text)
-    assert all(KEY not in text for text in outputs)
-    assert KEY not in server.stderr
+    assert all(HTTP_KEY not in text for text in outputs)
+    assert HTTP_KEY not in server.stderr
 
 
 def test_the_api_key_appears_nowhere_in_a_real_process_with_debug(
     sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
-    server = sandbox(api_key=KEY)
+    server = sandbox(api_key=HTTP_KEY)
     for key, expected in (
         ("sk-live-WRONG-but-secret-too", "HTTP 401"),
-        (KEY + "\r\n", "can't be sent as a header"),
+        (HTTP_KEY + "\r\n", "can't be sent as a header"),
     ):
         result = subprocess.run(
             [*REAL, "--debug", "status", "--backend", "http", "--api-url", server.url],
