@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from reconciler import apply as applier
 from reconciler import plan as planner
-from reconciler.apply import ApplyResult, Outcome, UrlChange, idempotency_key, where_shared
+from reconciler.apply import ApplyResult, Outcome, UrlChange, idempotency_key
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import LocalBackend, TitleTaken
 from reconciler.errors import BackendError, PlanError
+from reconciler.links import where_shared
 from reconciler.model import (
     Channel,
     ChannelStatus,

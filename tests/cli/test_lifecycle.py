@@ -761,25 +761,6 @@ def test_every_command_and_option_has_help_text() -> None:
                 assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
 
 
-def test_drift_lines_name_each_link_added_to_an_empty_channel() -> None:
-    from reconciler.plan.drift import describe_drift
-
-    def state(links: dict[str, dict[str, object]]) -> dict[str, object]:
-        return {
-            "acme": {
-                "id": "1",
-                "account": "acme",
-                "display_name": "A",
-                "status": "connected",
-                "links": links,
-            }
-        }
-
-    bio = {"title": "Bio", "ref": None, "message": "m", "url": "https://tiktok.me/acme?message=m"}
-    assert describe_drift(state({}), state({"7": bio})) == ["acme: link 'Bio' (id 7) was added"]
-    assert describe_drift(state({"7": bio}), state({})) == ["acme: link 'Bio' (id 7) was removed"]
-
-
 def test_json_apply_that_asks_shows_the_plan_on_stderr(run: Cli) -> None:
     run("sandbox", "connect", "acmepets", "--display-name", "Acme Pets (US)")
     run("sandbox", "connect", "acmepets.global", "--display-name", "Acme Pets (Global)")
