@@ -166,8 +166,9 @@ def test_without_retry_after_the_backoff_is_exponential(waits: list[float]) -> N
         return httpx.Response(status, json=page([]) if status == 200 else {})
 
     policy = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=1.0, wait_jitter=0.0)
-    backend = HttpBackend("https://api.test", None, transport=httpx.MockTransport(handler))
-    backend.policy = policy
+    backend = HttpBackend(
+        "https://api.test", None, transport=httpx.MockTransport(handler), policy=policy
+    )
     backend.read()
     assert waits == [pytest.approx(0.01), pytest.approx(0.02)]
 
@@ -175,8 +176,9 @@ def test_without_retry_after_the_backoff_is_exponential(waits: list[float]) -> N
 def test_a_retry_after_past_the_deadline_gives_up_at_once() -> None:
     calls, handler = _throttled_then_ok("30")
     policy = RetryPolicy(attempts=8, deadline=5.0, retry_after_max=30.0)
-    backend = HttpBackend("https://api.test", None, transport=httpx.MockTransport(handler))
-    backend.policy = policy
+    backend = HttpBackend(
+        "https://api.test", None, transport=httpx.MockTransport(handler), policy=policy
+    )
     started = time.monotonic()
     with pytest.raises(BackendError) as caught:
         backend.read()
@@ -338,7 +340,7 @@ def test_network_errors_are_retried() -> None:
         return httpx.Response(200, json=page([]))
 
     backend = mock_backend(handler)
-    backend.policy = RetryPolicy(attempts=4, wait_initial=0.001, wait_max=0.001, wait_jitter=0)
+    backend.api.policy = RetryPolicy(attempts=4, wait_initial=0.001, wait_max=0.001, wait_jitter=0)
     assert backend.read().channels == ()
     assert errors == []
 
@@ -609,8 +611,8 @@ def test_the_key_is_never_sent_in_clear_text_to_a_remote_host() -> None:
 
 def test_credentials_in_the_url_and_the_key_stay_out_of_reprs() -> None:
     backend = HttpBackend("https://user:secret-pw@api.example.com", "k-distinctive-123")
-    shown = repr(backend) + backend.description + repr(backend._client.auth)
-    shown += repr(backend._client.headers)
+    shown = repr(backend) + backend.description + repr(backend.api.http.auth)
+    shown += repr(backend.api.http.headers)
     assert "secret-pw" not in shown and "k-distinctive-123" not in shown
     assert "api.example.com" in backend.description
     backend.close()

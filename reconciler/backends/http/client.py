@@ -1,12 +1,8 @@
-"""The http backend: the REST API of docs/api.md through httpx.
+"""One request path to the REST API of docs/api.md, through httpx: the ``ApiClient``.
 
 - Timeouts on connect and read; bounded retries with exponential backoff and jitter (stamina)
   on 429/502/503/504 and connection errors, honouring ``Retry-After`` (seconds or HTTP-date),
   capped, within an overall deadline per request.
-- ``POST`` carries an ``Idempotency-Key`` that is the same for every retry of one intended
-  change, so a create whose response was lost is replayed by the server, never duplicated.
-  ``PATCH`` sets values (repeatable as is); a ``DELETE`` retried after a lost response that
-  finds nothing is taken as done.
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
 - The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
@@ -23,7 +19,6 @@ import re
 import socket
 import time
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,9 +26,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 import stamina
 
-from reconciler.backends.base import Capabilities
 from reconciler.errors import BackendError
-from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, visible
+from reconciler.model import visible
 from reconciler.net import is_loopback
 from reconciler.words import plural
 
@@ -119,7 +113,7 @@ def _in_flight(response: httpx.Response) -> bool:
     return isinstance(data, dict) and data.get("type") == IN_FLIGHT
 
 
-def _segment(ident: str) -> str:
+def segment(ident: str) -> str:
     """An id from the server as one path segment (an id like "../x" can't move the path)."""
     return quote(str(ident), safe="")
 
@@ -157,10 +151,9 @@ def _is_name_failure(exc: BaseException) -> bool:
     return False
 
 
-class HttpBackend:
-    """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
-
-    capabilities = Capabilities(can_connect=False, parallel_writes=True)
+class ApiClient:
+    """The API at one URL, with one key: every request goes through ``request``.
+    ``client`` (or ``transport``) is injectable for tests."""
 
     def __init__(
         self,
@@ -174,7 +167,7 @@ class HttpBackend:
         on_retry: Callable[[str, int, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """A backend for the API at ``base_url``, sending ``api_key`` (if any) with every
+        """A client of the API at ``base_url``, sending ``api_key`` (if any) with every
         request; ``concurrency`` bounds the requests in flight, ``on_retry(what, attempt,
         error)`` hears of each retry, ``clock`` times the retry deadline.
 
@@ -208,7 +201,7 @@ class HttpBackend:
         self._on_retry = on_retry
         self._clock = clock
         try:
-            self._client = client or httpx.Client(
+            self.http = client or httpx.Client(
                 base_url=base_url.rstrip("/"),
                 headers=headers,
                 auth=auth,
@@ -219,17 +212,15 @@ class HttpBackend:
         except (httpx.InvalidURL, ValueError) as exc:
             raise BackendError(f"--api-url {shown_url!r} is not a valid URL: {exc}") from None
         if client is not None and auth is not None:
-            self._client.auth = auth
+            self.http.auth = auth
 
     def __repr__(self) -> str:
-        """The backend's description; never its key."""
-        return f"HttpBackend({self.description!r})"
+        """The client's description; never its key."""
+        return f"ApiClient({self.description!r})"
 
     def close(self) -> None:
         """Close the HTTP client and its connections."""
-        self._client.close()
-
-    # --- the one request path ----------------------------------------------------------------
+        self.http.close()
 
     def request(
         self,
@@ -286,7 +277,7 @@ class HttpBackend:
             ):
                 with attempt:
                     attempt_number = attempt.num
-                    response = self._client.request(
+                    response = self.http.request(
                         method, path, json=json, params=params, headers=headers
                     )
                     if response.status_code in RETRY_STATUSES or _in_flight(response):
@@ -309,7 +300,7 @@ class HttpBackend:
             raise BackendError(f"{what}: HTTP {response.status_code}: {_problem_detail(response)}")
         return response
 
-    def _json(self, response: httpx.Response | None, what: str) -> Any:
+    def json(self, response: httpx.Response | None, what: str) -> Any:
         """The JSON body of ``response``; a body that isn't JSON is a ``BackendError``."""
         assert response is not None
         try:
@@ -319,15 +310,15 @@ class HttpBackend:
                 f"{what}: the server answered with something that is not JSON"
             ) from None
 
-    def _parsed(self, response: httpx.Response | None, what: str, parse: Callable[[Any], T]) -> T:
+    def parsed(self, response: httpx.Response | None, what: str, parse: Callable[[Any], T]) -> T:
         """``parse`` of the JSON of ``response``; data of the wrong shape is a BackendError."""
-        data = self._json(response, what)
+        data = self.json(response, what)
         try:
             return parse(data)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise BackendError(f"{what}: unexpected data from the server") from None
 
-    def _pages(self, path: str, what: str) -> Iterator[dict[str, Any]]:
+    def pages(self, path: str, what: str) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, following ``next_cursor`` until it is null.
 
         A page without ``data`` and ``next_cursor`` is an error rather than the last page: a
@@ -338,7 +329,7 @@ class HttpBackend:
             params: dict[str, Any] = {"limit": PAGE_LIMIT}
             if cursor:
                 params["cursor"] = cursor
-            data = self._json(self.request("GET", path, what=what, params=params), what)
+            data = self.json(self.request("GET", path, what=what, params=params), what)
             if not isinstance(data, dict) or not isinstance(data.get("data"), list):
                 raise BackendError(f"{what}: the server's page has no data list")
             if "next_cursor" not in data:
@@ -352,116 +343,3 @@ class HttpBackend:
             if cursor in seen:
                 raise BackendError(f"{what}: the server's next_cursor goes round in circles")
             seen.add(cursor)
-
-    # --- reading -----------------------------------------------------------------------------
-
-    def read(self) -> WorkspaceState:
-        """Every channel with its links, read page by page (channels' links at once, up to
-        ``concurrency``). Raises ``BackendError`` for a failed request or data of the wrong
-        shape."""
-        channels = list(self._pages("/v1/tiktok/channels", "list channels"))
-
-        def links_of(raw: dict[str, Any]) -> Channel:
-            cid = str(raw["id"])
-            what = f"list links of {visible(str(raw['account']))}"
-            pages = self._pages(f"/v1/tiktok/channels/{_segment(cid)}/message-links", what)
-            # The API lists links oldest first: that order is the creation order plan needs.
-            links = tuple(_link(item, seq) for seq, item in enumerate(pages, start=1))
-            return _channel(raw, links)
-
-        try:
-            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                result = list(pool.map(links_of, channels))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            reason = visible(str(exc))[:200]
-            raise BackendError(
-                f"read workspace: unexpected data from the server ({reason})"
-            ) from None
-        return WorkspaceState(tuple(sorted(result, key=lambda c: c.account.casefold())))
-
-    # --- writing -----------------------------------------------------------------------------
-
-    def connect_channel(self, account: str, display_name: str) -> Channel:
-        """Always raises ``BackendError``: a channel is connected in SleekFlow's UI (OAuth)."""
-        raise BackendError(
-            f"channel {account} can't be connected over the API: connect it in SleekFlow "
-            "(Channels > TikTok Business Messaging)"
-        )
-
-    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
-        """``PATCH`` the channel's display name; the channel as stored (without its links)."""
-        what = f"rename channel {channel_id}"
-        response = self.request(
-            "PATCH",
-            f"/v1/tiktok/channels/{_segment(channel_id)}",
-            what=what,
-            json={"display_name": display_name},
-        )
-        return self._parsed(response, what, lambda data: _channel(data, ()))
-
-    def remove_channel(self, channel_id: str) -> None:
-        """``DELETE`` the channel; one already gone after a lost response counts as done."""
-        self.request(
-            "DELETE",
-            f"/v1/tiktok/channels/{_segment(channel_id)}",
-            what=f"remove channel {channel_id}",
-            missing_ok=True,
-        )
-
-    def create_link(
-        self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
-    ) -> Link:
-        """``POST`` a new link with ``key`` as its Idempotency-Key; the link as stored."""
-        what = f"create link {title!r}"
-        response = self.request(
-            "POST",
-            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links",
-            what=what,
-            json={"title": title, "ref": ref, "message": message},
-            key=key,
-        )
-        return self._parsed(response, what, _link)
-
-    def update_link(
-        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
-    ) -> Link:
-        """``PATCH`` the link's values; the link as stored (a new URL if ref or message
-        changed)."""
-        what = f"update link {title!r}"
-        response = self.request(
-            "PATCH",
-            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links/{_segment(link_id)}",
-            what=what,
-            json={"title": title, "ref": ref, "message": message},
-        )
-        return self._parsed(response, what, _link)
-
-    def remove_link(self, channel_id: str, link_id: str) -> None:
-        """``DELETE`` the link; one already gone after a lost response counts as done."""
-        self.request(
-            "DELETE",
-            f"/v1/tiktok/channels/{_segment(channel_id)}/message-links/{_segment(link_id)}",
-            what=f"remove link {link_id}",
-            missing_ok=True,
-        )
-
-
-def _channel(raw: dict[str, Any], links: tuple[Link, ...]) -> Channel:
-    return Channel(
-        id=str(raw["id"]),
-        account=str(raw["account"]),
-        display_name=str(raw["display_name"]),
-        status=ChannelStatus(raw["status"]),
-        links=links,
-    )
-
-
-def _link(raw: dict[str, Any], seq: int = 0) -> Link:
-    return Link(
-        id=str(raw["id"]),
-        title=str(raw["title"]),
-        ref=None if raw.get("ref") is None else str(raw["ref"]),
-        message=str(raw["message"]),
-        url=str(raw["url"]),
-        seq=seq,
-    )
