@@ -15,7 +15,13 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      +-- SelectionError         a --channel or --title that matches nothing
      +-- QrError                a QR code that can't be made or written
      +-- BackendError           the workspace could not be read or written
-          +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
+     |    +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
+     |    +-- IdempotencyMismatch  an idempotency key reused for a different create
+     |    +-- TitleTaken        a create or rename to a title the channel already has
+     +-- SandboxError           the sandbox refuses what it was asked
+          +-- UnsafeBind        a bind the sandbox refuses (off loopback without key or flag)
+          +-- InvalidInput      an argument of a sandbox call is not valid (``field`` names it)
+          +-- ApiProblem        what the sandbox answers a bad request with (RFC 9457)
 
 Refusals are types: callers (the CI commands, tests) branch on ``StalePlan`` or
 ``RemovalsNotAllowed``, never on a message.
@@ -144,3 +150,57 @@ class BackendError(ReconcilerError):
 
 class StoreError(BackendError):
     """The local SQLite store is unusable: corrupt, foreign, newer, or not writable."""
+
+
+class IdempotencyMismatch(BackendError):
+    """An idempotency key was used before for a different request."""
+
+
+class TitleTaken(BackendError):
+    """Another link of the channel already has the title (ignoring case): the workspace
+    changed since the plan (another apply ran, or someone edited it in the UI)."""
+
+
+class SandboxError(ReconcilerError):
+    """The sandbox refuses what it was asked (its library calls, not its HTTP answers)."""
+
+
+class UnsafeBind(SandboxError):
+    """A bind the sandbox refuses: a non-loopback address without ``allow_remote`` or without
+    an API key, or the fault control off loopback. ``setting`` names the one at fault
+    (``"host"``, ``"api_key"`` or ``"control"``)."""
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class InvalidInput(SandboxError):
+    """An argument of a sandbox call is not valid; ``field`` names it (``"account"``,
+    ``"display_name"``)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ApiProblem(SandboxError):
+    """An error response of the sandbox: an HTTP ``status``, a stable ``kind`` (the problem
+    type's last segment), a ``detail``, field ``errors`` and response ``headers``. The
+    handler answers with it as ``application/problem+json`` (``sandbox.validation``)."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}

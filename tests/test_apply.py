@@ -14,8 +14,9 @@ from reconciler import apply as applier
 from reconciler import plan as planner
 from reconciler.apply import ApplyResult, Outcome, UrlChange, idempotency_key
 from reconciler.backends.base import Capabilities
-from reconciler.backends.local import LocalBackend, TitleTaken
-from reconciler.errors import BackendError, PlanError
+from reconciler.backends.local import LocalBackend
+from reconciler.backends.local.api import StoreApi
+from reconciler.errors import BackendError, PlanError, TitleTaken
 from reconciler.links import where_shared
 from reconciler.model import (
     Channel,
@@ -504,9 +505,8 @@ operation = st.one_of(
 def _by_hand(backend: LocalBackend, sql: str, *params: object) -> None:
     """Write to the store behind the backend's back. The store refuses a second link with a
     title its channel has; SleekFlow's UI may not, and plans must converge from there too."""
-    db = backend._connection(create=True)
-    assert db is not None
-    db.execute(sql, params)
+    with backend.store.transaction() as db:
+        db.execute(sql, params)
 
 
 def _run_operations(backend: LocalBackend, operations: list[tuple[Any, ...]]) -> None:
@@ -547,7 +547,7 @@ def _run_operations(backend: LocalBackend, operations: list[tuple[Any, ...]]) ->
         elif kind == "remove_link" and ch.links:
             backend.remove_link(ch.id, ch.links[op[2] % len(ch.links)].id)
         elif kind == "disconnect":
-            backend.set_status(account, ChannelStatus.DISCONNECTED)
+            StoreApi(backend).set_status(account, ChannelStatus.DISCONNECTED)
         elif kind == "remove_channel":
             backend.remove_channel(ch.id)
 

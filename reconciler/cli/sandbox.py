@@ -1,17 +1,29 @@
-"""``reconciler sandbox``: SleekFlow's side, simulated on the local workspace."""
+"""``reconciler sandbox``: SleekFlow's side, simulated on the local workspace.
+
+Options in, one call of the sandbox library (``sandbox.accounts``, ``sandbox.server``), a line
+out; what a bind needs and what "connect" means are the library's.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reconciler.backends.local import LocalBackend
 from reconciler.cli.group import cli
 from reconciler.cli.options import store_option
+from reconciler.errors import InvalidInput, ReconcilerError, UnsafeBind
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The command line's name of each argument ``InvalidInput.field`` can name.
+_PARAMETERS = {"account": "ACCOUNT", "display_name": "--display-name"}
 
 
 @cli.group()
@@ -19,19 +31,9 @@ def sandbox() -> None:
     """Simulate SleekFlow's side on the local workspace (connect, token expiry)."""
 
 
-def _check_account(account: str) -> None:
-    """A BadParameter unless ``account`` is a TikTok username (the config's rule)."""
-    import re
-
-    from reconciler.model import ACCOUNT_PATTERN
-
-    # fullmatch: the pattern's "$" would also accept a final newline.
-    if not re.fullmatch(ACCOUNT_PATTERN, account):
-        raise click.BadParameter(
-            f"{account!r} is not a TikTok username: "
-            "2-24 letters, digits, '_' or '.', not ending in '.'",
-            param_hint="ACCOUNT",
-        )
+def _bad_parameter(exc: InvalidInput) -> click.BadParameter:
+    """The usage error of an ``InvalidInput``, naming the argument as the command line does."""
+    return click.BadParameter(str(exc), param_hint=_PARAMETERS.get(exc.field, exc.field))
 
 
 @sandbox.command("connect")
@@ -42,26 +44,24 @@ def _check_account(account: str) -> None:
 @store_option()
 def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     """Simulate the OAuth connect of ACCOUNT (or reconnect a disconnected one)."""
-    from reconciler.backends.local import LocalBackend
-
-    _check_account(account)
-    if display_name is not None and (not display_name.strip() or len(display_name) > 100):
-        raise click.BadParameter("must be 1-100 characters, not blank", param_hint="--display-name")
-    from reconciler.model import ChannelStatus
+    # Deferred, as in every command here: the sandbox library costs some 4 ms of start-up
+    # (python -X importtime) that no other command should pay.
+    from reconciler.sandbox import accounts
 
     backend = LocalBackend(store)
     try:
-        existing = backend.read().channel(account)
-        if existing is not None and existing.status is ChannelStatus.CONNECTED:
-            # Like the OAuth flow on a connected account: nothing to do, and not a failure,
-            # so a demo script can run twice.
-            click.echo(f"{existing.account} is already connected in local workspace {store}")
-            return
-        channel = backend.connect_channel(account, display_name)
+        done = accounts.connect(backend, account, display_name)
+    except InvalidInput as exc:
+        raise _bad_parameter(exc) from None
     finally:
         backend.close()
-    verb = "reconnected" if existing is not None else "connected"
-    click.echo(f"{verb} {channel.account} ({channel.display_name}) in local workspace {store}")
+    channel = done.channel
+    if done.outcome is accounts.Outcome.ALREADY_CONNECTED:
+        click.echo(f"{channel.account} is already connected in local workspace {store}")
+        return
+    click.echo(
+        f"{done.outcome} {channel.account} ({channel.display_name}) in local workspace {store}"
+    )
 
 
 @sandbox.command("disconnect")
@@ -69,13 +69,14 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
 @store_option()
 def sandbox_disconnect(account: str, store: str) -> None:
     """Simulate a token expiry: ACCOUNT shows as disconnected."""
-    from reconciler.backends.local import LocalBackend
-    from reconciler.model import ChannelStatus
+    # Deferred: see sandbox_connect.
+    from reconciler.sandbox import accounts
 
-    _check_account(account)
     backend = LocalBackend(store)
     try:
-        channel = backend.set_status(account, ChannelStatus.DISCONNECTED)
+        channel = accounts.disconnect(backend, account)
+    except InvalidInput as exc:
+        raise _bad_parameter(exc) from None
     finally:
         backend.close()
     click.echo(f"disconnected {channel.account} in local workspace {store}")
@@ -157,25 +158,13 @@ def sandbox_serve(
 
     If SLEEKFLOW_API_KEY is set, every request must carry it in X-Sleekflow-Api-Key.
     """
-    import os
-    import signal
-    from pathlib import Path
-
-    from reconciler.errors import ReconcilerError
+    # Deferred: the server stack (http.server, socketserver) is for this command only; every
+    # other command's start-up is spared it (tests/test_cli_subprocess.py checks that).
+    from reconciler.sandbox.app import SandboxApp
     from reconciler.sandbox.faults import FaultConfig, FaultInjector
-    from reconciler.sandbox.server import SandboxApp, is_loopback, make_server
+    from reconciler.sandbox.server import make_server
 
     api_key = os.environ.get("SLEEKFLOW_API_KEY") or None
-    if not is_loopback(host):
-        if not allow_remote:
-            raise click.BadParameter(
-                f"{host} is not a loopback address: pass --allow-remote to expose the sandbox",
-                param_hint="--host",
-            )
-        if api_key is None:
-            raise click.UsageError("--allow-remote needs an API key: set SLEEKFLOW_API_KEY")
-        if control:
-            raise click.UsageError("--control is for a sandbox on a loopback address only")
     faults = FaultConfig(
         latency_ms=latency_ms,
         fail_rate=fail_rate,
@@ -188,15 +177,12 @@ def sandbox_serve(
         seed=seed,
     )
     app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults), control=control)
-    # A store that can't be read (a directory, another program's database, a newer schema) is
-    # the operator's mistake: say so now, not as a 503 to every client that would retry it.
-    backend = app.backend()
     try:
-        backend.page_channels(after=0, limit=1)  # opens and checks the store, reads one row
-    finally:
-        backend.close()
-    try:
-        server = make_server(app, host, port, verbose=verbose)
+        server = make_server(app, host, port, allow_remote=allow_remote, verbose=verbose)
+    except UnsafeBind as exc:
+        if exc.setting == "host":
+            raise click.BadParameter(str(exc), param_hint="--host") from None
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

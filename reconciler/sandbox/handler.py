@@ -18,10 +18,11 @@ import traceback
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from reconciler.errors import StoreError
+from reconciler.errors import ApiProblem, StoreError
 from reconciler.net import is_loopback
+from reconciler.sandbox.app import CONTROL_PATH, SandboxApp
 from reconciler.sandbox.faults import Fault, FaultConfig
 from reconciler.sandbox.routes import (
     ALLOWED,
@@ -31,19 +32,15 @@ from reconciler.sandbox.routes import (
     route_name,
     split_target,
 )
-from reconciler.sandbox.validation import Problem, method_not_allowed
-
-if TYPE_CHECKING:
-    from reconciler.sandbox.server import SandboxServer
+from reconciler.sandbox.validation import method_not_allowed, problem_body
 
 MAX_BODY_BYTES = 64 * 1024
-#: The test control of ``sandbox serve --control``: read and change the faults of a running
-#: server. Not part of the API (absent from the OpenAPI document): a 404 without --control.
-CONTROL_PATH = "/_sandbox/faults"
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Answers the requests of one connection to a ``SandboxServer``."""
+    """Answers the requests of one connection to a sandbox server, for ``app``; ``verbose``
+    logs each request. A server makes it with ``functools.partial(Handler, app=...,
+    verbose=...)``, as ``http.server`` does for its ``directory``."""
 
     protocol_version = "HTTP/1.1"
     server_version = "reconciler-sandbox"
@@ -52,11 +49,16 @@ class Handler(BaseHTTPRequestHandler):
     #: Headers and body go out in two writes; with Nagle's algorithm the second waits for
     #: the client's delayed ACK, some 40 ms on every response.
     disable_nagle_algorithm = True
-    server: SandboxServer
+
+    def __init__(self, *args: Any, app: SandboxApp, verbose: bool = False) -> None:
+        # Set before the base class's __init__, which handles the whole connection.
+        self.app = app
+        self.verbose = verbose
+        super().__init__(*args)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log a request line, only when the server is verbose."""
-        if self.server.verbose:
+        if self.verbose:
             super().log_message(format, *args)
 
     # Every method the API has, and the common ones it hasn't (a 405 with an Allow header).
@@ -101,15 +103,17 @@ class Handler(BaseHTTPRequestHandler):
         if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
             name = route_name(path)
             if name is None:
-                problem = Problem(404, "not-found", f"no such resource: {path}")
+                problem = ApiProblem(404, "not-found", f"no such resource: {path}")
             else:
                 problem = method_not_allowed(self.command, ALLOWED[name])
         else:
             kinds = {414: "uri-too-long", 431: "headers-too-large"}
             detail = message or HTTPStatus(code).phrase
-            problem = Problem(code, kinds.get(code, "bad-request"), detail)
+            problem = ApiProblem(code, kinds.get(code, "bad-request"), detail)
         with contextlib.suppress(OSError):
-            self.send_json(problem.status, problem.body(path), problem.headers, problem=True)
+            self.send_json(
+                problem.status, problem_body(problem, path), problem.headers, problem=True
+            )
 
     def finish(self) -> None:
         """Flush and close the streams; a connection already gone is not an error."""
@@ -126,7 +130,7 @@ class Handler(BaseHTTPRequestHandler):
         from a 400. An ``Idempotency-Key`` is claimed before the injected latency, so a
         second request with the key while the first waits is a 409, as with a slow server.
         """
-        app = self.server.app
+        app = self.app
         path = split_target(self.path).path
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
@@ -139,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
                 status, payload = self.control(method, raw)
                 self.send_json(status, payload)
                 return
-            api = Api(app.backend, self.path, self.headers.get("Idempotency-Key"))
+            api = Api(app.open, self.path, self.headers.get("Idempotency-Key"))
             handler, args = api.route(method, path)
             body = self.parse_body(method, raw)
             with self.claim_key(method):
@@ -152,13 +156,15 @@ class Handler(BaseHTTPRequestHandler):
                     self.reset()
                     return
                 status, payload = handler(*args, body=body)
-        except Problem as problem:
-            self.send_json(problem.status, problem.body(path), problem.headers, problem=True)
+        except ApiProblem as problem:
+            self.send_json(
+                problem.status, problem_body(problem, path), problem.headers, problem=True
+            )
             return
         except StoreError as exc:
             self.send_json(
                 503,
-                Problem(503, "store-unavailable", str(exc)).body(path),
+                problem_body(ApiProblem(503, "store-unavailable", str(exc)), path),
                 {"Retry-After": "1"},
                 problem=True,
             )
@@ -167,8 +173,8 @@ class Handler(BaseHTTPRequestHandler):
             # A bug, not bad input: say so (500) rather than drop the connection unanswered.
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
-            bug = Problem(500, "internal-error", "the sandbox failed; see its stderr")
-            self.send_json(500, bug.body(path), problem=True)
+            bug = ApiProblem(500, "internal-error", "the sandbox failed; see its stderr")
+            self.send_json(500, problem_body(bug, path), problem=True)
             return
         if write and fault is Fault.DROP_AFTER:
             self.drop()
@@ -177,18 +183,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def inject_fault(self, *, write: bool) -> Fault:
         """The fault for this request; 429 and 5xx are raised as Problems here."""
-        faults = self.server.app.faults
+        faults = self.app.faults
         wait = faults.rate_limited()
         if wait is not None:
-            raise Problem(
+            raise ApiProblem(
                 429, "rate-limited", "too many requests", headers={"Retry-After": str(wait)}
             )
         fault = faults.choose(write=write)
         retry = {"Retry-After": str(faults.config.retry_after)}
         if fault is Fault.THROTTLE:
-            raise Problem(429, "rate-limited", "too many requests", headers=retry)
+            raise ApiProblem(429, "rate-limited", "too many requests", headers=retry)
         if fault is Fault.UNAVAILABLE:
-            raise Problem(faults.status_5xx(), "unavailable", "try again later", headers=retry)
+            raise ApiProblem(faults.status_5xx(), "unavailable", "try again later", headers=retry)
         return fault
 
     @contextlib.contextmanager
@@ -200,10 +206,10 @@ class Handler(BaseHTTPRequestHandler):
         if method != "POST" or key is None or not IDEMPOTENCY_KEY.match(key):
             yield
             return
-        app = self.server.app
+        app = self.app
         with app.lock:
             if key in app.in_flight:
-                raise Problem(
+                raise ApiProblem(
                     409,
                     "idempotency-key-in-flight",
                     "a request with this Idempotency-Key is still in progress",
@@ -222,8 +228,8 @@ class Handler(BaseHTTPRequestHandler):
         ...; any left out is off): the faults from now on. Never itself faulted. Only for a
         client on loopback, and with the API key when the server has one."""
         if not is_loopback(str(self.client_address[0])):
-            raise Problem(403, "forbidden", "the sandbox control is for loopback clients only")
-        faults = self.server.app.faults
+            raise ApiProblem(403, "forbidden", "the sandbox control is for loopback clients only")
+        faults = self.app.faults
         if method == "GET":
             return 200, faults.snapshot()
         if method != "POST":
@@ -232,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             config = FaultConfig.from_dict(data)
         except (TypeError, ValueError) as exc:
-            raise Problem(
+            raise ApiProblem(
                 422,
                 "validation",
                 "the fault settings are not valid",
@@ -266,18 +272,18 @@ class Handler(BaseHTTPRequestHandler):
         # boundaries (request smuggling); refused, and the connection closed.
         if self.headers.get("Transfer-Encoding") is not None:
             self.close_connection = True
-            raise Problem(411, "length-required", "send a Content-Length, not a chunked body")
+            raise ApiProblem(411, "length-required", "send a Content-Length, not a chunked body")
         if len(lengths) > 1:
             self.close_connection = True
-            raise Problem(400, "bad-request", "Content-Length is given more than once")
+            raise ApiProblem(400, "bad-request", "Content-Length is given more than once")
         # ASCII digits only: str.isdigit() also takes "²", which int() then refuses
         if length_header is not None and not re.fullmatch(r"[0-9]+", length_header.strip()):
             self.close_connection = True
-            raise Problem(400, "bad-request", "Content-Length is not a non-negative integer")
+            raise ApiProblem(400, "bad-request", "Content-Length is not a non-negative integer")
         length = int(length_header) if length_header else 0
         if length > MAX_BODY_BYTES:
             self.close_connection = True
-            raise Problem(413, "payload-too-large", f"the body is over {MAX_BODY_BYTES} bytes")
+            raise ApiProblem(413, "payload-too-large", f"the body is over {MAX_BODY_BYTES} bytes")
         if not length:
             return b""
         try:
@@ -295,31 +301,33 @@ class Handler(BaseHTTPRequestHandler):
             return None
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise Problem(415, "unsupported-media-type", "send the body as application/json")
+            raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Problem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+            raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
         except RecursionError:
-            raise Problem(400, "bad-json", "the body is nested too deeply") from None
+            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
         try:
             # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
             # be neither stored nor sent back as UTF-8.
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise Problem(400, "bad-json", "the body has a lone surrogate (not Unicode)") from None
+            raise ApiProblem(
+                400, "bad-json", "the body has a lone surrogate (not Unicode)"
+            ) from None
         except RecursionError:
-            raise Problem(400, "bad-json", "the body is nested too deeply") from None
+            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
         return data
 
     def authenticate(self) -> None:
         """A 401 Problem unless the request carries the server's API key (if it has one)."""
-        expected = self.server.app.api_key
+        expected = self.app.api_key
         if expected is None:
             return
         given = self.headers.get("X-Sleekflow-Api-Key", "")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
-            raise Problem(401, "unauthorized", "missing or wrong X-Sleekflow-Api-Key")
+            raise ApiProblem(401, "unauthorized", "missing or wrong X-Sleekflow-Api-Key")
 
     def send_json(
         self,

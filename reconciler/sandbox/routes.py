@@ -2,8 +2,8 @@
 each takes, and what each method does to the local workspace.
 
 Transport-free: ``Api`` is given the request's target, its ``Idempotency-Key`` and a way to open
-the store; the handler does the framing, auth and faults around it. Backend errors become
-``Problem``s here (a ``StoreError`` is left to the handler: a 503).
+the store's API view (``StoreApi``); the handler does the framing, auth and faults around it.
+Backend errors become ``ApiProblem``s here (a ``StoreError`` is left to the handler: a 503).
 """
 
 from __future__ import annotations
@@ -13,10 +13,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from reconciler.backends.local import IdempotencyMismatch, LocalBackend, TitleTaken
-from reconciler.errors import BackendError, StoreError
+from reconciler.backends.local.api import StoreApi
+from reconciler.errors import (
+    ApiProblem,
+    BackendError,
+    IdempotencyMismatch,
+    StoreError,
+    TitleTaken,
+)
 from reconciler.sandbox.validation import (
-    Problem,
     method_not_allowed,
     openapi,
     page,
@@ -63,19 +68,19 @@ def split_target(target: str) -> SplitResult:
 
 class Api:
     """The API's resources as seen by one request: ``target`` is its request target,
-    ``idempotency_key`` its header (None when absent); ``backend`` opens the store, once
-    per backend call, each closed after it."""
+    ``idempotency_key`` its header (None when absent); ``open_store`` opens the store, once
+    per call of the store, each closed after it."""
 
     def __init__(
-        self, backend: Callable[[], LocalBackend], target: str, idempotency_key: str | None
+        self, open_store: Callable[[], StoreApi], target: str, idempotency_key: str | None
     ) -> None:
-        self._backend = backend
+        self._open = open_store
         self._target = target
         self._key = idempotency_key
 
     def route(self, method: str, path: str) -> tuple[Callable[..., Answer], list[str]]:
         """The method that answers ``method path`` and its path arguments (it is called as
-        ``handler(*args, body=body)``); a 404 or 405 Problem."""
+        ``handler(*args, body=body)``); a 404 or 405 ApiProblem."""
         for name, pattern in _ROUTES:
             match = pattern.fullmatch(path)
             if match is None:
@@ -84,26 +89,26 @@ class Api:
                 raise method_not_allowed(method, ALLOWED[name])
             action: Callable[..., Answer] = getattr(self, f"{method.lower()}_{name}")
             return action, list(match.groups())
-        raise Problem(404, "not-found", f"no such resource: {path}")
+        raise ApiProblem(404, "not-found", f"no such resource: {path}")
 
     def _query(self) -> dict[str, list[str]]:
         return parse_qs(split_target(self._target).query, keep_blank_values=True)
 
-    def _call(self, func: Callable[[LocalBackend], Any]) -> Any:
-        """``func`` on a freshly opened store, its backend errors as Problems."""
-        backend = self._backend()
+    def _call(self, func: Callable[[StoreApi], Any]) -> Any:
+        """``func`` on a freshly opened store, its backend errors as ApiProblems."""
+        store = self._open()
         try:
-            return func(backend)
+            return func(store)
         except IdempotencyMismatch as exc:
-            raise Problem(422, "idempotency-key-reused", str(exc)) from None
+            raise ApiProblem(422, "idempotency-key-reused", str(exc)) from None
         except TitleTaken as exc:
-            raise Problem(409, "title-taken", str(exc)) from None
+            raise ApiProblem(409, "title-taken", str(exc)) from None
         except StoreError:
             raise
         except BackendError as exc:
-            raise Problem(404, "not-found", str(exc)) from None
+            raise ApiProblem(404, "not-found", str(exc)) from None
         finally:
-            backend.close()
+            store.close()
 
     # --- the routes: ``<method>_<route name>`` ----------------------------------------------
 
@@ -124,12 +129,12 @@ class Api:
     def patch_channel(self, channel_id: str, body: Any) -> Answer:
         """Rename a channel; the channel as it is now."""
         validate_body("ChannelPatch", body)
-        self._call(lambda b: b.rename_channel(channel_id, body["display_name"]))
+        self._call(lambda b: b.backend.rename_channel(channel_id, body["display_name"]))
         return 200, self._call(lambda b: b.channel_data(channel_id))
 
     def delete_channel(self, channel_id: str, body: Any) -> Answer:
         """Remove a channel and its links."""
-        self._call(lambda b: b.remove_channel(channel_id))
+        self._call(lambda b: b.backend.remove_channel(channel_id))
         return 204, None
 
     def get_links(self, channel_id: str, body: Any) -> Answer:
@@ -146,7 +151,7 @@ class Api:
         """Create a link, once per ``Idempotency-Key`` (a 400 without a well-formed one)."""
         key = self._key
         if key is None or not IDEMPOTENCY_KEY.match(key):
-            raise Problem(
+            raise ApiProblem(
                 400,
                 "idempotency-key-required",
                 "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
@@ -154,7 +159,7 @@ class Api:
         validate_body("LinkCreate", body)
         # The key is claimed (in flight) by the handler for the whole request.
         self._call(
-            lambda b: b.create_link(
+            lambda b: b.backend.create_link(
                 channel_id,
                 title=body["title"],
                 ref=body.get("ref"),
@@ -169,7 +174,7 @@ class Api:
         """Edit a link's title, ref or message; the link as it is now."""
         validate_body("LinkPatch", body)
 
-        def edit(b: LocalBackend) -> Any:
+        def edit(b: StoreApi) -> Any:
             """The link with the body's fields set (written only when one differs)."""
             current = b.link_data(channel_id, link_id)
             wanted = {
@@ -180,12 +185,12 @@ class Api:
             # Setting what is already there changes nothing (no new history entry, same
             # updated_at): a PATCH repeated after a lost response is a no-op.
             if any(current[name] != value for name, value in wanted.items()):
-                b.update_link(channel_id, link_id, **wanted)
+                b.backend.update_link(channel_id, link_id, **wanted)
             return b.link_data(channel_id, link_id)
 
         return 200, self._call(edit)
 
     def delete_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
         """Remove a link."""
-        self._call(lambda b: b.remove_link(channel_id, link_id))
+        self._call(lambda b: b.backend.remove_link(channel_id, link_id))
         return 204, None

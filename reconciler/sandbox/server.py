@@ -9,57 +9,49 @@ timeout serialise writers.
 Errors are RFC 9457 ``application/problem+json`` with a stable ``type``; bad input is a 4xx,
 never a 500.
 
-The parts: ``validation`` (problems, request bodies and paging checked), ``routes`` (the API's
-resources over the store), ``handler`` (framing, auth, faults), and here the server itself.
+The parts: ``app`` (the state requests share, and where a server may listen), ``validation``
+(problems, request bodies and paging checked), ``routes`` (the API's resources over the store),
+``handler`` (framing, auth, faults), and here the server itself.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import sys
-import threading
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-from reconciler.backends.local import LocalBackend
-from reconciler.net import is_loopback
-from reconciler.sandbox.faults import FaultConfig, FaultInjector
-from reconciler.sandbox.handler import CONTROL_PATH, Handler
+from reconciler.sandbox.app import SandboxApp, check_bind
+from reconciler.sandbox.handler import Handler
 
-__all__ = ["CONTROL_PATH", "SandboxApp", "SandboxServer", "is_loopback", "make_server"]
-
-
-@dataclass
-class SandboxApp:
-    """What every request handler shares: the store, the key, the faults, in-flight keys;
-    ``control`` enables ``CONTROL_PATH`` (loopback clients only)."""
-
-    store: Path
-    api_key: str | None = field(default=None, repr=False)
-    faults: FaultInjector = field(default_factory=lambda: FaultInjector(FaultConfig()))
-    control: bool = False
-    in_flight: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def backend(self) -> LocalBackend:
-        """A new backend on the store (the caller closes it)."""
-        return LocalBackend(self.store)
+__all__ = ["SandboxServer", "make_server"]
 
 
 class SandboxServer(ThreadingHTTPServer):
-    """The sandbox API served at ``address``, one thread per connection."""
+    """The sandbox API served at ``address``, one thread per connection.
+
+    Before it binds, ``app.check_store`` and ``check_bind`` (with ``allow_remote``) must pass:
+    an ``UnsafeBind`` or a ``StoreError`` otherwise, and nothing listens."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: SandboxApp, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: SandboxApp,
+        *,
+        allow_remote: bool = False,
+        verbose: bool = False,
+    ) -> None:
+        check_bind(address[0], api_key=app.api_key, allow_remote=allow_remote, control=app.control)
+        app.check_store()
         self.app = app
         self.verbose = verbose
         if ":" in address[0]:  # an IPv6 address such as ::1 needs an IPv6 socket
             self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        super().__init__(address, functools.partial(Handler, app=app, verbose=verbose))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer is not an error of the server's: say nothing.
@@ -79,7 +71,16 @@ class SandboxServer(ThreadingHTTPServer):
 
 
 def make_server(
-    app: SandboxApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
+    app: SandboxApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    allow_remote: bool = False,
+    verbose: bool = False,
 ) -> SandboxServer:
-    """A server bound to ``host:port`` (port 0 picks a free one), not yet serving."""
-    return SandboxServer((host, port), app, verbose=verbose)
+    """A server bound to ``host:port`` (port 0 picks a free one), not yet serving.
+
+    Loopback only, unless ``allow_remote`` and ``app`` has an API key and no fault control
+    (``check_bind``: an ``UnsafeBind`` otherwise); a store that can't be read is a
+    ``StoreError``; a port that can't be bound an ``OSError``."""
+    return SandboxServer((host, port), app, allow_remote=allow_remote, verbose=verbose)

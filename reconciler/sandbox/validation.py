@@ -1,7 +1,7 @@
 """What the sandbox answers bad input with: RFC 9457 problems, request bodies checked against
 the OpenAPI component schemas, and the paging query (``limit``, ``cursor``) checked and decoded.
 
-Every check raises a ``Problem``: the handler turns it into an ``application/problem+json``
+Every check raises an ``ApiProblem``: the handler turns it into an ``application/problem+json``
 response with a stable ``type``, so bad input is a 4xx, never a 500.
 """
 
@@ -16,6 +16,9 @@ from http import HTTPStatus
 from importlib import resources
 from typing import Any
 
+from reconciler.errors import ApiProblem
+from reconciler.model import MESSAGE_LIMIT, utf16_len
+
 PROBLEM_BASE = "https://reconciler.dev/problems/"
 
 
@@ -26,42 +29,23 @@ def openapi() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-class Problem(Exception):
-    """An error response: RFC 9457 problem details."""
-
-    def __init__(
-        self,
-        status: int,
-        kind: str,
-        detail: str,
-        *,
-        errors: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.kind = kind
-        self.detail = detail
-        self.errors = errors
-        self.headers = headers or {}
-
-    def body(self, instance: str) -> dict[str, Any]:
-        """The problem+json document of this problem for the request path ``instance``."""
-        data: dict[str, Any] = {
-            "type": PROBLEM_BASE + self.kind,
-            "title": HTTPStatus(self.status).phrase,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": instance,
-        }
-        if self.errors:
-            data["errors"] = self.errors
-        return data
+def problem_body(problem: ApiProblem, instance: str) -> dict[str, Any]:
+    """The problem+json document (RFC 9457) of ``problem`` for the request path ``instance``."""
+    data: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem.kind,
+        "title": HTTPStatus(problem.status).phrase,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": instance,
+    }
+    if problem.errors:
+        data["errors"] = problem.errors
+    return data
 
 
-def method_not_allowed(method: str, allowed: Iterable[str]) -> Problem:
+def method_not_allowed(method: str, allowed: Iterable[str]) -> ApiProblem:
     """The 405 for ``method`` on a resource that takes only ``allowed`` (its Allow header)."""
-    return Problem(
+    return ApiProblem(
         405,
         "method-not-allowed",
         f"{method} is not allowed here",
@@ -74,6 +58,8 @@ def method_not_allowed(method: str, allowed: Iterable[str]) -> Problem:
 
 @cache
 def _validator(name: str) -> Any:
+    """A validator for the OpenAPI component schema ``name``."""
+    # Deferred: jsonschema is slow to import, and only a request body needs it (start-up).
     from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
     doc = openapi()
@@ -83,10 +69,8 @@ def _validator(name: str) -> Any:
 
 
 def validate_body(name: str, data: Any) -> None:
-    """Check ``data`` against the OpenAPI component schema ``name``; raise a 422 Problem
+    """Check ``data`` against the OpenAPI component schema ``name``; raise a 422 ApiProblem
     listing every field error."""
-    from reconciler.config import MESSAGE_LIMIT, utf16_len
-
     errors: list[dict[str, str]] = []
     for error in _validator(name).iter_errors(data):
         where = ".".join(str(p) for p in error.absolute_path) or "(body)"
@@ -115,7 +99,7 @@ def validate_body(name: str, data: Any) -> None:
                 }
             )
     if errors:
-        raise Problem(422, "validation", "the request body is not valid", errors=errors)
+        raise ApiProblem(422, "validation", "the request body is not valid", errors=errors)
 
 
 # --- pagination ------------------------------------------------------------------------------
@@ -127,7 +111,7 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    """The id a ``cursor`` from ``encode_cursor`` pages after; a 400 Problem for any other."""
+    """The id a ``cursor`` from ``encode_cursor`` pages after; a 400 ApiProblem for any other."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
@@ -135,19 +119,21 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(400, "bad-cursor", "cursor is not a next_cursor this API returned") from None
+        raise ApiProblem(
+            400, "bad-cursor", "cursor is not a next_cursor this API returned"
+        ) from None
 
 
 def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
     """``(limit, after)`` of a list request's query (the last of a repeated parameter wins);
-    a 400 Problem for a limit outside 1-100 or a cursor this API didn't give."""
+    a 400 ApiProblem for a limit outside 1-100 or a cursor this API didn't give."""
     limits = query.get("limit", ["50"])
     try:
         limit = int(limits[-1])
     except ValueError:
         limit = 0
     if not 1 <= limit <= 100:
-        raise Problem(
+        raise ApiProblem(
             400,
             "validation",
             "limit must be an integer from 1 to 100",

@@ -27,7 +27,7 @@ from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.errors import BackendError
 from reconciler.model import fold, link_url
-from tests.conftest import SandboxFactory
+from tests.helpers import SandboxFactory, assert_valid_plan_json
 
 SECRET = "sk-live-DO-NOT-PRINT-8c1f2e"
 #: Retries that take milliseconds, not seconds.
@@ -74,7 +74,7 @@ def page(items: list[dict[str, Any]], cursor: str | None = None) -> dict[str, An
 def connect(store: Path, *accounts: str) -> None:
     backend = LocalBackend(store)
     for account in accounts:
-        backend.connect_channel(account, None)
+        backend.connect_channel(account, account)
     backend.close()
 
 
@@ -363,7 +363,7 @@ def test_reads_every_page_in_creation_order(sandbox: SandboxFactory, tmp_path: P
     store = tmp_path / "ws.db"
     local = LocalBackend(store)
     channel = local.connect_channel("acmepets", "Acme")
-    local.connect_channel("zoo", None)
+    local.connect_channel("zoo", "zoo")
     for i in range(230):  # three pages of 100
         local.create_link(channel.id, title=f"L{i}", ref=None, message=f"m {i}", key=f"k{i}")
     expected = local.read()
@@ -387,7 +387,7 @@ def test_a_delete_whose_answer_was_lost_and_then_finds_404_is_done(
 ) -> None:
     store = tmp_path / "ws.db"
     local = LocalBackend(store)
-    channel = local.connect_channel("acmepets", None)
+    channel = local.connect_channel("acmepets", "acmepets")
     link = local.create_link(channel.id, title="Gone", ref=None, message="m", key="k1")
     kept = local.create_link(channel.id, title="Kept", ref=None, message="m", key="k2")
     local.close()
@@ -577,8 +577,6 @@ def test_the_backend_factory_builds_an_http_backend() -> None:
 def test_a_plan_over_http_is_the_plan_over_the_local_store(
     sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
-    from tests.helpers import assert_valid_plan_json
-
     store = tmp_path / "ws.db"
     connect(store, "acmepets")
     config = bulk_config(tmp_path / "w.yaml", "acmepets", 5)

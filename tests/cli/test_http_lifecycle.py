@@ -16,6 +16,7 @@ import pytest
 import stamina
 from click.testing import CliRunner
 
+from reconciler.backends.local.api import StoreApi
 from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
 from tests.conftest import SandboxFactory, clean_environment
@@ -268,7 +269,7 @@ def test_detailed_exitcode_over_http(applied: HttpCli) -> None:
 
 def test_status_names_the_channel_status_over_http(applied: HttpCli) -> None:
     run = applied
-    run.backend().set_status("acmepets", ChannelStatus.DISCONNECTED)
+    StoreApi(run.backend()).set_status("acmepets", ChannelStatus.DISCONNECTED)
     status = run("status").stdout
     assert "acmepets         disconnected  4 links" in status
     assert "access token may have expired" in status

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from reconciler import __version__
 from reconciler.backends.local import LocalBackend
+from reconciler.backends.local.api import StoreApi
 from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
 from tests.runners import BIO, PROMO, SALE, VIP, Cli, edit_vip, example, link_of
@@ -369,7 +370,7 @@ def test_a_stale_saved_plan_is_refused_and_says_what_moved(applied: Cli) -> None
     backend.update_link(acme.id, bio.id, title=bio.title, ref=bio.ref, message="Edited in the UI")
     backend.remove_link(acme.id, sale.id)
     added = backend.create_link(glob.id, title="Added in the UI", ref=None, message="x", key="k")
-    backend.set_status("acmepets.global", ChannelStatus.DISCONNECTED)
+    StoreApi(backend).set_status("acmepets.global", ChannelStatus.DISCONNECTED)
     backend.close()
     exported = run.export()
 
@@ -521,7 +522,7 @@ def test_export_round_trips_awkward_values(run: Cli) -> None:
         title = titles[i] if i < len(titles) else f"Link {i}"
         ref = ["yes", "123", "1.0", None][i % 4]
         backend.create_link(channel.id, title=title, ref=ref, message=message, key=str(i))
-    backend.connect_channel("on", None)
+    backend.connect_channel("on", "on")
     backend.close()
     exported = run.tmp / "exported.yaml"
     run("export", "--out", exported)

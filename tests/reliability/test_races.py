@@ -425,7 +425,7 @@ def test_a_rename_to_a_title_taken_meanwhile_is_refused(tmp_path: Path) -> None:
     channel = backend.connect_channel(ACCOUNT, "Race")
     old = backend.create_link(channel.id, title="Old", ref=None, message="m", key="k1")
     backend.create_link(channel.id, title="NEW", ref=None, message="n", key="k2")
-    from reconciler.backends.local import TitleTaken
+    from reconciler.errors import TitleTaken
 
     with pytest.raises(TitleTaken, match="already has a link titled 'NEW'"):
         backend.update_link(channel.id, old.id, title="new", ref=None, message="m")

@@ -1,5 +1,6 @@
-"""The SQLite file of the local workspace: its schema and migrations, the checks that it is a
-store this version reads, and the transactions every read and write of ``LocalBackend`` runs in.
+"""The SQLite file of the local workspace: opening it, the checks that it is a store this
+version reads, its migrations (``schema``) run by the first write, and the transactions every
+read and write of ``LocalBackend`` and ``StoreApi`` runs in.
 
 The file carries an application id and a schema version; a foreign, corrupt or newer file is
 refused before anything is written. An older one is read as it is and migrated by the first
@@ -16,67 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reconciler.backends.local.schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from reconciler.errors import StoreError
 from reconciler.files import reason
 from reconciler.model import fold
 
 DEFAULT_STORE = ".reconciler/workspace.db"
-#: PRAGMA application_id of a reconciler store ("RCNL").
-APPLICATION_ID = 0x52434E4C
-SCHEMA_VERSION = 3
-
-#: The schema of version 1; ``MIGRATIONS`` take it to ``SCHEMA_VERSION``.
-SCHEMA = """
-CREATE TABLE channels (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,
-    account_key TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('connected', 'disconnected'))
-);
-CREATE TABLE links (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
-    title TEXT NOT NULL,
-    ref TEXT,
-    message TEXT NOT NULL,
-    url TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX links_channel ON links(channel_id);
-CREATE TABLE link_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    link_id INTEGER NOT NULL,
-    account TEXT NOT NULL,
-    title TEXT NOT NULL,
-    event TEXT NOT NULL CHECK (event IN ('created', 'regenerated', 'renamed', 'removed')),
-    old_url TEXT,
-    new_url TEXT,
-    at TEXT NOT NULL
-);
-CREATE INDEX link_history_account ON link_history(account, title);
-"""
-
-#: Statements that take a store from version N to N + 1.
-MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE idempotency (
-    key TEXT PRIMARY KEY,
-    request TEXT NOT NULL,
-    response TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX idempotency_created ON idempotency(created_at);
-""",
-    # A link's title as titles match (case ignored, Unicode-wide): what makes a second link
-    # with a title the channel already has refusable inside the transaction that would add it.
-    2: """
-ALTER TABLE links ADD COLUMN title_key TEXT;
-UPDATE links SET title_key = reconciler_fold(title);
-CREATE INDEX links_title ON links(channel_id, title_key);
-""",
-}
 
 
 class Store:
@@ -214,8 +160,10 @@ class Store:
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; any SQLite failure rolls it back and becomes a StoreError."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``) on the store, created if need be and
+        migrated first; it commits when the block ends, and rolls back on any exception. A
+        SQLite failure becomes a ``StoreError``."""
         db = self._connection(create=True)
         assert db is not None
         try:
@@ -243,6 +191,10 @@ class Store:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._version = SCHEMA_VERSION
 
+    def exists(self) -> bool:
+        """Whether there is a store to read (checked, opened; nothing is created)."""
+        return self._reader() is not None
+
     def _reader(self) -> sqlite3.Connection | None:
         """The connection to read from; None when there is no store to read (yet): reading
         creates nothing."""
@@ -250,31 +202,32 @@ class Store:
         return db if db is not None and self._ready else None
 
     @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """A SQLite failure while reading as a StoreError."""
+    def snapshot(self) -> Iterator[sqlite3.Connection | None]:
+        """One read transaction: what is read inside is one state of the store, even while
+        another process writes. Yields None when there is no store yet (nothing is created);
+        a SQLite failure becomes a ``StoreError``."""
+        db = self._reader()
+        if db is None:
+            yield None
+            return
         try:
-            yield
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                _rollback(db)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
 
-    @staticmethod
-    @contextmanager
-    def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
-        """One read transaction: what is read inside is one state of the store, even while
-        another process writes."""
-        db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            _rollback(db)
-
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """The rows of one read query; none when there is no store yet."""
         db = self._reader()
         if db is None:
             return []
-        with self._reading():
+        try:
             return db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {_reason(exc)}") from exc
 
 
 def _is_blank(db: sqlite3.Connection) -> bool:

@@ -1,0 +1,61 @@
+"""The local store's schema: its application id, its version, the tables of version 1 and
+the migrations that take a store from each version to the next."""
+
+from __future__ import annotations
+
+#: PRAGMA application_id of a reconciler store ("RCNL").
+APPLICATION_ID = 0x52434E4C
+SCHEMA_VERSION = 3
+
+#: The schema of version 1; ``MIGRATIONS`` take it to ``SCHEMA_VERSION``.
+SCHEMA = """
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    account_key TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('connected', 'disconnected'))
+);
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    ref TEXT,
+    message TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX links_channel ON links(channel_id);
+CREATE TABLE link_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    link_id INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    title TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('created', 'regenerated', 'renamed', 'removed')),
+    old_url TEXT,
+    new_url TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX link_history_account ON link_history(account, title);
+"""
+
+#: Statements that take a store from version N to N + 1.
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_created ON idempotency(created_at);
+""",
+    # A link's title as titles match (case ignored, Unicode-wide): what makes a second link
+    # with a title the channel already has refusable inside the transaction that would add it.
+    2: """
+ALTER TABLE links ADD COLUMN title_key TEXT;
+UPDATE links SET title_key = reconciler_fold(title);
+CREATE INDEX links_title ON links(channel_id, title_key);
+""",
+}

@@ -1,0 +1,53 @@
+"""Channels and links as the HTTP API shows them (docs/api.md): plain JSON data made from the
+local store's rows, selected by column name.
+
+The engine's backend records a create's answer in this shape (the idempotency record), and the
+sandbox serves it; nothing else uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.backends.local.rows import CHANNEL_COLUMNS, CHANNEL_FIELDS
+from reconciler.model import Link
+
+__all__ = ["CHANNEL_COLUMNS", "LINK_COLUMNS", "channel_dict", "link_dict", "link_from_dict"]
+
+#: A channel as the API shows it is the ``CHANNEL_FIELDS`` columns, in that order; a link, these
+#: columns of ``links``, in this order.
+LINK_FIELDS = ("id", "channel_id", "title", "ref", "message", "url", "created_at", "updated_at")
+#: The ``SELECT`` list of a link.
+LINK_COLUMNS = ", ".join(LINK_FIELDS)
+#: The fields that are ids: the API shows them as strings.
+_IDS = frozenset({"id", "channel_id"})
+
+
+def channel_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A ``channels`` row selected as ``CHANNEL_COLUMNS``, as the API shows a channel."""
+    return _shown(CHANNEL_FIELDS, row)
+
+
+def link_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A ``links`` row selected as ``LINK_COLUMNS``, as the API shows a link."""
+    return _shown(LINK_FIELDS, row)
+
+
+def link_from_dict(data: dict[str, Any]) -> Link:
+    """The ``Link`` of a link as the API shows it (``link_dict``)."""
+    link_id = int(data["id"])
+    return Link(
+        id=str(link_id),
+        title=data["title"],
+        ref=data["ref"],
+        message=data["message"],
+        url=data["url"],
+        seq=link_id,
+    )
+
+
+def _shown(fields: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
+    """``row`` keyed by ``fields``, ids as strings."""
+    return {
+        name: str(value) if name in _IDS else value for name, value in zip(fields, row, strict=True)
+    }

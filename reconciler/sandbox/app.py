@@ -1,0 +1,68 @@
+"""What a sandbox server is, apart from its sockets: the state its requests share
+(``SandboxApp``), and the policy of where it may listen (``check_bind``).
+
+The policy is the library's, not the command line's: ``SandboxServer`` checks it before it
+binds, so a server built without the CLI is exactly as safe as ``sandbox serve``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.backends.local import LocalBackend
+from reconciler.backends.local.api import StoreApi
+from reconciler.errors import UnsafeBind
+from reconciler.net import is_loopback
+from reconciler.sandbox.faults import FaultConfig, FaultInjector
+
+#: The test control of ``sandbox serve --control``: read and change the faults of a running
+#: server. Not part of the API (absent from the OpenAPI document): a 404 without --control.
+CONTROL_PATH = "/_sandbox/faults"
+
+
+@dataclass
+class SandboxApp:
+    """What every request handler shares: the store, the key, the faults, in-flight keys;
+    ``control`` enables ``CONTROL_PATH`` (loopback clients only)."""
+
+    store: Path
+    api_key: str | None = field(default=None, repr=False)
+    faults: FaultInjector = field(default_factory=lambda: FaultInjector(FaultConfig()))
+    control: bool = False
+    in_flight: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self) -> StoreApi:
+        """The API's view of a newly opened store (the caller closes it)."""
+        return StoreApi(LocalBackend(self.store))
+
+    def check_store(self) -> None:
+        """Open and check the store, reading one row: a ``StoreError`` now for a store that
+        can't be read (a directory, another program's database, a newer schema), rather than
+        a 503 to every client that would retry it. Nothing is created."""
+        api = self.open()
+        try:
+            api.page_channels(after=0, limit=1)
+        finally:
+            api.close()
+
+
+def check_bind(host: str, *, api_key: str | None, allow_remote: bool, control: bool) -> None:
+    """Refuse (``UnsafeBind``) to serve on ``host`` unless it is safe: a loopback address, or,
+    with ``allow_remote``, any address when there is an API key and no fault control (the
+    control is for loopback only). ``UnsafeBind.setting`` names the setting at fault."""
+    if is_loopback(host):
+        return
+    if not allow_remote:
+        raise UnsafeBind(
+            f"{host} is not a loopback address: pass --allow-remote to expose the sandbox",
+            setting="host",
+        )
+    if api_key is None:
+        raise UnsafeBind(
+            "--allow-remote needs an API key: set SLEEKFLOW_API_KEY", setting="api_key"
+        )
+    if control:
+        raise UnsafeBind("--control is for a sandbox on a loopback address only", setting="control")
