@@ -142,7 +142,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
 def _desired(data: Any, name: str) -> DesiredState:
     """The desired state recorded in a saved plan, checked by the same rules as a config."""
     from reconciler import config
-    from reconciler.export import dump_yaml
+    from reconciler.config.write import dump_yaml
 
     def fail(reason: str) -> PlanError:
         return PlanError(f"{name}: the desired state recorded in the plan is not valid: {reason}")

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler import config, configschema
+from reconciler import config
+from reconciler.config import json_schema as configschema
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.model import DesiredChannel, DesiredLink
 

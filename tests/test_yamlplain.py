@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import config
-from reconciler.yamlplain import read_plain
+from reconciler.config.fast import read_plain
 
 from .conftest import EXAMPLE, FIXTURES
 

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import yamlread
-from reconciler.yamlread import Mapping, Scalar, Sequence, read
+from reconciler.config import yaml_strict as yamlread
+from reconciler.config.yaml_strict import Mapping, Scalar, Sequence, read
 
 
 def root_of(text: str) -> Mapping:

@@ -85,7 +85,7 @@ def _validator(name: str) -> Any:
 def validate_body(name: str, data: Any) -> None:
     """Check ``data`` against the OpenAPI component schema ``name``; raise a 422 Problem
     listing every field error."""
-    from reconciler.config import MESSAGE_LIMIT, utf16_len
+    from reconciler.model import MESSAGE_LIMIT, utf16_len
 
     errors: list[dict[str, str]] = []
     for error in _validator(name).iter_errors(data):

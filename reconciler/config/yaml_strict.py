@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.yamlnodes import (
+from reconciler.config.yaml_nodes import (
     Mapping,
     Node,
     Scalar,
@@ -85,7 +85,7 @@ MAX_DEPTH = 64
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 #: The tag of text, and the implicit resolvers (by first character) that read a plain scalar
-#: as YAML 1.1 does: shared with the fast reader, ``yamlplain``.
+#: as YAML 1.1 does: shared with the fast reader, ``config.fast``.
 STR_TAG = "tag:yaml.org,2002:str"
 RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _ALLOWED_TAGS = {STR_TAG, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}

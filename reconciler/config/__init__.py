@@ -15,9 +15,18 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from reconciler.configcheck import tree_problems
-from reconciler.configfile import MAX_CONFIG_BYTES, decode, max_config_bytes, read_bytes, read_text
-from reconciler.configschema import known_valid, schema
+from reconciler.config.checks import tree_problems
+from reconciler.config.fast import read_plain
+from reconciler.config.files import (
+    MAX_CONFIG_BYTES,
+    decode,
+    max_config_bytes,
+    read_bytes,
+    read_text,
+)
+from reconciler.config.json_schema import known_valid, schema
+from reconciler.config.yaml_nodes import Mapping
+from reconciler.config.yaml_strict import read
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.model import (
     DEFAULT_MAX_CHANGE_PCT,
@@ -28,9 +37,6 @@ from reconciler.model import (
     fold,
     utf16_len,
 )
-from reconciler.yamlnodes import Mapping
-from reconciler.yamlplain import read_plain
-from reconciler.yamlread import read
 
 __all__ = [
     "MAX_CONFIG_BYTES",

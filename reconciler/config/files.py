@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reconciler.config.yaml_strict import line_col
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.files import reason
-from reconciler.yamlread import line_col
 
 #: A config larger than this is refused before it is parsed.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024

@@ -12,10 +12,10 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reconciler.configschema import known_valid, schema, validator_class
+from reconciler.config.json_schema import known_valid, schema, validator_class
+from reconciler.config.yaml_nodes import Mapping, Node, Scalar, Sequence, kind_of
 from reconciler.errors import Problem, Severity
 from reconciler.model import MESSAGE_LIMIT, fold, shared_refs, utf16_len
-from reconciler.yamlnodes import Mapping, Node, Scalar, Sequence, kind_of
 
 _TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
 _FIELD_HELP = {

@@ -3,10 +3,10 @@
 Most config files are plain, valid YAML, and for those nothing but the data is needed:
 positions only matter when something is wrong. ``read_plain`` builds the data with no node
 objects at all, and *declines* (returns ``None``) the moment the text holds anything the
-positioned reader (``yamlread``) would have to judge: a tag, an anchor or alias, a duplicate or
+positioned reader (``config.yaml_strict``) would have to judge: a tag, an anchor or alias, a duplicate or
 merge key, a scalar YAML 1.1 would read as anything but text, ``true``/``false``, or a plain
 decimal number, more than one document, a syntax error. The caller then reads the text again
-with ``yamlread``, whose messages carry positions.
+with ``config.yaml_strict``, whose messages carry positions.
 
 So the fast path can only accept; it never reports. A differential test keeps the two
 readers in agreement on everything the fast path accepts.
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.yamlread import MAX_DEPTH, RESOLVERS, STR_TAG, Loader, gc_paused
+from reconciler.config.yaml_strict import MAX_DEPTH, RESOLVERS, STR_TAG, Loader, gc_paused
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: would resolve to a non-string (yes, 0x1, 1_000, .nan, ~, dates...) goes the slow way.
