@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from reconciler.backends.local import LocalBackend
+from reconciler.errors import Problem
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -144,3 +145,40 @@ def every_action_plan(*, can_connect: bool = True) -> tuple[DesiredState, Worksp
         dc("newshop", "New Shop", dl("Welcome", "Hi!")),
     )
     return want, actual
+
+
+# --- config texts ---------------------------------------------------------------------------
+
+#: A config with eleven problems, one of each kind, each at its own position.
+TEN_MISTAKES = """\
+version: 1
+channels:
+  - account: acme.
+    display_name: "   "
+    colour: red
+    links:
+      - title: yes
+        message: hi
+      - title: Promo
+        ref: "bad ref"
+        message: hi
+      - title: promo
+        message: hi
+        mesage: typo
+  - account: second
+    links:
+      - title: ok
+        message: [1, 2]
+  - account: SECOND
+    display_name: dup
+    max_change_pct: 150
+"""
+
+
+def located(problem: Problem) -> str:
+    """``str(problem)`` without the leading path: "LINE:COL: message"."""
+    return str(problem).removeprefix(f"{problem.path}:")
+
+
+#: A valid config of one channel; tests append keys of that channel to it.
+CHANNEL = "version: 1\nchannels:\n  - account: acme\n    display_name: A\n"

@@ -1,22 +1,29 @@
-"""Config file -> validated desired state.
+"""Config text -> validated desired state.
 
 ``check(text, path)`` finds every problem of a config text at once (YAML, schema, and the
 rules a schema can't say); ``load(path)`` reads a file and returns a ``DesiredState`` or raises
-one ``ConfigError`` carrying all of them. Nothing here does I/O but ``read_text``/``load``.
+one ``ConfigError`` carrying all of them. Nothing here does I/O but reading the file it is
+given. The modules of the package, in the order a file meets them:
 
-A plain, valid file takes the fast path (``yamlplain``, no positions); anything else is read
-again with positions (``yamlread``) and judged by ``configcheck``. Reading the file is
-``configfile``'s, the schema ``configschema``'s; their public names are importable from here.
+- ``files``: a config file's bytes and text (the size limit, the encoding);
+- ``fast``: the fast path, plain data straight from libyaml's events, for a valid file;
+- ``yaml_strict``: the strict reader, every node with its position (``yaml_nodes``), for a file
+  the fast path declines; ``yaml_events`` and ``positions`` serve both readers;
+- ``json_schema``: the workspace JSON Schema and its two validators;
+- ``checks``: every problem of a positioned tree, in words, at its position;
+- ``rules``: the rules a schema can't say, which ``checks`` and ``fast`` both call;
+- ``desired``: checked data -> ``DesiredState``;
+- ``write``: config written back (``export``, and the desired state a saved plan records).
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from reconciler.config.checks import tree_problems
-from reconciler.config.fast import read_plain
+from reconciler.config.desired import desired_state
+from reconciler.config.fast import fast_desired
 from reconciler.config.files import (
     MAX_CONFIG_BYTES,
     decode,
@@ -24,31 +31,22 @@ from reconciler.config.files import (
     read_bytes,
     read_text,
 )
-from reconciler.config.json_schema import known_valid, schema
+from reconciler.config.json_schema import schema
 from reconciler.config.yaml_nodes import Mapping
 from reconciler.config.yaml_strict import read
 from reconciler.errors import ConfigError, Problem, Severity
-from reconciler.model import (
-    DEFAULT_MAX_CHANGE_PCT,
-    MESSAGE_LIMIT,
-    DesiredChannel,
-    DesiredLink,
-    DesiredState,
-    fold,
-    utf16_len,
-)
+from reconciler.model import DesiredState
 
 __all__ = [
     "MAX_CONFIG_BYTES",
-    "MESSAGE_LIMIT",
     "check",
+    "check_file",
     "check_full",
     "load",
     "load_with_digest",
     "max_config_bytes",
     "read_text",
     "schema",
-    "utf16_len",
 ]
 
 
@@ -61,6 +59,12 @@ def load_with_digest(path: str | Path) -> tuple[DesiredState, str]:
     """``load``, and the sha256 of the very bytes it read (what a saved plan records)."""
     data = read_bytes(path)
     return _valid(decode(data, str(path)), str(path)), hashlib.sha256(data).hexdigest()
+
+
+def check_file(path: str) -> tuple[DesiredState | None, list[Problem]]:
+    """``check`` of the file at ``path`` (``validate``): its desired state (None when there
+    is any error) and every problem. Raises ``ConfigError`` when the file can't be read."""
+    return check(read_text(path), path)
 
 
 def _valid(text: str, path: str) -> DesiredState:
@@ -76,7 +80,7 @@ def check(text: str, path: str) -> tuple[DesiredState | None, list[Problem]]:
     Returns the desired state (None when there is any error) and all problems, errors and
     warnings, sorted by position.
     """
-    fast = _fast_desired(text)
+    fast = fast_desired(text)
     if fast is not None:
         return fast, []
     return check_full(text, path)
@@ -105,69 +109,4 @@ def check_full(text: str, path: str) -> tuple[DesiredState | None, list[Problem]
     problems.sort(key=Problem.sort_key)
     if not isinstance(root, Mapping) or any(p.severity is Severity.ERROR for p in problems):
         return None, problems  # a top level that isn't a mapping is one of the errors
-    return _desired(root.value), problems
-
-
-def _fast_desired(text: str) -> DesiredState | None:
-    """The desired state of a plain, valid config with nothing to warn about, read without
-    positions; None whenever the full check must run (it alone words problems)."""
-    data = read_plain(text)
-    if type(data) is not dict or type(data.get("version")) is not int:
-        return None  # version 1.0 passes the schema but is refused below
-    if not known_valid(data):
-        return None
-    accounts: set[str] = set()
-    channels = []
-    for channel in data["channels"]:
-        account = fold(channel["account"])
-        if account in accounts:
-            return None
-        accounts.add(account)
-        titles: set[str] = set()
-        refs: set[str] = set()
-        links = []
-        for link in channel.get("links", ()):
-            title = link["title"]
-            folded = fold(title)
-            ref = link.get("ref")
-            message = link["message"]
-            if folded in titles or ref in refs:
-                # A duplicate title is an error; a duplicate ref (``shared_refs``) a warning.
-                return None
-            titles.add(folded)
-            if ref is not None:
-                refs.add(ref)
-            # At most 250 code points can't pass 500 UTF-16 units: skip the encoding then.
-            if len(message) > MESSAGE_LIMIT // 2 and utf16_len(message) > MESSAGE_LIMIT:
-                return None
-            links.append(DesiredLink(title, message, ref))
-        channels.append(_desired_channel(channel, tuple(links)))
-    return DesiredState(channels=tuple(channels))
-
-
-def _desired(data: dict[str, Any]) -> DesiredState:
-    """The desired state of config data the checks passed."""
-    return DesiredState(
-        channels=tuple(
-            _desired_channel(
-                ch,
-                tuple(
-                    DesiredLink(lk["title"], lk["message"], lk.get("ref"))
-                    for lk in ch.get("links", ())
-                ),
-            )
-            for ch in data["channels"]
-        )
-    )
-
-
-def _desired_channel(ch: dict[str, Any], links: tuple[DesiredLink, ...]) -> DesiredChannel:
-    """The desired channel of checked channel data ``ch``, with its ``links``."""
-    return DesiredChannel(
-        account=ch["account"],
-        display_name=ch.get("display_name"),
-        links=links,
-        protect=ch.get("protect", False),
-        remove=ch.get("remove", False),
-        max_change_pct=float(ch.get("max_change_pct", DEFAULT_MAX_CHANGE_PCT)),
-    )
+    return desired_state(root.value), problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reconciler.config.yaml_strict import line_col
+from reconciler.config.positions import line_col
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.files import reason
 

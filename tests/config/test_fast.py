@@ -7,14 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import config
-from reconciler.config.fast import read_plain
-
-from .conftest import EXAMPLE, FIXTURES
+from reconciler.config.fast import fast_desired, read_plain
+from tests.conftest import EXAMPLE, FIXTURES
 
 
 def agree(text: str) -> bool:
     """True when the fast path accepted ``text``; asserts the full check agrees."""
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     if fast is None:
         return False
     full, problems = config.check_full(text, "w.yaml")
@@ -83,7 +82,7 @@ def test_fast_and_full_checks_agree_on_generated_configs(data: dict, style: str)
         text = text.replace("'", "")
     else:
         text = yaml.safe_dump(data, allow_unicode=True)
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     # the fast path only ever accepts, and only what the full check accepts, with no warning
     assert fast is None or config.check_full(text, "w.yaml") == (fast, [])
 
@@ -91,5 +90,5 @@ def test_fast_and_full_checks_agree_on_generated_configs(data: dict, style: str)
 @given(st.text(max_size=200))
 @settings(max_examples=300, deadline=None)
 def test_fast_and_full_checks_agree_on_any_text(text: str) -> None:
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     assert fast is None or config.check_full(text, "w.yaml") == (fast, [])
