@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler import config
 from reconciler.config import json_schema
+from reconciler.model import ACCOUNT_PATTERN
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -27,6 +28,14 @@ PACKAGED_SCHEMA = ROOT / "reconciler" / "schemas" / "workspace.schema.json"
 
 
 ROOT_SCHEMA = ROOT / "schemas" / "workspace.schema.json"
+
+
+def test_the_schema_and_the_model_say_the_same_account_rule() -> None:
+    # Two homes that can't be one: the schema is a static file editors read, the model's
+    # pattern is what the sandbox and the plan use. Read as ECMA-262 ($ only at the very end),
+    # the schema's pattern must be the model's exactly.
+    schema_pattern = config.schema()["$defs"]["channel"]["properties"]["account"]["pattern"]
+    assert json_schema._ecma_regex(schema_pattern).pattern == ACCOUNT_PATTERN
 
 
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
