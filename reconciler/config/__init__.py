@@ -90,18 +90,26 @@ def check_full(text: str, path: str) -> tuple[DesiredState | None, list[Problem]
     """``check`` without the fast path: every node read with its position."""
     root, yaml_problems = read(text)
     problems = [
-        Problem(path, p.line, p.col, Severity.ERROR, p.code, p.message) for p in yaml_problems
+        Problem(
+            path=path,
+            line=p.line,
+            col=p.col,
+            severity=Severity.ERROR,
+            code=p.code,
+            message=p.message,
+        )
+        for p in yaml_problems
     ]
     if root is None:
         if not problems:
             problems.append(
                 Problem(
-                    path,
-                    1,
-                    1,
-                    Severity.ERROR,
-                    "empty",
-                    "the file is empty: it needs 'version: 1' and 'channels'",
+                    path=path,
+                    line=1,
+                    col=1,
+                    severity=Severity.ERROR,
+                    code="empty",
+                    message="the file is empty: it needs 'version: 1' and 'channels'",
                 )
             )
         return None, sorted(problems, key=Problem.sort_key)

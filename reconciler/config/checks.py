@@ -54,7 +54,16 @@ class _Checker:
 
     def add(self, node: Node, code: str, message: str, severity: Severity = Severity.ERROR) -> None:
         """Record a problem at ``node``'s position."""
-        self.problems.append(Problem(self.path, node.line, node.col, severity, code, message))
+        self.problems.append(
+            Problem(
+                path=self.path,
+                line=node.line,
+                col=node.col,
+                severity=severity,
+                code=code,
+                message=message,
+            )
+        )
 
     def run(self) -> None:
         """Check the whole tree: its top level, then the schema, then the other rules."""

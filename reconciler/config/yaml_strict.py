@@ -110,7 +110,8 @@ class _Builder:
 
     def problem(self, mark: Any, code: str, message: str) -> None:
         """Record a problem at libyaml ``mark``."""
-        self.problems.append(YamlProblem(*self.at(mark), code, message))
+        line, col = self.at(mark)
+        self.problems.append(YamlProblem(line=line, col=col, code=code, message=message))
 
     def check_tag(self, event: Any) -> None:
         """A problem for any tag on ``event`` but ``!!str``, ``!!map``, ``!!seq`` or ``!``."""
@@ -273,13 +274,20 @@ def _read_document(text: str, builder: _Builder, positions: EditorPositions) -> 
         builder.problems.append(_reader_problem(text, exc))
     except yaml.YAMLError as exc:  # pragma: no cover - every libyaml error is one of the above
         root = None
-        builder.problems.append(YamlProblem(1, 1, "yaml-syntax", f"YAML error: {exc}"))
+        builder.problems.append(
+            YamlProblem(line=1, col=1, code="yaml-syntax", message=f"YAML error: {exc}")
+        )
     except UnicodeEncodeError as exc:
         # Only a str built in Python can hold a lone surrogate; a decoded file never does.
         root = None
         line, col = line_col(text[: exc.start])
         builder.problems.append(
-            YamlProblem(line, col, "encoding", "the text holds a lone surrogate character")
+            YamlProblem(
+                line=line,
+                col=col,
+                code="encoding",
+                message="the text holds a lone surrogate character",
+            )
         )
     return root
 
@@ -294,10 +302,10 @@ def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
     character = exc.character
     shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
     return YamlProblem(
-        line,
-        col,
-        "yaml-syntax",
-        f"YAML syntax error: {exc.reason} (found {shown}); "
+        line=line,
+        col=col,
+        code="yaml-syntax",
+        message=f"YAML syntax error: {exc.reason} (found {shown}); "
         "remove it, or write it as an escape in a double-quoted string",
     )
 
@@ -316,4 +324,6 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, at: EditorPositions) -
     if tab and "tab" not in message:
         # libyaml often says only "found character that cannot start any token".
         message += " (a tab: YAML indents with spaces only)"
-    return YamlProblem(line, col, "yaml-syntax", f"YAML syntax error: {message}")
+    return YamlProblem(
+        line=line, col=col, code="yaml-syntax", message=f"YAML syntax error: {message}"
+    )
