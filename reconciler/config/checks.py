@@ -236,16 +236,31 @@ class _Checker:
     ) -> None:
         """A problem for each text ``key`` of ``named`` (each with the mapping that holds it)
         that matches an earlier one ignoring case, saying it ``twice``."""
-        for indexes in repeated_ignoring_case([node.value for node, _ in named]).values():
+        self.repeats(
+            repeated_ignoring_case([node.value for node, _ in named]),
+            named,
+            code,
+            lambda node, first: (
+                f"{key} {_shown(node.value)} {twice} (first at line "
+                f"{first.line}); {key}s match ignoring case"
+            ),
+        )
+
+    def repeats(
+        self,
+        found: dict[str, list[int]],
+        named: list[tuple[Scalar, Mapping]],
+        code: str,
+        say: Callable[[Scalar, Scalar], str],
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        """A problem at every occurrence but the first of each value ``found`` repeated (as
+        indexes into ``named``), worded by ``say(node, first)``."""
+        for indexes in found.values():
             first = named[indexes[0]][0]
             for index in indexes[1:]:
                 node, holder = named[index]
-                self.add(
-                    _occurrence(node, first, holder),
-                    code,
-                    f"{key} {_shown(node.value)} {twice} (first at line {first.line}); "
-                    f"{key}s match ignoring case",
-                )
+                self.add(_occurrence(node, first, holder), code, say(node, first), severity)
 
     def link_problems(self, links: Sequence) -> None:
         """Titles unique ignoring case, messages within ``MESSAGE_LIMIT`` UTF-16 units, and a
@@ -266,17 +281,16 @@ class _Checker:
                 f"message is {length} characters long (UTF-16 code units: "
                 f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
             )
-        for indexes in shared_refs([node.value for node, _ in refs]).values():
-            first_ref = refs[indexes[0]][0]
-            for index in indexes[1:]:
-                ref, link = refs[index]
-                self.add(
-                    _occurrence(ref, first_ref, link),
-                    "duplicate-ref",
-                    f"ref {_shown(ref.value)} is also used at line {first_ref.line}: "
-                    "tracking can't tell these links apart",
-                    Severity.WARNING,
-                )
+        self.repeats(
+            shared_refs([node.value for node, _ in refs]),
+            refs,
+            "duplicate-ref",
+            lambda ref, first: (
+                f"ref {_shown(ref.value)} is also used at line {first.line}: "
+                "tracking can't tell these links apart"
+            ),
+            Severity.WARNING,
+        )
 
 
 def _text_at(holder: Mapping, key: str) -> list[tuple[Scalar, Mapping]]:
