@@ -2,7 +2,8 @@
 and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans).
 
 ``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
-node it is about. Only the full check runs this; a plain, valid file never gets here.
+node it is about. Only the full check runs this; a plain, valid file never gets here. The
+rules a schema can't say are ``rules``'s (the fast path calls them too); this module words them.
 """
 
 from __future__ import annotations
