@@ -30,6 +30,7 @@ from PIL import Image, PngImagePlugin
 
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
+from reconciler.errors import Problem
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -329,3 +330,38 @@ def raw_request(server: Sandbox, data: bytes) -> tuple[int, dict[str, str], byte
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
+# --- config texts ---------------------------------------------------------------------------
+
+#: A config with eleven problems, one of each kind, each at its own position.
+TEN_MISTAKES = """\
+version: 1
+channels:
+  - account: acme.
+    display_name: "   "
+    colour: red
+    links:
+      - title: yes
+        message: hi
+      - title: Promo
+        ref: "bad ref"
+        message: hi
+      - title: promo
+        message: hi
+        mesage: typo
+  - account: second
+    links:
+      - title: ok
+        message: [1, 2]
+  - account: SECOND
+    display_name: dup
+    max_change_pct: 150
+"""
+
+
+def located(problem: Problem) -> str:
+    """``str(problem)`` without the leading path: "LINE:COL: message"."""
+    return str(problem).removeprefix(f"{problem.path}:")
+
+
+#: A valid config of one channel; tests append keys of that channel to it.
+CHANNEL = "version: 1\nchannels:\n  - account: acme\n    display_name: A\n"

@@ -18,6 +18,7 @@ from reconciler.model import (
     is_account,
     link_url,
     parse_link_url,
+    utf16_len,
     visible,
 )
 
@@ -207,3 +208,10 @@ def test_percent_encode_is_exactly_quote_with_nothing_safe(value: str) -> None:
             percent_encode(value)
         return
     assert percent_encode(value) == expected
+
+
+def test_utf16_len_counts_code_units() -> None:
+    assert utf16_len("abc") == 3
+    assert utf16_len("日本") == 2
+    assert utf16_len("😀") == 2
+    assert utf16_len("👩‍👩‍👧") == 8

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from reconciler.cli.group import cli, debug_enabled
 from reconciler.cli.options import format_option
-from reconciler.errors import ConfigError, Problem, Severity
-from reconciler.words import plural
+from reconciler.errors import ConfigError, Problem
+from reconciler.render.problems import count_errors, render_json, render_text
 
 
 @cli.command()
@@ -23,36 +22,20 @@ def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
     Every problem of every file is reported. Exits 0 when all are valid (warnings allowed),
     1 when any has errors or can't be read.
     """
+    # Deferred: PyYAML and the config package are a third of the CLI's import time.
     from reconciler import config
 
-    all_problems = []
-    failed = False
+    all_problems: list[Problem] = []
     for file in files:
         try:
-            text = config.read_text(file)
-        except ConfigError as exc:
+            _, problems = config.check_file(file)
+        except ConfigError as exc:  # the file can't be read: its problems are reported too
             if debug_enabled(ctx):
                 raise
             problems = exc.problems
-        else:
-            _, problems = config.check(text, file)
         all_problems.extend(problems)
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        failed = failed or bool(errors)
         if fmt == "text":
-            _report(file, problems, len(errors))
+            click.echo(render_text(file, problems), err=count_errors(problems) > 0, nl=False)
     if fmt == "json":
-        click.echo(json.dumps([p.to_dict() for p in all_problems], indent=2, ensure_ascii=False))
-    sys.exit(1 if failed else 0)
-
-
-def _report(file: str, problems: list[Problem], errors: int) -> None:
-    """One file's problems, FILE:LINE:COL each, then its verdict."""
-    for problem in problems:
-        click.echo(str(problem), err=bool(errors))
-    if errors:
-        click.echo(f"{plural(errors, 'error')} found", err=True)
-    else:
-        warnings = len(problems)
-        suffix = f" ({plural(warnings, 'warning')})" if warnings else ""
-        click.echo(f"{file}: valid{suffix}")
+        click.echo(render_json(all_problems), nl=False)
+    sys.exit(1 if count_errors(all_problems) else 0)

@@ -24,7 +24,8 @@ from reconciler.cli.options import (
 )
 def export(backend_opts: BackendOptions, out: str | None) -> None:
     """Print the workspace as a config file; 'plan' of it shows no change."""
-    from reconciler.export import export_config, export_warnings
+    # Deferred: PyYAML and the config package are a third of the CLI's import time.
+    from reconciler.config.write import export_config, export_warnings
 
     backend = open_workspace(backend_opts)
     state = backend.read()

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import config, schema_text
+from reconciler.config.write import desired_to_dict, dump_yaml
 from reconciler.errors import PlanFileError, Severity, StalePlan, UnboundPlan
-from reconciler.export import dump_yaml
 from reconciler.files import reason
 from reconciler.model import DesiredState, WorkspaceState
 from reconciler.plan.build import build
@@ -48,26 +48,6 @@ def to_dict(plan: Plan) -> dict[str, Any]:
     data["desired"] = desired_to_dict(plan.desired)
     data["prior_state"] = plan.declared
     return data
-
-
-def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
-    """``desired`` as plain data (the saved plan's ``desired``)."""
-    return {
-        "version": 1,
-        "channels": [
-            {
-                "account": c.account,
-                "display_name": c.display_name,
-                "protect": c.protect,
-                "remove": c.remove,
-                "max_change_pct": c.max_change_pct,
-                "links": [
-                    {"title": lk.title, "ref": lk.ref, "message": lk.message} for lk in c.links
-                ],
-            }
-            for c in desired.channels
-        ],
-    }
 
 
 def load(path: str | Path) -> SavedPlan:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from reconciler.cli import ReconcilerGroup, cli
 from reconciler.errors import PlanError
 from tests.conftest import EXAMPLE, FIXTURES, ROOT, reconciler_command
-from tests.test_config import TEN_MISTAKES
+from tests.helpers import TEN_MISTAKES
 
 CONFIGS = FIXTURES / "configs"
 PROBLEM_KEYS = {"path", "line", "col", "severity", "code", "message"}

@@ -2,7 +2,8 @@
 and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans).
 
 ``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
-node it is about. Only the full check runs this; a plain, valid file never gets here.
+node it is about. Only the full check runs this; a plain, valid file never gets here. The
+rules a schema can't say are ``rules``'s (the fast path calls them too); this module words them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reconciler.configschema import known_valid, schema, validator_class
+from reconciler.config.json_schema import known_valid, schema, validator_class
+from reconciler.config.rules import overlong_messages, repeated_ignoring_case
+from reconciler.config.yaml_nodes import Mapping, Node, Scalar, Sequence, kind_of
 from reconciler.errors import Problem, Severity
-from reconciler.model import MESSAGE_LIMIT, fold, shared_refs, utf16_len
-from reconciler.yamlnodes import Mapping, Node, Scalar, Sequence, kind_of
+from reconciler.model import MESSAGE_LIMIT, shared_refs
 
 _TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
 _FIELD_HELP = {
@@ -53,7 +55,16 @@ class _Checker:
 
     def add(self, node: Node, code: str, message: str, severity: Severity = Severity.ERROR) -> None:
         """Record a problem at ``node``'s position."""
-        self.problems.append(Problem(self.path, node.line, node.col, severity, code, message))
+        self.problems.append(
+            Problem(
+                path=self.path,
+                line=node.line,
+                col=node.col,
+                severity=severity,
+                code=code,
+                message=message,
+            )
+        )
 
     def run(self) -> None:
         """Check the whole tree: its top level, then the schema, then the other rules."""
@@ -194,7 +205,7 @@ class _Checker:
         channels = root.nodes.get("channels")
         if not isinstance(channels, Sequence):
             return
-        accounts: dict[str, Scalar] = {}
+        accounts: list[tuple[Scalar, Mapping]] = []  # each account and the channel that holds it
         for channel in channels.nodes:
             if not isinstance(channel, Mapping):
                 continue
@@ -204,12 +215,11 @@ class _Checker:
                 self.add(
                     pct, "range", f"max_change_pct must be between 0 and 100, not {_cut(pct.raw)}"
                 )
-            self.unique_ignoring_case(
-                accounts, channel, "account", "duplicate-account", "is declared twice"
-            )
+            accounts.extend(_text_at(channel, "account"))
             links = channel.nodes.get("links")
             if isinstance(links, Sequence):
                 self.link_problems(links)
+        self.repeated_names(accounts, "account", "duplicate-account", "is declared twice")
 
     def strict_booleans(self, channel: Mapping) -> None:
         """``protect`` and ``remove`` as YAML 1.2 writes booleans, not YAML 1.1's yes/on."""
@@ -222,60 +232,75 @@ class _Checker:
             ):
                 self.add(node, "type", f"{name} must be true or false, not {node.raw!r}")
 
-    def unique_ignoring_case(
-        self, seen: dict[str, Scalar], holder: Mapping, key: str, code: str, twice: str
+    def repeated_names(
+        self, named: list[tuple[Scalar, Mapping]], key: str, code: str, twice: str
     ) -> None:
-        """A problem when ``holder``'s text ``key`` matches one in ``seen`` ignoring case
-        (saying it ``twice``), else remember it there."""
-        node = holder.nodes.get(key)
-        if not (isinstance(node, Scalar) and isinstance(node.value, str)):
-            return
-        first = seen.get(fold(node.value))
-        if first is None:
-            seen[fold(node.value)] = node
-            return
-        self.add(
-            _occurrence(node, first, holder),
+        """A problem for each text ``key`` of ``named`` (each with the mapping that holds it)
+        that matches an earlier one ignoring case, saying it ``twice``."""
+        self.repeats(
+            repeated_ignoring_case([node.value for node, _ in named]),
+            named,
             code,
-            f"{key} {_shown(node.value)} {twice} (first at line {first.line}); "
-            f"{key}s match ignoring case",
+            lambda node, first: (
+                f"{key} {_shown(node.value)} {twice} (first at line "
+                f"{first.line}); {key}s match ignoring case"
+            ),
         )
+
+    def repeats(
+        self,
+        found: dict[str, list[int]],
+        named: list[tuple[Scalar, Mapping]],
+        code: str,
+        say: Callable[[Scalar, Scalar], str],
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        """A problem at every occurrence but the first of each value ``found`` repeated (as
+        indexes into ``named``), worded by ``say(node, first)``."""
+        for indexes in found.values():
+            first = named[indexes[0]][0]
+            for index in indexes[1:]:
+                node, holder = named[index]
+                self.add(_occurrence(node, first, holder), code, say(node, first), severity)
 
     def link_problems(self, links: Sequence) -> None:
         """Titles unique ignoring case, messages within ``MESSAGE_LIMIT`` UTF-16 units, and a
         warning for each ref used again (``shared_refs``)."""
-        titles: dict[str, Scalar] = {}
-        refs: list[tuple[Scalar, Mapping]] = []  # each ref and the link that holds it
+        titles: list[tuple[Scalar, Mapping]] = []  # each title and the link that holds it
+        messages: list[tuple[Scalar, Mapping]] = []
+        refs: list[tuple[Scalar, Mapping]] = []
         for link in links.nodes:
-            if not isinstance(link, Mapping):
-                continue
-            self.unique_ignoring_case(
-                titles, link, "title", "duplicate-title", "is used twice in this channel"
+            if isinstance(link, Mapping):
+                titles.extend(_text_at(link, "title"))
+                messages.extend(_text_at(link, "message"))
+                refs.extend(_text_at(link, "ref"))
+        self.repeated_names(titles, "title", "duplicate-title", "is used twice in this channel")
+        for index, length in overlong_messages([node.value for node, _ in messages]).items():
+            self.add(
+                messages[index][0],
+                "too-long",
+                f"message is {length} characters long (UTF-16 code units: "
+                f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
             )
-            message = link.nodes.get("message")
-            if isinstance(message, Scalar) and isinstance(message.value, str):
-                length = utf16_len(message.value)
-                if length > MESSAGE_LIMIT:
-                    self.add(
-                        message,
-                        "too-long",
-                        f"message is {length} characters long (UTF-16 code units: "
-                        f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
-                    )
-            ref = link.nodes.get("ref")
-            if isinstance(ref, Scalar) and isinstance(ref.value, str):
-                refs.append((ref, link))
-        for indexes in shared_refs([ref.value for ref, _ in refs]).values():
-            first_ref = refs[indexes[0]][0]
-            for index in indexes[1:]:
-                ref, link = refs[index]
-                self.add(
-                    _occurrence(ref, first_ref, link),
-                    "duplicate-ref",
-                    f"ref {_shown(ref.value)} is also used at line {first_ref.line}: "
-                    "tracking can't tell these links apart",
-                    Severity.WARNING,
-                )
+        self.repeats(
+            shared_refs([node.value for node, _ in refs]),
+            refs,
+            "duplicate-ref",
+            lambda ref, first: (
+                f"ref {_shown(ref.value)} is also used at line {first.line}: "
+                "tracking can't tell these links apart"
+            ),
+            Severity.WARNING,
+        )
+
+
+def _text_at(holder: Mapping, key: str) -> list[tuple[Scalar, Mapping]]:
+    """``[(node, holder)]`` when ``holder``'s ``key`` is text, else ``[]`` (the schema
+    reports a value of another type)."""
+    node = holder.nodes.get(key)
+    if isinstance(node, Scalar) and isinstance(node.value, str):
+        return [(node, holder)]
+    return []
 
 
 def _occurrence(node: Scalar, first: Scalar, holder: Node) -> Node:

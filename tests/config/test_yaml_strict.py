@@ -11,8 +11,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import yamlread
-from reconciler.yamlread import Mapping, Scalar, Sequence, read
+from reconciler.config import yaml_strict
+from reconciler.config.positions import line_col
+from reconciler.config.yaml_events import MAX_DEPTH
+from reconciler.config.yaml_nodes import Mapping, Scalar, Sequence
+from reconciler.config.yaml_strict import read
 
 
 def root_of(text: str) -> Mapping:
@@ -109,9 +112,9 @@ def test_cr_only_line_endings_count_as_lines() -> None:
 
 
 def test_line_col_counts_characters_and_every_editor_line_break() -> None:
-    assert yamlread.line_col("") == (1, 1)
-    assert yamlread.line_col("日本😀") == (1, 4)
-    assert yamlread.line_col("a\r\nb\rc\nd\u2028e") == (4, 4)
+    assert line_col("") == (1, 1)
+    assert line_col("日本😀") == (1, 4)
+    assert line_col("a\r\nb\rc\nd\u2028e") == (4, 4)
 
 
 # --- plain scalars resolve like YAML 1.1 and remember it ------------------------------------
@@ -156,7 +159,7 @@ def test_merge_and_value_indicators_as_values_are_plain_text() -> None:
 def test_resolving_scalars_keeps_no_memory_between_reads() -> None:
     for _ in range(50):
         read("a: [1, 2.5, yes, 2025-01-01, ~]\n")
-    assert yamlread._CONSTRUCTOR.constructed_objects == {}
+    assert yaml_strict._CONSTRUCTOR.constructed_objects == {}
 
 
 # --- what the reader refuses ----------------------------------------------------------------
@@ -287,7 +290,7 @@ def test_deep_nesting_stops_before_the_python_stack_does() -> None:
 
 
 def test_nesting_at_the_bound_is_fine() -> None:
-    depth = yamlread.MAX_DEPTH
+    depth = MAX_DEPTH
     root, problems = read("[" * depth + "]" * depth)
     assert problems == []
     assert root is not None

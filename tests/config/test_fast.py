@@ -7,14 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import config
-from reconciler.yamlplain import read_plain
-
-from .conftest import EXAMPLE, FIXTURES
+from reconciler.config.fast import fast_desired, read_plain
+from reconciler.errors import ConfigError
+from tests.conftest import EXAMPLE, FIXTURES
 
 
 def agree(text: str) -> bool:
     """True when the fast path accepted ``text``; asserts the full check agrees."""
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     if fast is None:
         return False
     full, problems = config.check_full(text, "w.yaml")
@@ -83,7 +83,7 @@ def test_fast_and_full_checks_agree_on_generated_configs(data: dict, style: str)
         text = text.replace("'", "")
     else:
         text = yaml.safe_dump(data, allow_unicode=True)
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     # the fast path only ever accepts, and only what the full check accepts, with no warning
     assert fast is None or config.check_full(text, "w.yaml") == (fast, [])
 
@@ -91,5 +91,60 @@ def test_fast_and_full_checks_agree_on_generated_configs(data: dict, style: str)
 @given(st.text(max_size=200))
 @settings(max_examples=300, deadline=None)
 def test_fast_and_full_checks_agree_on_any_text(text: str) -> None:
-    fast = config._fast_desired(text)
+    fast = fast_desired(text)
     assert fast is None or config.check_full(text, "w.yaml") == (fast, [])
+
+
+# --- the rules the fast path shares with the full check (config.rules) ----------------------
+# The fast path calls the same functions as the full check; these tests hold the two paths
+# together on what those rules judge: titles and accounts alike ignoring case (casefold, so
+# "ß" is "SS"), a ref used twice, and messages around the UTF-16 limit.
+
+_names = st.sampled_from(["Bio", "BIO", "bio", "Straße", "STRASSE", "strasse", "Ad", "ad "])
+_accounts = st.sampled_from(["acme", "ACME", "Acme", "shop", "shop_2", "SHOP_2"])
+_refs = st.none() | st.sampled_from(["bio", "BIO", "fb_ad", "x"])
+_messages = st.sampled_from(
+    ["hi", "a" * 250, "a" * 251, "a" * 500, "a" * 501, "😀" * 250, "😀" * 250 + "a", "é" * 501]
+)
+_rule_link = st.builds(
+    lambda title, ref, message: (
+        {"title": title, "message": message} | ({} if ref is None else {"ref": ref})
+    ),
+    _names,
+    _refs,
+    _messages,
+)
+_rule_document = st.builds(
+    lambda channels: {"version": 1, "channels": channels},
+    st.lists(
+        st.builds(
+            lambda account, links: {"account": account, "display_name": "D", "links": links},
+            _accounts,
+            st.lists(_rule_link, max_size=4),
+        ),
+        max_size=3,
+    ),
+)
+
+
+@given(_rule_document)
+@settings(max_examples=300, deadline=None)
+def test_fast_and_full_paths_agree_on_the_shared_rules(data: dict) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True)
+    fast = fast_desired(text)
+    full = config.check_full(text, "w.yaml")
+    # Same verdict: the fast path accepts exactly the texts the full check finds nothing in
+    # (these texts hold nothing else it would decline), and then with the same desired state.
+    assert (fast is not None) == (full[1] == []), full[1]
+    if fast is not None:
+        assert full == (fast, [])
+    assert config.check(text, "w.yaml") == full
+
+
+def test_check_and_check_full_give_the_same_result_for_every_fixture() -> None:
+    for path in sorted([*(FIXTURES / "configs").glob("*.yaml"), EXAMPLE]):
+        try:
+            text = config.read_text(path)
+        except ConfigError:
+            continue  # not UTF-8, or refused before reading: neither path sees it
+        assert config.check(text, str(path)) == config.check_full(text, str(path)), path.name

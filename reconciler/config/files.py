@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reconciler.config.positions import line_col
 from reconciler.errors import ConfigError, Problem, Severity
 from reconciler.files import reason
-from reconciler.yamlread import line_col
 
 #: A config larger than this is refused before it is parsed.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
@@ -38,12 +38,12 @@ def max_config_bytes() -> int:
         raise ConfigError(
             [
                 Problem(
-                    "RECONCILER_MAX_CONFIG_MB",
-                    None,
-                    None,
-                    Severity.ERROR,
-                    "environment",
-                    f"must be a number of MiB from 0 to 4096, not {raw!r}",
+                    path="RECONCILER_MAX_CONFIG_MB",
+                    line=None,
+                    col=None,
+                    severity=Severity.ERROR,
+                    code="environment",
+                    message=f"must be a number of MiB from 0 to 4096, not {raw!r}",
                 )
             ]
         )
@@ -114,4 +114,10 @@ def decode(data: bytes, name: str) -> str:
 
 
 def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> ConfigError:
-    return ConfigError([Problem(name, line, col, Severity.ERROR, "file", message)])
+    return ConfigError(
+        [
+            Problem(
+                path=name, line=line, col=col, severity=Severity.ERROR, code="file", message=message
+            )
+        ]
+    )

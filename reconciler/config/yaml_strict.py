@@ -16,22 +16,28 @@ objects for tags, and expand aliases without bound. Here:
   scalar remembers whether it was plain, so a caller can tell the user to quote it.
 
 Problems are collected rather than raised, so one pass reports all of them. The nodes are
-``yamlnodes``'s; this module re-exports them.
+``yaml_nodes``'s; what the fast reader shares with this one is ``yaml_events``'s.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import gc
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from reconciler.yamlnodes import (
+from reconciler.config.positions import EditorPositions, line_col
+from reconciler.config.yaml_events import (
+    MAX_DEPTH,
+    POSITION_IN_BYTES,
+    RESOLVERS,
+    STR_TAG,
+    Loader,
+    gc_paused,
+)
+from reconciler.config.yaml_nodes import (
     Mapping,
     Node,
     Scalar,
@@ -42,36 +48,6 @@ from reconciler.yamlnodes import (
     placed,
 )
 
-try:
-    from yaml import CSafeLoader as Loader
-
-    #: libyaml reads UTF-8 bytes, so the ``position`` of its ``ReaderError`` is a byte offset.
-    _POSITION_IN_BYTES = True
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as Loader  # type: ignore[assignment]
-
-    _POSITION_IN_BYTES = False
-
-__all__ = [
-    "MAX_ALIAS_CHARS",
-    "MAX_ALIAS_EXPANSION",
-    "MAX_DEPTH",
-    "RESOLVERS",
-    "STR_TAG",
-    "Loader",
-    "Mapping",
-    "Node",
-    "Scalar",
-    "Sequence",
-    "YamlProblem",
-    "gc_paused",
-    "kind_of",
-    "line_col",
-    "node_chars",
-    "node_size",
-    "read",
-]
-
 #: How many nodes aliases may add to a document when expanded. A real config never comes
 #: close; a "billion laughs" file passes it after a few thousand events.
 MAX_ALIAS_EXPANSION = 100_000
@@ -79,15 +55,8 @@ MAX_ALIAS_EXPANSION = 100_000
 #: largest file read (32 MiB). Without it, one 1 MB string aliased 90,000 times (a 4 MB file,
 #: well under the node bound) is 90 GB of text for every check that reads each value.
 MAX_ALIAS_CHARS = 32 * 2**20
-#: How deeply collections may nest. A config needs five levels (top, channels, channel, links,
-#: link); the bound keeps the recursive builder far from Python's recursion limit.
-MAX_DEPTH = 64
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
-#: The tag of text, and the implicit resolvers (by first character) that read a plain scalar
-#: as YAML 1.1 does: shared with the fast reader, ``yamlplain``.
-STR_TAG = "tag:yaml.org,2002:str"
-RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _ALLOWED_TAGS = {STR_TAG, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 # The scalar constructors are called directly: ``construct_object`` would remember every node
 # it ever built in ``constructed_objects``, a leak in a long-lived process.
@@ -128,36 +97,11 @@ def _resolve(value: str, plain: bool, tag: str | None, line: int, col: int) -> S
     return Scalar(constructed, value, plain=True, line=line, col=col)
 
 
-class _Positions:
-    """Turns a libyaml mark into the 1-based line and column an editor shows.
-
-    libyaml counts columns in characters, but it also starts a new line at U+0085, U+2028 and
-    U+2029, which editors don't. When the text holds one of those, the position is worked out
-    again from the mark's character index.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.line_starts: list[int] | None = None
-        if any(char in text for char in _YAML_ONLY_BREAKS):
-            self.line_starts = [0] + [m.end() for m in _EDITOR_BREAK.finditer(text)]
-
-    def __call__(self, mark: Any) -> tuple[int, int]:
-        """The 1-based ``(line, column)`` of libyaml ``mark``."""
-        if self.line_starts is None:
-            return mark.line + 1, mark.column + 1
-        line = bisect.bisect_right(self.line_starts, mark.index) - 1
-        return line + 1, mark.index - self.line_starts[line] + 1
-
-
-_YAML_ONLY_BREAKS = "\x85\u2028\u2029"
-_EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 class _Builder:
     """Builds the node tree from the event stream, collecting problems and counting what
     aliases expand to."""
 
-    def __init__(self, positions: _Positions) -> None:
+    def __init__(self, positions: EditorPositions) -> None:
         self.problems: list[YamlProblem] = []
         self.anchors: dict[str, Node] = {}
         self.expansion = 0
@@ -166,7 +110,8 @@ class _Builder:
 
     def problem(self, mark: Any, code: str, message: str) -> None:
         """Record a problem at libyaml ``mark``."""
-        self.problems.append(YamlProblem(*self.at(mark), code, message))
+        line, col = self.at(mark)
+        self.problems.append(YamlProblem(line=line, col=col, code=code, message=message))
 
     def check_tag(self, event: Any) -> None:
         """A problem for any tag on ``event`` but ``!!str``, ``!!map``, ``!!seq`` or ``!``."""
@@ -289,30 +234,14 @@ class _Builder:
 def read(text: str) -> tuple[Node | None, list[YamlProblem]]:
     """Parse one YAML document. Returns its root node (None for an empty document, or when
     a problem made the rest unreadable) and every problem found, in document order."""
-    positions = _Positions(text)
+    positions = EditorPositions(text)
     builder = _Builder(positions)
     with gc_paused():
         root = _read_document(text, builder, positions)
     return root, builder.problems
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Turn the cyclic garbage collector off for the block (then back on if it was on).
-
-    Reading a large file makes millions of small objects and no cycles: collections that
-    find nothing to free would only slow the reading down.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _read_document(text: str, builder: _Builder, positions: _Positions) -> Node | None:
+def _read_document(text: str, builder: _Builder, positions: EditorPositions) -> Node | None:
     """The root node of the one document in ``text`` (None when there is none, or when a
     problem made the rest unreadable); problems go to ``builder``."""
     root: Node | None = None
@@ -345,28 +274,27 @@ def _read_document(text: str, builder: _Builder, positions: _Positions) -> Node 
         builder.problems.append(_reader_problem(text, exc))
     except yaml.YAMLError as exc:  # pragma: no cover - every libyaml error is one of the above
         root = None
-        builder.problems.append(YamlProblem(1, 1, "yaml-syntax", f"YAML error: {exc}"))
+        builder.problems.append(
+            YamlProblem(line=1, col=1, code="yaml-syntax", message=f"YAML error: {exc}")
+        )
     except UnicodeEncodeError as exc:
         # Only a str built in Python can hold a lone surrogate; a decoded file never does.
         root = None
         line, col = line_col(text[: exc.start])
         builder.problems.append(
-            YamlProblem(line, col, "encoding", "the text holds a lone surrogate character")
+            YamlProblem(
+                line=line,
+                col=col,
+                code="encoding",
+                message="the text holds a lone surrogate character",
+            )
         )
     return root
 
 
-def line_col(before: str) -> tuple[int, int]:
-    """The 1-based line and column just after the text ``before``, as an editor counts them:
-    in characters, with lines broken at CR LF, CR or LF."""
-    starts = [m.end() for m in _EDITOR_BREAK.finditer(before)]
-    line_start = starts[-1] if starts else 0
-    return len(starts) + 1, len(before) - line_start + 1
-
-
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
     """A problem for a character YAML refuses (a control character), at its position."""
-    if _POSITION_IN_BYTES:
+    if POSITION_IN_BYTES:
         before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace")
     else:  # pragma: no cover - PyYAML without libyaml
         before = text[: exc.position]
@@ -374,15 +302,15 @@ def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
     character = exc.character
     shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
     return YamlProblem(
-        line,
-        col,
-        "yaml-syntax",
-        f"YAML syntax error: {exc.reason} (found {shown}); "
+        line=line,
+        col=col,
+        code="yaml-syntax",
+        message=f"YAML syntax error: {exc.reason} (found {shown}); "
         "remove it, or write it as an escape in a double-quoted string",
     )
 
 
-def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, at: _Positions) -> YamlProblem:
+def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, at: EditorPositions) -> YamlProblem:
     """A problem at the place libyaml gave up, naming where the enclosing construct began."""
     mark = exc.problem_mark or exc.context_mark
     line, col = at(mark) if mark is not None else (1, 1)
@@ -396,4 +324,6 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, at: _Positions) -> Yam
     if tab and "tab" not in message:
         # libyaml often says only "found character that cannot start any token".
         message += " (a tab: YAML indents with spaces only)"
-    return YamlProblem(line, col, "yaml-syntax", f"YAML syntax error: {message}")
+    return YamlProblem(
+        line=line, col=col, code="yaml-syntax", message=f"YAML syntax error: {message}"
+    )

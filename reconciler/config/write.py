@@ -1,5 +1,6 @@
-"""The workspace as a config file: planning the export against the same workspace shows no
-change."""
+"""Config written back: the workspace as a config file (``export``: planning it against the
+same workspace shows no change), and a desired state as plain config data (a saved plan's
+``desired``), both in the form the checks read back to the same value."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.model import WorkspaceState
+from reconciler.config.rules import repeated_ignoring_case
+from reconciler.model import DesiredState, WorkspaceState, visible
 
 HEADER = (
     "# yaml-language-server: $schema=https://reconciler.dev/schemas/workspace.schema.json\n"
@@ -69,19 +71,35 @@ def dump_yaml(data: Any) -> str:
 def export_warnings(state: WorkspaceState) -> list[str]:
     """What would keep the export from validating as it is: links of one channel whose
     titles are the same ignoring case (the workspace allows it, the config does not)."""
-    from reconciler.model import fold, visible
-
     warnings = []
     for channel in state.channels:
-        seen: dict[str, list[str]] = {}
-        for link in sorted(channel.links, key=lambda lk: lk.seq):
-            seen.setdefault(fold(link.title), []).append(link.title)
-        for titles in seen.values():
-            if len(titles) > 1:
-                names = ", ".join(repr(visible(t)) for t in titles)
-                warnings.append(
-                    f"warning: channel {visible(channel.account)} has links titled {names}: "
-                    "titles must differ ignoring case, so rename all but one in the export "
-                    "(or in SleekFlow) before planning with it"
-                )
+        titles = [link.title for link in sorted(channel.links, key=lambda lk: lk.seq)]
+        for indexes in repeated_ignoring_case(titles).values():
+            names = ", ".join(repr(visible(titles[index])) for index in indexes)
+            warnings.append(
+                f"warning: channel {visible(channel.account)} has links titled {names}: "
+                "titles must differ ignoring case, so rename all but one in the export "
+                "(or in SleekFlow) before planning with it"
+            )
     return warnings
+
+
+def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
+    """``desired`` as plain data (the saved plan's ``desired``): every field, defaults and
+    absent values (None) included."""
+    return {
+        "version": 1,
+        "channels": [
+            {
+                "account": c.account,
+                "display_name": c.display_name,
+                "protect": c.protect,
+                "remove": c.remove,
+                "max_change_pct": c.max_change_pct,
+                "links": [
+                    {"title": lk.title, "ref": lk.ref, "message": lk.message} for lk in c.links
+                ],
+            }
+            for c in desired.channels
+        ],
+    }

@@ -62,6 +62,8 @@ _ECMA_SPACE = (
 
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
     """The ``pattern`` keyword with ECMA-262 semantics (see ``_ecma_regex``)."""
+    # Python jsonschema (~150 ms to import) loads only to word errors: a valid file never
+    # needs it (tests/test_cli_subprocess.py holds validate and plan to that).
     from jsonschema import ValidationError  # type: ignore[import-untyped]
 
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
@@ -71,6 +73,7 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> 
 @cache
 def validator_class() -> Any:
     """Draft 2020-12 with ECMA-262 ``pattern``: what an editor using the schema would say."""
+    # Deferred like ``_ecma_pattern``'s import: only a file with errors needs it.
     from jsonschema import Draft202012Validator, validators
 
     return validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
@@ -80,7 +83,7 @@ def validator_class() -> Any:
 def _fast_validator() -> Any:
     """jsonschema-rs over the same schema: ~85x faster than the Python validator on a
     100,000-link file, but its errors are not what we report. None when it isn't installed."""
-    try:
+    try:  # deferred: ~40 ms to import, which commands that check no config don't pay
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a declared dependency
         return None

@@ -3,7 +3,7 @@
 
 A collection's ``value`` is the plain Python data, so a checker can hand it to a JSON Schema
 validator and still find the node of any part of it. ``size`` and ``chars`` count what the
-node stands for once every alias inside it is expanded (see ``yamlread``'s bounds).
+node stands for once every alias inside it is expanded (see ``yaml_strict``'s bounds).
 """
 
 from __future__ import annotations

@@ -1,0 +1,34 @@
+"""Config data that passed every check -> ``DesiredState``: the defaults filled in, nothing
+judged (the checks have run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import DEFAULT_MAX_CHANGE_PCT, DesiredChannel, DesiredLink, DesiredState
+
+
+def desired_state(data: dict[str, Any]) -> DesiredState:
+    """The desired state of checked config data (the top-level mapping)."""
+    return DesiredState(
+        channels=tuple(desired_channel(ch, desired_links(ch)) for ch in data["channels"])
+    )
+
+
+def desired_links(ch: dict[str, Any]) -> tuple[DesiredLink, ...]:
+    """The desired links of checked channel data ``ch``, in file order."""
+    return tuple(
+        DesiredLink(lk["title"], lk["message"], lk.get("ref")) for lk in ch.get("links", ())
+    )
+
+
+def desired_channel(ch: dict[str, Any], links: tuple[DesiredLink, ...]) -> DesiredChannel:
+    """The desired channel of checked channel data ``ch``, with its ``links``."""
+    return DesiredChannel(
+        account=ch["account"],
+        display_name=ch.get("display_name"),
+        links=links,
+        protect=ch.get("protect", False),
+        remove=ch.get("remove", False),
+        max_change_pct=float(ch.get("max_change_pct", DEFAULT_MAX_CHANGE_PCT)),
+    )
