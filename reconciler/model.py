@@ -183,6 +183,29 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkspaceRef:
+    """Which workspace a backend reaches: what a plan records, so it is applied to that
+    workspace and no other (a copy of a store, or the demo store instead of SleekFlow, is
+    another workspace)."""
+
+    #: ``local`` or ``http``.
+    backend: str
+    #: The local store's absolute path, or the API's URL (never with credentials).
+    location: str
+    #: The workspace's own id (a local store's, made when it is created; the API's); None
+    #: for a local store that doesn't exist yet.
+    id: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The reference as plain JSON data (the ``workspace`` object of plans and results)."""
+        return {"backend": self.backend, "location": self.location, "id": self.id}
+
+    def __str__(self) -> str:
+        kind = "local workspace" if self.backend == "local" else "SleekFlow API"
+        return f"{kind} {self.location} (id {self.id or 'none yet'})"
+
+
+@dataclass(frozen=True, slots=True)
 class WorkspaceState:
     """Everything a workspace holds: its channels, looked up by account ignoring case."""
 
