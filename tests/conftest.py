@@ -1,3 +1,6 @@
+"""Fixtures shared by every test: a local store, a config writer, sandbox processes.
+Helpers that are not fixtures live in ``tests/helpers.py``."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,20 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.backends.local import LocalBackend
-from tests.helpers import (  # noqa: F401  (re-exported: modules that import them from here)
-    Sandbox,
-    SandboxFactory,
-    clean_environment,
-    raw_request,
-    reconciler_command,
-    start_sandbox,
-    stop_all,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "workspace.yaml"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
+from tests.helpers import Sandbox, SandboxFactory, start_sandbox, stop_all
 
 # --- a local workspace ------------------------------------------------------------------------
 

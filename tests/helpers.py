@@ -42,6 +42,10 @@ from reconciler.model import (
     link_url,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "workspace.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 
 @cache
 def plan_validator() -> Draft202012Validator:
@@ -330,6 +334,8 @@ def raw_request(server: Sandbox, data: bytes) -> tuple[int, dict[str, str], byte
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
+
+
 # --- config texts ---------------------------------------------------------------------------
 
 #: A config with eleven problems, one of each kind, each at its own position.

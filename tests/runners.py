@@ -16,8 +16,13 @@ from click.testing import CliRunner, Result
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.model import Link
-from tests.conftest import EXAMPLE, Sandbox, clean_environment, reconciler_command
-from tests.helpers import assert_valid_plan_json
+from tests.helpers import (
+    EXAMPLE,
+    Sandbox,
+    assert_valid_plan_json,
+    clean_environment,
+    reconciler_command,
+)
 
 VIP = ("acmepets", "VIP Program")
 BIO = ("acmepets", "June Giveaway Bio Link")

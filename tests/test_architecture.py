@@ -113,9 +113,13 @@ def test_every_exception_class_lives_in_errors_py() -> None:
         if name == "reconciler.errors":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and any(
-                isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception"))
-                for base in node.bases
+            if (
+                isinstance(node, ast.ClassDef)
+                and not node.name.startswith("_")
+                and any(
+                    isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception"))
+                    for base in node.bases
+                )
             ):
                 elsewhere.append(f"{name}.{node.name}")
     assert not elsewhere

@@ -19,9 +19,7 @@ from reconciler import qr
 from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import link_url
-from tests.helpers import png_text
-
-from .conftest import EXAMPLE
+from tests.helpers import EXAMPLE, png_text
 
 SAFE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]*--[a-z0-9-]+\.(svg|png)$")
 

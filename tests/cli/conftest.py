@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SandboxFactory
+from tests.helpers import SandboxFactory
 from tests.runners import HTTP_KEY, Cli, HttpCli, apply_example
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from reconciler.backends.local.api import StoreApi
 from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
-from tests.conftest import SandboxFactory, clean_environment
+from tests.helpers import SandboxFactory, clean_environment
 from tests.runners import (
     BIO,
     HTTP_KEY,

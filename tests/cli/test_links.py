@@ -14,8 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from reconciler.model import link_url
-from tests.conftest import SandboxFactory
-from tests.helpers import png_text
+from tests.helpers import SandboxFactory, png_text
 from tests.runners import BIO, PROMO, VIP, Cli, example, link_of, reconciler
 
 

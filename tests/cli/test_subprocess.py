@@ -18,7 +18,7 @@ import yaml
 
 from reconciler.backends.local import LocalBackend
 from reconciler.model import fold, link_url
-from tests.conftest import EXAMPLE, reconciler_command
+from tests.helpers import EXAMPLE, reconciler_command
 from tests.runners import environment, reconciler
 
 DEFAULT_STORE = Path(".reconciler") / "workspace.db"

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 from reconciler.cli import ReconcilerGroup, cli
 from reconciler.errors import PlanError
-from tests.conftest import EXAMPLE, FIXTURES, ROOT, reconciler_command
-from tests.helpers import TEN_MISTAKES
+from tests.helpers import EXAMPLE, FIXTURES, ROOT, TEN_MISTAKES, reconciler_command
 
 CONFIGS = FIXTURES / "configs"
 PROBLEM_KEYS = {"path", "line", "col", "severity", "code", "message"}

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from reconciler import config
 from reconciler.config.fast import fast_desired, read_plain
 from reconciler.errors import ConfigError
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.helpers import EXAMPLE, FIXTURES
 
 
 def agree(text: str) -> bool:

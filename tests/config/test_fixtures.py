@@ -9,8 +9,7 @@ import pytest
 
 from reconciler import config
 from reconciler.errors import ConfigError, Problem, Severity
-from tests.conftest import FIXTURES
-from tests.helpers import located
+from tests.helpers import FIXTURES, located
 
 CONFIGS = FIXTURES / "configs"
 

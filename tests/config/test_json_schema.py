@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from reconciler import config
 from reconciler.config import json_schema
 from reconciler.model import ACCOUNT_PATTERN
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 
 def test_ecma_dollar_only_matches_at_the_very_end() -> None:

@@ -9,8 +9,7 @@ import pytest
 from reconciler import config
 from reconciler.errors import ConfigError, Problem
 from reconciler.model import DesiredChannel, DesiredLink
-from tests.conftest import EXAMPLE
-from tests.helpers import CHANNEL, TEN_MISTAKES
+from tests.helpers import CHANNEL, EXAMPLE, TEN_MISTAKES
 
 
 def test_example_loads_into_desired_state() -> None:

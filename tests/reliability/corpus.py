@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.helpers import EXAMPLE, FIXTURES
 
 SEED = 20251125
 #: Expected position: some FILE:LINE:COL, not a particular one.

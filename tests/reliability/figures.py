@@ -14,5 +14,3 @@ FIGURES: defaultdict[str, Counter[str]] = defaultdict(Counter)
 def record(section: str, **counts: int) -> None:
     """Add ``counts`` to the figures of ``section``."""
     FIGURES[section].update(counts)
-
-

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import clean_environment, reconciler_command
+from tests.helpers import clean_environment, reconciler_command
 
 #: Budget for one apply (they take well under a second).
 APPLY_TIMEOUT_S = 60.0

@@ -32,7 +32,7 @@ from click.testing import CliRunner
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.model import visible
-from tests.conftest import clean_environment, reconciler_command
+from tests.helpers import clean_environment, reconciler_command
 from tests.reliability import corpus
 from tests.reliability.corpus import ANY, Case
 from tests.reliability.figures import record

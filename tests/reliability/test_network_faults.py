@@ -54,7 +54,7 @@ from reconciler.cli import cli
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredChannel, DesiredLink, DesiredState
 from reconciler.sandbox.app import CONTROL_PATH
-from tests.conftest import Sandbox, SandboxFactory
+from tests.helpers import Sandbox, SandboxFactory
 from tests.reliability.figures import record
 from tests.reliability.invariants import assert_sound, link_set
 

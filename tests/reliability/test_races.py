@@ -40,7 +40,7 @@ from reconciler.backends.http import HttpBackend
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.model import DesiredChannel, DesiredLink, DesiredState
-from tests.conftest import Sandbox, SandboxFactory
+from tests.helpers import Sandbox, SandboxFactory
 from tests.reliability.figures import record
 from tests.reliability.invariants import assert_sound, link_set
 from tests.reliability.processes import APPLY_TIMEOUT_S, Run, run_until, start

@@ -46,7 +46,7 @@ from click.testing import CliRunner
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.sandbox.app import CONTROL_PATH
-from tests.conftest import Sandbox, SandboxFactory, clean_environment, raw_request
+from tests.helpers import Sandbox, SandboxFactory, clean_environment, raw_request
 from tests.reliability.figures import record
 
 KEY = "security-test-key"

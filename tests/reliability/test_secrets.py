@@ -32,7 +32,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from tests.conftest import Sandbox, SandboxFactory, clean_environment, reconciler_command
+from tests.helpers import Sandbox, SandboxFactory, clean_environment, reconciler_command
 from tests.reliability.figures import record
 from tests.runners import all_text, example
 
