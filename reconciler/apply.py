@@ -194,9 +194,7 @@ def run(
         change for i, change in enumerate(steps) if i not in finished and i != failed_index
     )
     outcomes = tuple(o for _, o in sorted(done, key=lambda d: d[0]))
-    return ApplyResult(
-        done=outcomes, not_done=not_done, failed=steps[failed_index], error=error
-    )
+    return ApplyResult(done=outcomes, not_done=not_done, failed=steps[failed_index], error=error)
 
 
 def _phases(steps: list[Change]) -> list[list[int]]:

@@ -3,6 +3,12 @@
 Nothing here decides anything about a plan; every error the library raises is a
 ``ReconcilerError`` whose message is printed as is, with exit code 1. The commands live in
 the submodules, by theme; importing this package registers them all on ``cli``.
+
+Each command imports the library modules it needs when it runs, not at the top of its
+module: every run imports every command module, and ``reconciler status`` or ``--help``
+should not pay for PyYAML and the config reader (a third of the import time), the renderers,
+segno, httpx or the sandbox's server stack. That is the one place the package defers
+imports of its own modules; elsewhere a deferred import names the library it defers.
 """
 
 from __future__ import annotations

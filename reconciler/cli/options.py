@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -106,8 +109,6 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_workspace(opts: BackendOptions) -> Backend:
     """The backend the options name, closed when the command ends."""
-    import os
-
     from reconciler.backends import open_backend
 
     backend = open_backend(
@@ -129,7 +130,6 @@ def report_retry(what: str, attempt: int, error: str) -> None:
 
 def use_color(err: bool = False) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    import os
 
     if os.environ.get("NO_COLOR", ""):
         return False
@@ -139,9 +139,6 @@ def use_color(err: bool = False) -> bool:
 
 def file_sha256(path: str) -> str:
     """The sha256 of the bytes of the file at ``path``; an unreadable file is a ConfigError."""
-    import hashlib
-    from pathlib import Path
-
     from reconciler.errors import Problem
     from reconciler.files import reason
 
@@ -164,8 +161,6 @@ def load_config(file: str) -> tuple[DesiredState, str]:
 def write_file(path: str, content: str) -> None:
     """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
     permissions a new file gets from the umask."""
-    from pathlib import Path
-
     from reconciler.files import reason, write_atomic
 
     try:

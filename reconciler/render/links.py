@@ -91,9 +91,7 @@ def links_text(rows: Sequence[LinkRow]) -> str:
         out.append(f"    {visible(row.url)}")
     channels = len({r.channel for r in rows})
     out.append("")
-    out.append(
-        f"{plural(len(rows), 'link')} in {plural(channels, 'channel')}."
-    )
+    out.append(f"{plural(len(rows), 'link')} in {plural(channels, 'channel')}.")
     return "\n".join(out) + "\n"
 
 
