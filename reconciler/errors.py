@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reconciler.model import visible
 from reconciler.words import plural
 
 
@@ -55,8 +56,6 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        from reconciler.model import visible
-
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         # A file name is data too (a pull request can name a file anything): a newline or an
         # escape sequence in it must not split the line or colour the terminal.

@@ -14,7 +14,16 @@ if TYPE_CHECKING:  # annotations only: plan's start-up doesn't need apply's impo
     from reconciler.apply import ApplyResult
 from reconciler.errors import Severity
 from reconciler.model import ChannelStatus, WorkspaceState, visible
-from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
+from reconciler.plan import (
+    DISCONNECTED_FIX,
+    Action,
+    Change,
+    ChannelValues,
+    Diagnostic,
+    LinkValues,
+    Plan,
+    Resource,
+)
 from reconciler.words import plural
 
 _ANSI = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "cyan": "36", "dim": "2"}
@@ -240,8 +249,6 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
 def render_status(state: WorkspaceState, *, color: bool = False) -> str:
     """Each channel of ``state`` with its status and link count, and the fix for a
     disconnected one; ANSI colours when ``color``."""
-    from reconciler.plan import DISCONNECTED_FIX
-
     st = _Styler(color)
     if not state.channels:
         return "No channels in this workspace.\n"
