@@ -10,7 +10,10 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      |    +-- UnsafePlan        the plan has error diagnostics
      |    +-- RemovalsNotAllowed  the plan removes something and removals were not allowed
      |    +-- PlanFileError     a saved plan file that can't be read, or isn't a saved plan
+     |    +-- UntrustedPlan     a saved plan unsigned, or signed otherwise, while a plan key is set
+     |    +-- WrongWorkspace    a saved plan made against another workspace
      |    +-- UnboundPlan       a saved plan that was not made from the config given
+     |    +-- ForceRequired     a saved plan made with --force, applied without it
      |    +-- StalePlan         a saved plan whose workspace moved since it was made
      +-- SelectionError         a --channel or --title that matches nothing
      +-- QrError                a QR code that can't be made or written
@@ -124,6 +127,18 @@ class RemovalsNotAllowed(PlanError):
 
 class PlanFileError(PlanError):
     """A saved plan file can't be read, or is not a saved plan this reconciler reads."""
+
+
+class UntrustedPlan(PlanError):
+    """A plan key is set and the saved plan is not signed with it, byte for byte."""
+
+
+class WrongWorkspace(PlanError):
+    """A saved plan was made against another workspace than the one it is applied to."""
+
+
+class ForceRequired(PlanError):
+    """A saved plan made with ``--force`` is applied without ``--force``."""
 
 
 class UnboundPlan(PlanError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconciler.backends.local import DEFAULT_STORE
-from reconciler.errors import ConfigError, ReconcilerError, Severity
+from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
     from reconciler.backends.base import Backend
@@ -137,17 +136,12 @@ def use_color(err: bool = False) -> bool:
     return stream.isatty()
 
 
-def file_sha256(path: str) -> str:
-    """The sha256 of the bytes of the file at ``path``; an unreadable file is a ConfigError."""
-    from reconciler.errors import Problem
-    from reconciler.files import reason
-
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            [Problem(path, None, None, Severity.ERROR, "file", f"cannot read: {reason(exc)}")]
-        ) from None
+def plan_key() -> bytes | None:
+    """The key that signs saved plans and that ``apply --plan`` checks them with, from
+    ``RECONCILER_PLAN_KEY`` (unset or empty: none; a CI secret that a fork's pull request
+    can't read arrives empty). Never printed."""
+    key = os.environ.get("RECONCILER_PLAN_KEY", "")
+    return key.encode("utf-8", "surrogateescape") if key else None
 
 
 def load_config(file: str) -> tuple[DesiredState, str]:

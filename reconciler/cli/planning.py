@@ -13,11 +13,11 @@ from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
     backend_options,
-    file_sha256,
     force_option,
     format_option,
     load_config,
     open_workspace,
+    plan_key,
     use_color,
     write_file,
 )
@@ -60,9 +60,8 @@ def plan(
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
-        from reconciler.render import json as render_json
 
-        write_file(out, render_json.dumps(saved.to_dict(the_plan)))
+        write_file(out, saved.dumps(the_plan, key=plan_key()))
         if the_plan.applicable:
             click.echo(
                 f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
@@ -90,6 +89,7 @@ def _plan_config(
         can_connect=backend.capabilities.can_connect,
         force=force,
         config_sha256=config_sha256,
+        workspace=backend.workspace(),
     )
 
 
@@ -115,7 +115,9 @@ def _render_plan(the_plan: Plan, fmt: str) -> str:
     "plan_file",
     type=click.Path(dir_okay=False, path_type=str),
     metavar="PLANFILE",
-    help="Apply a plan saved with 'plan --out' (refused if stale).",
+    help="Apply a plan saved with 'plan --out', without asking again (it was the review); "
+    "refused if the workspace moved, if it was made against another workspace or not from "
+    "FILE as it is now, or, with RECONCILER_PLAN_KEY set, if it is not signed with that key.",
 )
 @backend_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
@@ -135,7 +137,11 @@ def apply(
     force: bool,
     fmt: str,
 ) -> None:
-    """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs."""
+    """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs.
+
+    With --plan, FILE is optional: given, its desired state must be the one the plan was made
+    from.
+    """
     from reconciler import apply as applier
     from reconciler.plan import saved as saved_plans
     from reconciler.render import json as render_json
@@ -145,13 +151,16 @@ def apply(
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
     backend = open_workspace(backend_opts)
     if plan_file is not None:
+        recorded = saved_plans.load(plan_file, key=plan_key())
+        given = None if file is None else (file, load_config(file)[0])
         the_plan = saved_plans.replan(
-            saved_plans.load(plan_file),
+            recorded,
             backend.read(),
             name=plan_file,
+            workspace=backend.workspace(),
             can_connect=backend.capabilities.can_connect,
             force=force,
-            source=None if file is None else (file, file_sha256(file)),
+            given=given,
         )
     else:
         assert file is not None
@@ -159,7 +168,7 @@ def apply(
         the_plan = _plan_config(desired, sha, backend, force=force)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
-    elif not auto_approve:
+    elif plan_file is None and not auto_approve:
         # JSON goes to stdout, but nobody approves what they haven't seen: the plan to stderr.
         click.echo(text.render_plan(the_plan, color=use_color(err=True)), nl=False, err=True)
     applier.check(the_plan, allow_removals=allow_removals)
@@ -169,7 +178,8 @@ def apply(
         else:
             click.echo("Nothing to apply.")
         return
-    if not auto_approve and not _confirm(the_plan):
+    # A saved plan was the review (Terraform's apply PLANFILE): it is not asked about again.
+    if plan_file is None and not auto_approve and not _confirm(the_plan):
         click.echo("Apply cancelled. Nothing was changed.", err=True)
         sys.exit(1)
     with _progress(len(the_plan.changes)) as on_step:

@@ -19,6 +19,7 @@ from reconciler.model import (
     DesiredLink,
     DesiredState,
     Link,
+    WorkspaceRef,
     WorkspaceState,
     fold,
     link_url,
@@ -55,12 +56,14 @@ def build(
     can_connect: bool = False,
     force: bool = False,
     config_sha256: str | None = None,
+    workspace: WorkspaceRef | None = None,
 ) -> Plan:
     """The changes that make ``actual`` match ``desired``, and what stands in their way.
 
     ``can_connect`` says whether the backend can connect a channel itself (the local
     workspace can; SleekFlow needs the OAuth step in its UI). ``force`` lets a plan past the
-    bulk-change guard and nothing else.
+    bulk-change guard and nothing else. ``workspace`` (which workspace ``actual`` is) is
+    recorded in the plan.
     """
     changes: list[Change] = []
     diagnostics: list[Diagnostic] = []
@@ -98,6 +101,7 @@ def build(
         actual=actual,
         config_sha256=config_sha256,
         forced=force,
+        workspace=workspace,
         channel_names=tuple(names),
     )
 

@@ -1,13 +1,75 @@
-"""What moved in a workspace since a saved plan was made, in words.
+"""What differs from what a saved plan recorded, in words.
 
 ``describe_drift`` compares the declared state a saved plan recorded (``prior_state``) with
 the same channels now, and says each field that differs, links named by title and id: the
-lines of a ``StalePlan`` refusal.
+lines of a ``StalePlan`` refusal. ``describe_config_difference`` compares the desired state a
+plan recorded with a config's: the lines of an ``UnboundPlan`` refusal.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from reconciler.model import DesiredChannel, DesiredState, fold, visible
+
+#: An ``UnboundPlan`` refusal names at most this many differences.
+MAX_DIFFERENCES = 20
+
+
+def describe_config_difference(recorded: DesiredState, given: DesiredState) -> list[str]:
+    """One line per difference between the desired state a plan ``recorded`` and the one a
+    config ``given`` now has: channels and links only in one, fields that differ (``plan``
+    is the recorded value, ``config`` the given one), and a changed order of links."""
+    lines: list[str] = []
+    old = {fold(c.account): c for c in recorded.channels}
+    new = {fold(c.account): c for c in given.channels}
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before is None or after is None:
+            present = after or before
+            assert present is not None
+            where = "the config, not the plan" if before is None else "the plan, not the config"
+            lines.append(f"{visible(present.account)}: declared in {where}")
+        elif before != after:
+            lines.extend(_channel_difference(before, after))
+    order = [fold(c.account) for c in recorded.channels], [fold(c.account) for c in given.channels]
+    if not lines and order[0] != order[1]:
+        lines.append("the channels are declared in another order")
+    shown = lines[:MAX_DIFFERENCES]
+    if len(lines) > MAX_DIFFERENCES:
+        shown.append(f"... and {len(lines) - MAX_DIFFERENCES} more")
+    return shown or ["the desired states differ"]
+
+
+def _channel_difference(before: DesiredChannel, after: DesiredChannel) -> list[str]:
+    """The differences of one channel declared in both, in words."""
+    account = visible(after.account)
+    lines = [
+        f"{account}: {name} is {getattr(before, name)!r} in the plan, "
+        f"{getattr(after, name)!r} in the config"
+        for name in ("account", "display_name", "protect", "remove", "max_change_pct")
+        if getattr(before, name) != getattr(after, name)
+    ]
+    old = {fold(lk.title): lk for lk in before.links}
+    new = {fold(lk.title): lk for lk in after.links}
+    for key in sorted(old.keys() | new.keys()):
+        was, now = old.get(key), new.get(key)
+        if was is None or now is None:
+            present = now or was
+            assert present is not None
+            where = "the config, not the plan" if was is None else "the plan, not the config"
+            lines.append(f"{account}: link {visible(present.title)!r} is in {where}")
+            continue
+        for name in ("title", "ref", "message"):
+            if getattr(was, name) != getattr(now, name):
+                lines.append(
+                    f"{account}: link {visible(now.title)!r} {name} is "
+                    f"{visible(repr(getattr(was, name)))} in the plan, "
+                    f"{visible(repr(getattr(now, name)))} in the config"
+                )
+    if not lines and before.links != after.links:
+        lines.append(f"{account}: the links are declared in another order")
+    return lines
 
 
 def describe_drift(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

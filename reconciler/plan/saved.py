@@ -1,15 +1,25 @@
 """Saved plans (``plan --out``) and every check made on one before ``apply --plan`` runs it.
 
-A saved plan is the JSON plan plus what it was made from: the desired state, the config's
-sha256, and the prior state of the channels the config declares (like Terraform's).
-``load`` reads one back and refuses a file that isn't one (``PlanFileError``); ``replan``
-makes the plan again against the workspace now and refuses it unless it was made from the
-config given (``UnboundPlan``) and the workspace hasn't moved since (``StalePlan``, saying
-what moved: ``drift``). What is applied is exactly what was reviewed.
+A saved plan is the JSON plan plus what it was made from: the desired state, the workspace
+it was made against, and the prior state of the channels the config declares (like
+Terraform's). ``dumps`` writes one, signed with HMAC-SHA256 when a plan key is given;
+``load`` reads one back and refuses a file that isn't one (``PlanFileError``) or, given a
+key, one whose signature is missing or wrong (``UntrustedPlan``). ``replan`` makes the plan
+again against the workspace now and refuses it unless:
+
+- it is the workspace the plan was made against (``WrongWorkspace``);
+- the config given, if any, has the desired state the plan recorded (``UnboundPlan``);
+- a plan made with ``--force`` is applied with ``--force`` again (``ForceRequired``);
+- the workspace hasn't moved since, and the plan made now is the one saved (``StalePlan``,
+  saying what moved: ``drift``).
+
+No field of a plan file can make apply do more than the config and the flags allow.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -18,11 +28,19 @@ from typing import Any
 
 from reconciler import config, schema_text
 from reconciler.config.write import desired_to_dict, dump_yaml
-from reconciler.errors import PlanFileError, Severity, StalePlan, UnboundPlan
+from reconciler.errors import (
+    ForceRequired,
+    PlanFileError,
+    Severity,
+    StalePlan,
+    UnboundPlan,
+    UntrustedPlan,
+    WrongWorkspace,
+)
 from reconciler.files import reason
-from reconciler.model import DesiredState, WorkspaceState
+from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState
 from reconciler.plan.build import build
-from reconciler.plan.drift import describe_drift
+from reconciler.plan.drift import describe_config_difference, describe_drift
 from reconciler.plan.fingerprint import declared_state, fingerprint
 from reconciler.plan.values import Plan
 
@@ -39,10 +57,16 @@ class SavedPlan:
     prior_state: dict[str, Any]
     forced: bool
     changes: list[dict[str, Any]]
+    workspace: WorkspaceRef
+    #: Whether the file carried a signature that was checked against a plan key.
+    signed: bool = False
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    """The saved form of ``plan``: the JSON plan plus ``desired``, ``prior_state``, ``forced``."""
+    """The saved form of ``plan``: the JSON plan plus ``desired``, ``prior_state``, ``forced``
+    (and ``workspace``, which a saved plan must have)."""
+    if plan.workspace is None:
+        raise ValueError("a saved plan records the workspace it was made against")
     data = plan.to_dict()
     data["forced"] = plan.forced
     data["desired"] = desired_to_dict(plan.desired)
@@ -50,15 +74,60 @@ def to_dict(plan: Plan) -> dict[str, Any]:
     return data
 
 
-def load(path: str | Path) -> SavedPlan:
+def dumps(plan: Plan, *, key: bytes | None = None) -> str:
+    """The text of ``plan`` saved (``plan --out``): deterministic JSON, with a ``signature``
+    (HMAC-SHA256 of its canonical bytes under ``key``) when a plan key is given."""
+    data = to_dict(plan)
+    if key is not None:
+        data["signature"] = _signature(data, key)
+    return _text(data)
+
+
+def _text(data: dict[str, Any]) -> str:
+    """The file's bytes: sorted keys, two-space indent, ASCII (a lone surrogate a JSON API
+    sent is written as its escape and reads back the same)."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True) + "\n"
+
+
+def _signature(data: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 under ``key`` of the canonical bytes of ``data`` without its signature."""
+    unsigned = {k: v for k, v in data.items() if k != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(key, canonical.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _check_signature(data: dict[str, Any], raw: bytes, key: bytes, name: str) -> None:
+    """Refuse (``UntrustedPlan``) a plan whose signature under ``key`` is missing or wrong,
+    or whose bytes are not exactly the ones signed. The key is never quoted."""
+    given = data.get("signature")
+    if not isinstance(given, str):
+        raise UntrustedPlan(
+            f"{name}: the plan is not signed, and RECONCILER_PLAN_KEY is set: only a plan "
+            "saved with the same key applies; nothing was changed"
+        )
+    if not hmac.compare_digest(given, _signature(data, key)):
+        raise UntrustedPlan(
+            f"{name}: the plan's signature does not match (it was edited, or signed with "
+            "another RECONCILER_PLAN_KEY); nothing was changed"
+        )
+    if raw != _text(data).encode("ascii"):
+        raise UntrustedPlan(
+            f"{name}: the plan file was edited after it was signed; nothing was changed"
+        )
+
+
+def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     """Read a saved plan, or raise ``PlanFileError`` saying what is wrong with the file.
 
     The file must be a plan as ``plan --out`` writes it: valid against the plan schema, with
-    the desired state (itself a valid config) and the prior state it was made from.
+    the desired state (itself a valid config), the workspace and the prior state it was
+    made from. Given a plan ``key``, the file must be signed with it, byte for byte
+    (``UntrustedPlan`` otherwise).
     """
     name = str(path)
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+        raw = Path(path).read_bytes()
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None
     except IsADirectoryError:
@@ -86,7 +155,9 @@ def load(path: str | Path) -> SavedPlan:
             f"(this reconciler reads {FORMAT_VERSION}); make the plan again with plan --out"
         )
     _check_schema(data, name)
-    missing = [key for key in ("desired", "prior_state") if key not in data]
+    if key is not None:
+        _check_signature(data, raw, key, name)
+    missing = [field for field in ("desired", "prior_state", "workspace") if field not in data]
     if missing:
         raise PlanFileError(
             f"{name}: a plan, but not a saved one (no {' or '.join(missing)}): "
@@ -104,6 +175,8 @@ def load(path: str | Path) -> SavedPlan:
         prior_state=dict(data["prior_state"]),
         forced=bool(data.get("forced", False)),
         changes=list(data["changes"]),
+        workspace=WorkspaceRef(**data["workspace"]),
+        signed=key is not None,
     )
 
 
@@ -158,13 +231,36 @@ def _desired(data: Any, name: str) -> DesiredState:
     return desired
 
 
-def check_source(saved: SavedPlan, config_sha256: str, *, name: str, config_name: str) -> None:
-    """Refuse (``UnboundPlan``) a saved plan that was not made from the config as it is now
-    (``config_sha256``: the sha256 of its bytes), so what is applied is what was reviewed."""
-    if saved.config_sha256 != config_sha256:
-        raise UnboundPlan(
-            f"{name} was not made from {config_name} as it is now (sha256 differs); "
-            "nothing was changed. Plan again."
+def check_workspace(saved: SavedPlan, workspace: WorkspaceRef, *, name: str) -> None:
+    """Refuse (``WrongWorkspace``) a plan made against another workspace than ``workspace``
+    (another store file, even a copy; another API; another workspace behind the same URL)."""
+    if saved.workspace != workspace:
+        raise WrongWorkspace(
+            f"{name} was made against {saved.workspace}, not {workspace}; "
+            "nothing was changed. Plan against this workspace."
+        )
+
+
+def check_bound(saved: SavedPlan, given: DesiredState, *, name: str, config_name: str) -> None:
+    """Refuse (``UnboundPlan``) a saved plan whose recorded desired state is not ``given``
+    (the config's, parsed now), saying what differs."""
+    if saved.desired == given:
+        return
+    lines = describe_config_difference(saved.desired, given)
+    raise UnboundPlan(
+        f"{name} was not made from {config_name} as it is now, so it was not applied and "
+        "nothing was changed:\n"
+        + "\n".join(f"  {line}" for line in lines)
+        + "\nPlan again, review it, and apply the new plan."
+    )
+
+
+def check_force(saved: SavedPlan, *, force: bool, name: str) -> None:
+    """Refuse (``ForceRequired``) a plan made with ``--force`` applied without it."""
+    if saved.forced and not force:
+        raise ForceRequired(
+            f"{name} was made with --force (past the bulk-change guard): apply it with --force "
+            "too, or plan again without it. Nothing was changed."
         )
 
 
@@ -187,24 +283,28 @@ def replan(
     actual: WorkspaceState,
     *,
     name: str,
+    workspace: WorkspaceRef,
     can_connect: bool,
     force: bool = False,
-    source: tuple[str, str] | None = None,
+    given: tuple[str, DesiredState] | None = None,
 ) -> Plan:
-    """The plan ``saved`` showed, made again against ``actual``: refused with
-    ``UnboundPlan`` when ``source`` (a config's name and the sha256 of its bytes) is not what
-    the plan was made from, with ``StalePlan`` when the workspace moved since
-    (``check_fresh``) or the plan made now differs from the one saved."""
-    if source is not None:
-        config_name, config_sha256 = source
-        check_source(saved, config_sha256, name=name, config_name=config_name)
+    """The plan ``saved`` showed, made again against ``actual`` (the workspace
+    ``workspace`` read now), after every check of this module: the workspace, the config
+    ``given`` (its name and desired state) if any, ``--force``, freshness, and the same
+    changes. Raises the ``PlanError`` of the first check that fails; nothing has changed."""
+    check_workspace(saved, workspace, name=name)
+    if given is not None:
+        config_name, desired = given
+        check_bound(saved, desired, name=name, config_name=config_name)
+    check_force(saved, force=force, name=name)
     check_fresh(saved, actual, name=name)
     again = build(
         saved.desired,
         actual,
         can_connect=can_connect,
-        force=force or saved.forced,
+        force=force,
         config_sha256=saved.config_sha256,
+        workspace=workspace,
     )
     if [c.to_dict() for c in again.changes] != saved.changes:
         raise StalePlan(f"{name}: the plan no longer matches the workspace; plan again")

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.errors import Severity
-from reconciler.model import DesiredState, WorkspaceState, fold
+from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState, fold
 from reconciler.plan.fingerprint import declared_state, fingerprint
 
 
@@ -132,6 +132,8 @@ class Plan:
     actual: WorkspaceState = field(repr=False, compare=False)
     config_sha256: str | None = None
     forced: bool = False
+    #: The workspace the plan was made against (None for a plan of literal states).
+    workspace: WorkspaceRef | None = field(default=None, compare=False)
     #: ``(account, display name)`` of each declared channel, in config order: the name the
     #: workspace shows (the config's for a channel yet to connect). For headings only.
     channel_names: tuple[tuple[str, str], ...] = field(default=(), compare=False)
@@ -198,4 +200,4 @@ class Plan:
             "summary": dict(self.summary),
             "changes": [c.to_dict() for c in self.changes],
             "diagnostics": [d.to_dict() for d in self.diagnostics],
-        }
+        } | ({} if self.workspace is None else {"workspace": self.workspace.to_dict()})
