@@ -10,62 +10,113 @@ from typing import Any
 import pytest
 
 from reconciler import plan as planner
-from reconciler.errors import PlanError, PlanFileError, StalePlan, UnboundPlan
+from reconciler.errors import (
+    ForceRequired,
+    PlanError,
+    PlanFileError,
+    StalePlan,
+    UnboundPlan,
+    UntrustedPlan,
+    WrongWorkspace,
+)
+from reconciler.model import WorkspaceRef
 from reconciler.plan import saved
 from reconciler.render.json import dumps
 from tests.helpers import channel, dc, desired, dl, link, workspace
 
 WANT = desired(dc("acmepets", "Acme", dl("Bio", "Hello", "bio"), dl("New", "Fresh")))
 ACTUAL = workspace(channel("acmepets", "Acme", link(1, "Bio", "Hi", "bio")))
+HERE = WorkspaceRef("local", "/srv/a.db", "0a1b")
+KEY = b"plan-key-for-tests"
 
 
-def save(tmp_path: Path, data: dict[str, Any] | None = None) -> Path:
+def made(**kw: Any) -> planner.Plan:
+    """The plan of WANT against ACTUAL in the workspace HERE."""
+    return planner.build(WANT, ACTUAL, config_sha256="a" * 64, workspace=HERE, **kw)
+
+
+def save(tmp_path: Path, data: dict[str, Any] | None = None, *, key: bytes | None = None) -> Path:
     """The plan of WANT against ACTUAL saved as ``plan --out`` does (``data`` instead, if
     given), and its path."""
-    made = planner.build(WANT, ACTUAL, config_sha256="a" * 64)
     path = tmp_path / "plan.json"
-    path.write_text(dumps(data if data is not None else saved.to_dict(made)), encoding="utf-8")
+    text = saved.dumps(made(), key=key) if data is None else dumps(data)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
+def replan(plan: saved.SavedPlan, **kw: Any) -> planner.Plan:
+    """``saved.replan`` of ``plan`` against ACTUAL in HERE, unless ``kw`` says otherwise."""
+    options: dict[str, Any] = {"name": "p", "workspace": HERE, "can_connect": False, **kw}
+    return saved.replan(plan, options.pop("actual", ACTUAL), **options)
+
+
 def test_a_saved_plan_reads_back_as_it_was_made(tmp_path: Path) -> None:
-    made = planner.build(WANT, ACTUAL, config_sha256="a" * 64)
+    plan = made()
     back = saved.load(save(tmp_path))
     assert back.desired == WANT
     assert back.config_sha256 == "a" * 64
-    assert back.state_fingerprint == made.state_fingerprint
-    assert back.changes == [c.to_dict() for c in made.changes]
+    assert back.state_fingerprint == plan.state_fingerprint
+    assert back.changes == [c.to_dict() for c in plan.changes]
     assert back.forced is False
+    assert back.workspace == HERE
+    assert back.signed is False
 
 
 def test_replan_gives_the_same_changes_against_the_same_state(tmp_path: Path) -> None:
-    again = saved.replan(saved.load(save(tmp_path)), ACTUAL, name="p", can_connect=False)
+    again = replan(saved.load(save(tmp_path)))
     assert again.changes == planner.build(WANT, ACTUAL).changes
+    assert again.workspace == HERE
 
 
-def test_a_plan_of_another_config_is_unbound(tmp_path: Path) -> None:
+def test_a_plan_of_another_config_is_unbound_and_says_what_differs(tmp_path: Path) -> None:
     plan = saved.load(save(tmp_path))
-    with pytest.raises(UnboundPlan, match=r"p was not made from w\.yaml as it is now"):
-        saved.replan(plan, ACTUAL, name="p", can_connect=False, source=("w.yaml", "b" * 64))
-    # the one it was made from passes
-    saved.replan(plan, ACTUAL, name="p", can_connect=False, source=("w.yaml", "a" * 64))
+    other = desired(dc("acmepets", "Acme", dl("Bio", "Hello!", "bio"), dl("New", "Fresh")))
+    with pytest.raises(UnboundPlan) as info:
+        replan(plan, given=("w.yaml", other))
+    assert str(info.value).startswith("p was not made from w.yaml as it is now")
+    assert "acmepets: link 'Bio' message is 'Hello' in the plan, 'Hello!' in the config" in str(
+        info.value
+    )
+    # the config it was made from passes, whatever its bytes (comments, order of keys)
+    assert replan(plan, given=("w.yaml", WANT)).changes == made().changes
+
+
+def test_a_plan_of_another_workspace_is_refused_even_with_the_same_state(tmp_path: Path) -> None:
+    plan = saved.load(save(tmp_path))
+    for elsewhere in (
+        WorkspaceRef("local", "/srv/copy-of-a.db", "0a1b"),  # a copy of the store
+        WorkspaceRef("local", "/srv/a.db", "ffff"),  # another store made at the same path
+        WorkspaceRef("http", "https://api.sleekflow.io", "0a1b"),
+    ):
+        with pytest.raises(WrongWorkspace, match=r"was made against local workspace /srv/a\.db"):
+            replan(plan, workspace=elsewhere)
+
+
+def test_a_forced_plan_needs_force_again(tmp_path: Path) -> None:
+    path = tmp_path / "forced.json"
+    path.write_text(saved.dumps(made(force=True)), encoding="utf-8")
+    plan = saved.load(path)
+    assert plan.forced
+    with pytest.raises(ForceRequired, match="apply it with --force too"):
+        replan(plan)
+    assert replan(plan, force=True).forced
 
 
 def test_a_workspace_that_moved_makes_the_plan_stale_and_says_what_moved(tmp_path: Path) -> None:
     plan = saved.load(save(tmp_path))
     moved = workspace(channel("acmepets", "Acme", link(1, "Bio", "Hey", "bio")))
     with pytest.raises(StalePlan) as info:
-        saved.replan(plan, moved, name="p", can_connect=False)
+        replan(plan, actual=moved)
     assert "acmepets: link 'Bio' (id 1) message changed: 'Hi' -> 'Hey'" in str(info.value)
     assert isinstance(info.value, PlanError)  # every refusal is a PlanError too
 
 
 def test_changes_edited_in_the_file_are_refused(tmp_path: Path) -> None:
-    data = saved.to_dict(planner.build(WANT, ACTUAL, config_sha256="a" * 64))
+    data = saved.to_dict(made())
     data["changes"] = data["changes"][:1]
     data["summary"]["create"] = 0
     with pytest.raises(StalePlan, match="no longer matches"):
-        saved.replan(saved.load(save(tmp_path, data)), ACTUAL, name="p", can_connect=False)
+        replan(saved.load(save(tmp_path, data)))
 
 
 @pytest.mark.parametrize(
@@ -74,6 +125,8 @@ def test_changes_edited_in_the_file_are_refused(tmp_path: Path) -> None:
         (lambda d: d.pop("format_version"), "it has no format_version"),
         (lambda d: d.update(format_version=2), "unsupported plan format_version 2"),
         (lambda d: d.pop("desired"), r"a plan, but not a saved one \(no desired\)"),
+        (lambda d: d.pop("workspace"), r"a plan, but not a saved one \(no workspace\)"),
+        (lambda d: d["workspace"].update(backend="ftp"), "not a valid plan file"),
         (lambda d: d["prior_state"].clear(), "the plan file was edited"),
         (lambda d: d["desired"]["channels"][0].update(account="x"), "is not valid"),
         (lambda d: d.update(changes="x"), "not a valid plan file"),
@@ -82,7 +135,7 @@ def test_changes_edited_in_the_file_are_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_saved_plan_is_refused(
     tmp_path: Path, edit: Any, message: str
 ) -> None:
-    data = saved.to_dict(planner.build(WANT, ACTUAL, config_sha256="a" * 64))
+    data = saved.to_dict(made())
     edit(data)
     with pytest.raises(PlanFileError, match=message):
         saved.load(save(tmp_path, data))
@@ -111,3 +164,62 @@ def test_unreadable_plan_files(tmp_path: Path, content: bytes, message: str) -> 
 def test_the_saved_form_round_trips_through_json(tmp_path: Path) -> None:
     data = json.loads(save(tmp_path).read_text(encoding="utf-8"))
     assert set(data) >= {"desired", "prior_state", "forced", "changes", "config_sha256"}
+
+
+# --- signed plans -------------------------------------------------------------------------
+
+
+def test_a_signed_plan_applies_with_its_key(tmp_path: Path) -> None:
+    plan = saved.load(save(tmp_path, key=KEY), key=KEY)
+    assert plan.signed
+    assert replan(plan).changes == made().changes
+    assert KEY.decode() not in save(tmp_path, key=KEY).read_text(encoding="utf-8")
+
+
+def test_with_a_key_an_unsigned_plan_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UntrustedPlan, match="the plan is not signed"):
+        saved.load(save(tmp_path), key=KEY)
+
+
+def test_a_plan_signed_with_another_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UntrustedPlan, match="signature does not match") as info:
+        saved.load(save(tmp_path, key=b"another key"), key=KEY)
+    assert KEY.decode() not in str(info.value) and "another key" not in str(info.value)
+
+
+def test_every_edited_byte_of_a_signed_plan_is_refused(tmp_path: Path) -> None:
+    path = save(tmp_path, key=KEY)
+    original = path.read_bytes()
+    refused = 0
+    # every position in the file: flipping one character makes it unreadable, invalid,
+    # unsigned or mismatched, but never a plan that loads
+    for index in range(0, len(original), max(1, len(original) // 400)):
+        edited = bytearray(original)
+        edited[index] = ord("x") if edited[index] != ord("x") else ord("y")
+        path.write_bytes(bytes(edited))
+        with pytest.raises(PlanError):
+            saved.load(path, key=KEY)
+        refused += 1
+    assert refused >= 300
+
+
+def test_edits_that_keep_the_json_valid_are_refused_when_signed(tmp_path: Path) -> None:
+    path = save(tmp_path, key=KEY)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for edit in (
+        lambda d: d.update(forced=True),
+        lambda d: d["desired"]["channels"][0]["links"][0].update(message="Widened"),
+        lambda d: d["changes"].pop(),
+        lambda d: d.update(config_sha256="b" * 64),
+        lambda d: d["workspace"].update(location="/srv/other.db"),
+        lambda d: d.update(signature="0" * 64),
+    ):
+        changed = json.loads(json.dumps(data))
+        edit(changed)
+        path.write_text(json.dumps(changed, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+        with pytest.raises(UntrustedPlan):
+            saved.load(path, key=KEY)
+    # the same bytes re-indented: still refused (the signature covers the exact file)
+    path.write_text(json.dumps(data, sort_keys=True, indent=4) + "\n", encoding="utf-8")
+    with pytest.raises(UntrustedPlan, match="edited after it was signed"):
+        saved.load(path, key=KEY)
