@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from reconciler.backends.base import Backend
-from reconciler.errors import ReconcilerError, RemovalsNotAllowed, UnsafePlan
+from reconciler.errors import ReconcilerError, RemovalsNotAllowed, UnsafePlan, WorkspaceChanged
 from reconciler.links import where_shared
 from reconciler.model import fold, visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
@@ -68,6 +68,9 @@ class ApplyResult:
     not_done: tuple[Change, ...] = ()
     failed: Change | None = None
     error: str | None = None
+    #: The failure was a conditional write finding its resource changed since the plan saw
+    #: it: another apply (or someone in SleekFlow) got there first.
+    workspace_changed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -101,6 +104,7 @@ class ApplyResult:
             if self.failed is None
             else dict(self.failed.to_dict(), error=self.error),
             "not_applied": [c.to_dict() for c in self.not_done],
+            "workspace_changed": self.workspace_changed,
             "url_changes": [u.to_dict() for u in self.url_changes],
         }
 
@@ -172,7 +176,7 @@ def run(
     steps = ordered(plan.changes)
     channel_ids: dict[str, str] = {}
     done: list[tuple[int, Outcome]] = []
-    failures: list[tuple[int, str]] = []
+    failures: list[tuple[int, ReconcilerError]] = []
     for phase in _phases(steps):
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
@@ -188,13 +192,19 @@ def run(
             break
     if not failures:
         return ApplyResult(done=tuple(o for _, o in sorted(done, key=lambda d: d[0])))
-    failed_index, error = min(failures)
+    failed_index, error = min(failures, key=lambda failure: failure[0])
     finished = {i for i, _ in done}
     not_done = tuple(
         change for i, change in enumerate(steps) if i not in finished and i != failed_index
     )
     outcomes = tuple(o for _, o in sorted(done, key=lambda d: d[0]))
-    return ApplyResult(done=outcomes, not_done=not_done, failed=steps[failed_index], error=error)
+    return ApplyResult(
+        done=outcomes,
+        not_done=not_done,
+        failed=steps[failed_index],
+        error=str(error),
+        workspace_changed=isinstance(error, WorkspaceChanged),
+    )
 
 
 def _phases(steps: list[Change]) -> list[list[int]]:
@@ -218,7 +228,7 @@ def _run_parallel(
     channel_ids: dict[str, str],
     concurrency: int,
     done: list[tuple[int, Outcome]],
-    failures: list[tuple[int, str]],
+    failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
     """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure."""
@@ -248,7 +258,7 @@ def _settle(
     index: int,
     outcome_of: Callable[[], Outcome],
     done: list[tuple[int, Outcome]],
-    failures: list[tuple[int, str]],
+    failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
     """Record the outcome of step ``index`` in ``done`` (and tell ``on_step``), or its
@@ -256,7 +266,7 @@ def _settle(
     try:
         outcome = outcome_of()
     except ReconcilerError as exc:
-        failures.append((index, str(exc)))
+        failures.append((index, exc))
         return
     done.append((index, outcome))
     if on_step is not None:

@@ -221,10 +221,18 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
             st(f"FAILED: {failed.action} {visible(failed.channel)}: {what}", "red", bold=True)
         )
         out.extend(f"  {visible(line)}" for line in (result.error or "").split("\n"))
-        out.append(
-            f"{len(result.done)} change(s) applied, {1 + len(result.not_done)} not applied. "
-            "The workspace is consistent; fix the cause and run apply again to finish."
-        )
+        counts = f"{plural(len(result.done), 'change')} applied, {1 + len(result.not_done)} not"
+        if result.workspace_changed:
+            out.append(
+                f"{counts} applied. The workspace changed during the apply (another apply, or an "
+                "edit in SleekFlow), so this plan no longer describes it: plan again, review "
+                "the new plan, and apply it."
+            )
+        else:
+            out.append(
+                f"{counts} applied. The workspace is consistent; fix the cause and run apply "
+                "again to finish."
+            )
     url_changes = result.url_changes
     if url_changes:
         out.append("")
