@@ -229,6 +229,10 @@ class WorkspaceState:
 ACCOUNT_PATTERN = r"^[A-Za-z0-9_.]{1,23}[A-Za-z0-9_]\Z"
 
 
+#: The account rule in words, for every message that states it.
+ACCOUNT_RULE = "2-24 letters, digits, '_' or '.', not ending in '.'"
+
+
 def is_account(text: str) -> bool:
     """Whether ``text`` is a valid TikTok username (see ``ACCOUNT_PATTERN``)."""
     return re.fullmatch(ACCOUNT_PATTERN, text) is not None

@@ -13,7 +13,7 @@ from enum import StrEnum
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.errors import InvalidInput
-from reconciler.model import Channel, ChannelStatus, is_account
+from reconciler.model import ACCOUNT_RULE, Channel, ChannelStatus, is_account
 
 #: The longest display name SleekFlow shows (the config's rule).
 DISPLAY_NAME_LIMIT = 100
@@ -41,8 +41,7 @@ def check_account(account: str) -> None:
     (``model.is_account``)."""
     if not is_account(account):
         raise InvalidInput(
-            f"{account!r} is not a TikTok username: "
-            "2-24 letters, digits, '_' or '.', not ending in '.'",
+            f"{account!r} is not a TikTok username: {ACCOUNT_RULE}",
             field="account",
         )
 
