@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.backends.base import Backend
 from reconciler.errors import ReconcilerError, RemovalsNotAllowed, UnsafePlan, WorkspaceChanged
 from reconciler.links import where_shared
-from reconciler.model import fold, visible
+from reconciler.model import WorkspaceRef, fold, visible
 from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
 from reconciler.words import plural
 
@@ -71,6 +71,8 @@ class ApplyResult:
     #: The failure was a conditional write finding its resource changed since the plan saw
     #: it: another apply (or someone in SleekFlow) got there first.
     workspace_changed: bool = False
+    #: The workspace the run applied to (the plan's).
+    workspace: WorkspaceRef | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,7 @@ class ApplyResult:
             else dict(self.failed.to_dict(), error=self.error),
             "not_applied": [c.to_dict() for c in self.not_done],
             "workspace_changed": self.workspace_changed,
+            "workspace": None if self.workspace is None else self.workspace.to_dict(),
             "url_changes": [u.to_dict() for u in self.url_changes],
         }
 
@@ -191,7 +194,9 @@ def run(
         if failures:
             break
     if not failures:
-        return ApplyResult(done=tuple(o for _, o in sorted(done, key=lambda d: d[0])))
+        return ApplyResult(
+            done=tuple(o for _, o in sorted(done, key=lambda d: d[0])), workspace=plan.workspace
+        )
     failed_index, error = min(failures, key=lambda failure: failure[0])
     finished = {i for i, _ in done}
     not_done = tuple(
@@ -204,6 +209,7 @@ def run(
         failed=steps[failed_index],
         error=str(error),
         workspace_changed=isinstance(error, WorkspaceChanged),
+        workspace=plan.workspace,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from reconciler.backends.base import Backend
-from reconciler.errors import BackendError
+from reconciler.errors import BackendError, StoreError
+from reconciler.model import visible
 
 
 def open_backend(
@@ -19,10 +21,21 @@ def open_backend(
 ) -> Backend:
     """The backend named ``kind`` ("local" or "http"), ready to read.
 
-    ``api_url``, ``api_key``, ``concurrency`` and ``on_retry`` are the http backend's; the
-    key is kept only in the client's headers, never in a message.
+    A local ``store`` must exist: a command that reads a workspace never makes one on the
+    spot (a forgotten ``--backend http`` would otherwise plan and apply against an empty
+    demo store); ``StoreError`` says how to make one. ``api_url``, ``api_key``,
+    ``concurrency`` and ``on_retry`` are the http backend's; the key is kept only in the
+    client's headers, never in a message.
     """
     if kind == "local":
+        if not Path(store).exists():
+            raise StoreError(
+                f"there is no local workspace at {visible(store)}: make the demo one with "
+                "'reconciler sandbox connect ACCOUNT', name another with --store, or use "
+                "SleekFlow's API with --backend http (RECONCILER_BACKEND=http)"
+            )
+        # Imported here: backends.local imports this package (for base), and plan against
+        # the API shouldn't load sqlite3 and the store, nor plan locally httpx (below).
         from reconciler.backends.local import LocalBackend
 
         return LocalBackend(store)

@@ -174,7 +174,8 @@ def apply(
     applier.check(the_plan, allow_removals=allow_removals)
     if not the_plan.changes:
         if fmt == "json":
-            click.echo(render_json.render_apply(applier.ApplyResult(())), nl=False)
+            nothing = applier.ApplyResult(done=(), workspace=the_plan.workspace)
+            click.echo(render_json.render_apply(nothing), nl=False)
         else:
             click.echo("Nothing to apply.")
         return

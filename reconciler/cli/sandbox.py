@@ -19,6 +19,7 @@ from reconciler.backends.local import LocalBackend
 from reconciler.cli.group import cli
 from reconciler.cli.options import store_option
 from reconciler.errors import InvalidInput, ReconcilerError, UnsafeBind
+from reconciler.model import visible
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -29,6 +30,13 @@ _PARAMETERS = {"account": "ACCOUNT", "display_name": "--display-name"}
 @cli.group()
 def sandbox() -> None:
     """Simulate SleekFlow's side on the local workspace (connect, token expiry)."""
+    if os.environ.get("RECONCILER_BACKEND", "local") != "local":
+        click.echo(
+            "note: sandbox commands act on the local workspace (--store / RECONCILER_STORE), "
+            f"not on the {visible(os.environ['RECONCILER_BACKEND'])} backend that "
+            "RECONCILER_BACKEND names",
+            err=True,
+        )
 
 
 def _bad_parameter(exc: InvalidInput) -> click.BadParameter:
@@ -48,6 +56,7 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     # (python -X importtime) that no other command should pay.
     from reconciler.sandbox import accounts
 
+    created = not Path(store).exists()
     backend = LocalBackend(store)
     try:
         done = accounts.connect(backend, account, display_name)
@@ -62,6 +71,12 @@ def sandbox_connect(account: str, display_name: str | None, store: str) -> None:
     click.echo(
         f"{done.outcome} {channel.account} ({channel.display_name}) in local workspace {store}"
     )
+    if created:
+        click.echo(
+            f"Created the local workspace {store} (a demo stand-in for SleekFlow; keep "
+            ".reconciler/ out of git).",
+            err=True,
+        )
 
 
 @sandbox.command("disconnect")

@@ -46,4 +46,5 @@ def status(backend_opts: BackendOptions) -> None:
     from reconciler.render import text
 
     backend = open_workspace(backend_opts)
-    click.echo(text.render_status(backend.read(), color=use_color()), nl=False, color=use_color())
+    rendered = text.render_status(backend.read(), workspace=backend.workspace(), color=use_color())
+    click.echo(rendered, nl=False, color=use_color())

@@ -148,6 +148,8 @@ def _most(count: int, fits: Callable[[int], bool]) -> int:
 def _head(plan: Plan) -> list[str]:
     """The summary and the banners: never cut."""
     out = [f"**reconciler** — {summary_line(plan)}"]
+    if plan.workspace is not None:
+        out += ["", f"Workspace: {code(str(plan.workspace), in_table=False)}"]
     errors = plan.errors
     if errors:
         out += [

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only: plan's start-up doesn't need apply's imports
     from reconciler.apply import ApplyResult
 from reconciler.errors import Severity
-from reconciler.model import ChannelStatus, WorkspaceState, visible
+from reconciler.model import ChannelStatus, WorkspaceRef, WorkspaceState, visible
 from reconciler.plan import (
     DISCONNECTED_FIX,
     Action,
@@ -97,7 +97,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal: each channel's changes, the diagnostics, the summary line, and
     whether it can be applied; ANSI colours when ``color``."""
     st = _Styler(color)
-    out: list[str] = []
+    out: list[str] = [] if plan.workspace is None else [workspace_line(plan.workspace), ""]
     for channel, changes in by_channel(plan.changes).items():
         out.append(st(visible(channel), "cyan", bold=True))
         for change in changes:
@@ -118,6 +118,11 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
             )
         )
     return "\n".join(out) + "\n"
+
+
+def workspace_line(workspace: WorkspaceRef) -> str:
+    """The line that opens every plan, apply report and status: which workspace it is."""
+    return f"Workspace: {visible(str(workspace))}"
 
 
 def _diagnostic_line(diag: Diagnostic, st: _Styler) -> str:
@@ -199,7 +204,7 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     """The apply report: each change applied (with its URL), the failure and what was left
     undone, the URLs to replace, and the verdict; ANSI colours when ``color``."""
     st = _Styler(color)
-    out: list[str] = []
+    out: list[str] = [] if result.workspace is None else [workspace_line(result.workspace)]
     for outcome in result.done:
         change = outcome.change
         symbol, style = _SYMBOL[change.action]
@@ -254,14 +259,17 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     return "\n".join(out).lstrip("\n") + "\n"
 
 
-def render_status(state: WorkspaceState, *, color: bool = False) -> str:
-    """Each channel of ``state`` with its status and link count, and the fix for a
-    disconnected one; ANSI colours when ``color``."""
+def render_status(
+    state: WorkspaceState, *, workspace: WorkspaceRef | None = None, color: bool = False
+) -> str:
+    """Each channel of ``state`` (the workspace ``workspace``, named first when given) with
+    its status and link count, and the fix for a disconnected one; ANSI colours when
+    ``color``."""
     st = _Styler(color)
+    out = [] if workspace is None else [workspace_line(workspace)]
     if not state.channels:
-        return "No channels in this workspace.\n"
+        return "\n".join([*out, "No channels in this workspace."]) + "\n"
     width = max(len(visible(c.account)) for c in state.channels)
-    out = []
     for channel in state.channels:
         ok = channel.status is ChannelStatus.CONNECTED
         status = st(str(channel.status), "green" if ok else "red", bold=not ok)
