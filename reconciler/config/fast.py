@@ -34,7 +34,7 @@ from reconciler.config.rules import (
     repeated_ignoring_case,
 )
 from reconciler.config.yaml_events import MAX_DEPTH, STR_TAG, Loader, gc_paused
-from reconciler.model import DesiredState, has_invisible, shared_refs
+from reconciler.model import DesiredState, has_invisible, invisible, shared_refs
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: or 1.2 would resolve to a non-string (yes, y, 0x1, 1e3, 1_000, .nan, ~, dates...) goes the
@@ -79,13 +79,18 @@ def fast_desired(text: str) -> DesiredState | None:
             or shared_refs(refs)  # a warning: the full check words it
             or overlong_messages(messages)
             or overlong_refs(refs)
-            # a warning, or a joiner in use (an emoji sequence): the full check judges
-            or has_invisible("".join([channel.get("display_name", ""), *titles, *messages]))
+            or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
             or look_alike_titles(titles)  # a warning
         ):
             return None
         channels.append(desired_channel(channel, links))
     return DesiredState(channels=tuple(channels))
+
+
+def _shows_nothing(texts: list[str]) -> bool:
+    """Whether any of ``texts`` has a character that shows nothing (a warning): one search
+    over all of them, then ``invisible`` on each only when it finds a candidate."""
+    return has_invisible("".join(texts)) and any(invisible(text) for text in texts)
 
 
 class _Decline(Exception):

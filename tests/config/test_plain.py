@@ -82,7 +82,7 @@ def test_each_value_is_refused_as_a_title_a_ref_and_a_message(field: str, raw: s
 def test_the_reader_is_named_when_only_one_reads_it_so() -> None:
     problems = config.check(_link(title="0o17"), "w.yaml")[1]
     assert [str(p) for p in problems] == [
-        'w.yaml:6:16: title must be a string, not a number (YAML 1.2 reads 0o17 as one); '
+        "w.yaml:6:16: title must be a string, not a number (YAML 1.2 reads 0o17 as one); "
         'quote it: title: "0o17"'
     ]
     problems = config.check(_link(message="N"), "w.yaml")[1]
