@@ -68,21 +68,19 @@ def differing(text: str, other: str) -> str:
 
 
 def ref_characters(node: Scalar) -> tuple[Node, str, str]:
-    """The error for a ref with characters TikTok doesn't support (or none at all): at the
-    first such character when the ref is written plain (its column is exact), naming them."""
-    ref = node.raw if node.plain else str(node.value)
+    """The error for a ref with characters TikTok doesn't support (or none at all), naming
+    them and where the first one is."""
+    ref = str(node.value)
     if not ref:
         return (node, "pattern", "ref is empty: for a link without a referral tag, leave ref out")
     bad = [(i, c) for i, c in enumerate(ref) if not (c.isascii() and (c.isalnum() or c in "_-="))]
     unsupported = ", ".join(repr(c) for c in dict.fromkeys(c for _, c in bad[:20]))
-    at: Node = node
-    if bad and node.plain and "\n" not in node.raw:
-        at = Scalar(node.value, node.raw, node.plain, node.line, node.col + bad[0][0])
+    first = f" (character {bad[0][0] + 1:,})" if bad else ""
     return (
-        at,
+        node,
         "pattern",
-        f"ref {shown(ref)} has {unsupported}, which TikTok doesn't support in a ref: only "
-        f"{REF_CHARACTERS}",
+        f"ref {shown(ref)} has {unsupported}{first}, which TikTok doesn't support in a ref: "
+        f"only {REF_CHARACTERS}",
     )
 
 

@@ -105,7 +105,8 @@ def test_duplicate_ref_is_a_warning_not_an_error() -> None:
         ),
         (
             '    links:\n      - {title: t, message: m, ref: "x\\n"}\n',
-            "6:37: ref 'x\\n' has '\\n', which TikTok doesn't support in a ref: only letters "
+            "6:37: ref 'x\\n' has '\\n' (character 2), which TikTok doesn't support in a ref: "
+            "only letters "
             "A-Z a-z, digits 0-9, '_', '-' and '='",
         ),
         (

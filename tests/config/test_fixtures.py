@@ -95,11 +95,13 @@ EXPECTED: dict[str, list[str]] = {
         "leave ref out",
     ],
     "bad-ref-pattern": [
-        "7:14: ref 'bio link' has ' ', which TikTok doesn't support in a ref: only letters "
+        "7:14: ref 'bio link' has ' ' (character 4), which TikTok doesn't support in a ref: "
+        "only letters "
         "A-Z a-z, digits 0-9, '_', '-' and '='"
     ],
     "bad-ref-dot": [
-        "7:17: ref 'bio.link' has '.', which TikTok doesn't support in a ref: only letters "
+        "7:14: ref 'bio.link' has '.' (character 4), which TikTok doesn't support in a ref: "
+        "only letters "
         "A-Z a-z, digits 0-9, '_', '-' and '='"
     ],
     "bad-ref-too-long": [
