@@ -13,7 +13,10 @@ objects for tags, and expand aliases without bound. Here:
   a bounded amount of work;
 - nesting is bounded too, so a file of ten thousand ``[`` can't exhaust the Python stack;
 - plain scalars resolve as YAML 1.1 does (``yes`` is a boolean, ``0123`` a number), and each
-  scalar remembers whether it was plain, so a caller can tell the user to quote it.
+  scalar remembers whether it was plain, so a caller can tell the user to quote it (and ask
+  ``plain`` whether YAML 1.2 or the one-letter YAML 1.1 booleans read it as text);
+- an integer longer than ``MAX_NUMBER_CHARS`` is never made (Python can't print one of 4,300
+  digits): it reads as an infinity of its sign, and messages quote what was written.
 
 Problems are collected rather than raised, so one pass reports all of them. The nodes are
 ``yaml_nodes``'s; what the fast reader shares with this one is ``yaml_events``'s.
