@@ -333,20 +333,23 @@ class _Checker:
                 messages.extend(_text_at(link, "message"))
                 refs.extend(_text_at(link, "ref"))
         self.repeated_names(titles, "title", "duplicate-title", "is used twice in this channel")
-        for index, length in overlong_messages([node.value for node, _ in messages]).items():
-            self.add(
-                messages[index][0],
-                "too-long",
-                f"message is {length} characters long (UTF-16 code units: "
+        too_long = [
+            (
+                messages,
+                overlong_messages,
+                "message is {:,} characters long (UTF-16 code units: "
                 f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
-            )
-        for index, length in overlong_refs([node.value for node, _ in refs]).items():
-            self.add(
-                refs[index][0],
-                "too-long",
-                f"ref is {length:,} characters long percent-encoded, as in the link's URL "
-                f"(each '=' is 3: %3D); TikTok's limit is {REF_LIMIT:,}",
-            )
+            ),
+            (
+                refs,
+                overlong_refs,
+                "ref is {:,} characters long percent-encoded, as in the "
+                f"link's URL (each '=' is 3: %3D); TikTok's limit is {REF_LIMIT:,}",
+            ),
+        ]
+        for named, overlong, says in too_long:
+            for index, length in overlong([node.value for node, _ in named]).items():
+                self.add(named[index][0], "too-long", says.format(length))
         for group in look_alike_titles([node.value for node, _ in titles]):
             first = titles[group[0]][0]
             for index in group[1:]:

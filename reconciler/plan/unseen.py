@@ -18,21 +18,20 @@ def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
     titles = [link.title for link in dc.links]
     messages = [link.message for link in dc.links]
     diags: list[Diagnostic] = []
+
+    def warn(code: str, message: str) -> None:
+        diags.append(
+            Diagnostic(severity=Severity.WARNING, code=code, channel=account, message=message)
+        )
+
     for group in look_alike_titles(titles):
         others = [titles[i] for i in group[1:]]
         different = sorted({c for t in others for c in t} - set(titles[group[0]]))
-        diags.append(
-            Diagnostic(
-                severity=Severity.WARNING,
-                code="look-alike-title",
-                channel=account,
-                message=f"titles {', '.join(repr(titles[i]) for i in group)} look the same"
-                + (
-                    f" (they differ in {', '.join(code_point(c) for c in different[:3])})"
-                    if different
-                    else ""
-                ),
-            )
+        differ = ", ".join(code_point(c) for c in different[:3])
+        warn(
+            "look-alike-title",
+            f"titles {', '.join(repr(titles[i]) for i in group)} look the same"
+            + (f" (they differ in {differ})" if different else ""),
         )
     if not has_invisible("".join([dc.display_name or "", *titles, *messages])):
         return diags  # the common case, told in one search per channel
@@ -42,13 +41,9 @@ def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
     for what, text in texts:
         hidden = sorted({c for _, c in invisible(text)})
         if hidden:
-            diags.append(
-                Diagnostic(
-                    severity=Severity.WARNING,
-                    code="invisible-character",
-                    channel=account,
-                    message=f"{what} has characters that show nothing (shown escaped): "
-                    + ", ".join(code_point(c) for c in hidden[:5]),
-                )
+            warn(
+                "invisible-character",
+                f"{what} has characters that show nothing (shown escaped): "
+                + ", ".join(code_point(c) for c in hidden[:5]),
             )
     return diags
