@@ -21,6 +21,7 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      |    +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
      |    +-- IdempotencyMismatch  an idempotency key reused for a different create
      |    +-- TitleTaken        a create or rename to a title the channel already has
+     |    +-- WorkspaceChanged  a conditional write: the resource changed since the plan
      +-- SandboxError           the sandbox refuses what it was asked
           +-- UnsafeBind        a bind the sandbox refuses (off loopback without key or flag)
           +-- InvalidInput      an argument of a sandbox call is not valid (``field`` names it)
@@ -173,6 +174,19 @@ class IdempotencyMismatch(BackendError):
 class TitleTaken(BackendError):
     """Another link of the channel already has the title (ignoring case): the workspace
     changed since the plan (another apply ran, or someone edited it in the UI)."""
+
+
+class WorkspaceChanged(BackendError):
+    """A conditional write found the resource changed since the plan saw it (its version is
+    not the one the write names); nothing was written. ``current`` and ``given`` are the
+    versions, where the backend knows them."""
+
+    def __init__(
+        self, message: str, *, current: int | None = None, given: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.current = current
+        self.given = given
 
 
 class SandboxError(ReconcilerError):
