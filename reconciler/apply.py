@@ -291,15 +291,18 @@ def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, s
             channel_ids[key] = channel.id
         elif change.action is Action.RENAME:
             assert channel_id is not None and isinstance(change.after, ChannelValues)
-            backend.rename_channel(channel_id, change.after.display_name)
+            assert change.version is not None
+            backend.rename_channel(
+                channel_id, change.after.display_name, version=change.version
+            )
         else:
-            assert channel_id is not None
-            backend.remove_channel(channel_id)
+            assert channel_id is not None and change.version is not None
+            backend.remove_channel(channel_id, version=change.version)
         return Outcome(change)
     assert channel_id is not None, f"no channel id for {change.channel}"
     if change.action is Action.REMOVE:
-        assert change.link_id is not None
-        backend.remove_link(channel_id, change.link_id)
+        assert change.link_id is not None and change.version is not None
+        backend.remove_link(channel_id, change.link_id, version=change.version)
         return Outcome(change)
     after = change.after
     assert isinstance(after, LinkValues)
@@ -312,8 +315,13 @@ def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, s
             key=idempotency_key(plan, change),
         )
     else:
-        assert change.link_id is not None
+        assert change.link_id is not None and change.version is not None
         link = backend.update_link(
-            channel_id, change.link_id, title=after.title, ref=after.ref, message=after.message
+            channel_id,
+            change.link_id,
+            title=after.title,
+            ref=after.ref,
+            message=after.message,
+            version=change.version,
         )
     return Outcome(change, link.url)

@@ -21,7 +21,7 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      |    +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
      |    +-- IdempotencyMismatch  an idempotency key reused for a different create
      |    +-- TitleTaken        a create or rename to a title the channel already has
-     |    +-- WorkspaceChanged  a conditional write refused: the resource moved since the plan
+     |    +-- WorkspaceChanged  a conditional write: the resource changed since the plan
      +-- SandboxError           the sandbox refuses what it was asked
           +-- UnsafeBind        a bind the sandbox refuses (off loopback without key or flag)
           +-- InvalidInput      an argument of a sandbox call is not valid (``field`` names it)
@@ -177,8 +177,16 @@ class TitleTaken(BackendError):
 
 
 class WorkspaceChanged(BackendError):
-    """A conditional write was refused: the channel or link changed since the plan saw it
-    (another apply, or an edit in SleekFlow)."""
+    """A conditional write found the resource changed since the plan saw it (its version is
+    not the one the write names); nothing was written. ``current`` and ``given`` are the
+    versions, where the backend knows them."""
+
+    def __init__(
+        self, message: str, *, current: int | None = None, given: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.current = current
+        self.given = given
 
 
 class SandboxError(ReconcilerError):

@@ -257,7 +257,8 @@ class DesiredState:
 
 
 class Link(NamedTuple):
-    """A message link as the workspace stores it. ``seq`` orders links by creation.
+    """A message link as the workspace stores it. ``seq`` orders links by creation;
+    ``version`` changes with every change to the link (a conditional write names it).
 
     A NamedTuple for the reason given on ``DesiredLink``."""
 
@@ -267,17 +268,21 @@ class Link(NamedTuple):
     message: str
     url: str
     seq: int = 0
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """A channel as the workspace has it, with its links."""
+    """A channel as the workspace has it, with its links. ``version`` changes with every
+    change to the channel itself (its name, its status), not with a change to one of its
+    links: two applies editing different links of a channel don't conflict."""
 
     id: str
     account: str
     display_name: str
     status: ChannelStatus = ChannelStatus.CONNECTED
     links: tuple[Link, ...] = ()
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from reconciler.model import (
     DesiredLink,
     DesiredState,
     Link,
+    WorkspaceRef,
     WorkspaceState,
     fold,
     link_url,
@@ -69,13 +70,16 @@ class Spy:
         self._write("connect_channel", account)
         return self.backend.connect_channel(account, display_name)
 
-    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
-        self._write("rename_channel", display_name)
-        return self.backend.rename_channel(channel_id, display_name)
+    def workspace(self) -> WorkspaceRef:
+        return self.backend.workspace()
 
-    def remove_channel(self, channel_id: str) -> None:
+    def rename_channel(self, channel_id: str, display_name: str, *, version: int) -> Channel:
+        self._write("rename_channel", display_name)
+        return self.backend.rename_channel(channel_id, display_name, version=version)
+
+    def remove_channel(self, channel_id: str, *, version: int) -> None:
         self._write("remove_channel", channel_id)
-        self.backend.remove_channel(channel_id)
+        self.backend.remove_channel(channel_id, version=version)
 
     def create_link(
         self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
@@ -84,14 +88,23 @@ class Spy:
         return self.backend.create_link(channel_id, title=title, ref=ref, message=message, key=key)
 
     def update_link(
-        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
+        self,
+        channel_id: str,
+        link_id: str,
+        *,
+        title: str,
+        ref: str | None,
+        message: str,
+        version: int,
     ) -> Link:
         self._write("update_link", title)
-        return self.backend.update_link(channel_id, link_id, title=title, ref=ref, message=message)
+        return self.backend.update_link(
+            channel_id, link_id, title=title, ref=ref, message=message, version=version
+        )
 
-    def remove_link(self, channel_id: str, link_id: str) -> None:
+    def remove_link(self, channel_id: str, link_id: str, *, version: int) -> None:
         self._write("remove_link", link_id)
-        self.backend.remove_link(channel_id, link_id)
+        self.backend.remove_link(channel_id, link_id, version=version)
 
     def close(self) -> None:
         self.backend.close()
@@ -386,12 +399,27 @@ def test_a_failure_at_any_step_leaves_a_workspace_that_converges(fail_on: int) -
         assert _plan(backend, want).changes == ()
 
 
+def test_apply_writes_only_over_the_versions_its_plan_saw() -> None:
+    with memory_backend() as backend:
+        seed(backend, workspace(channel(A, "Acme", link(1, "Bio", "Hi"), link(2, "Ad", "Sale"))))
+        plan = _plan(backend, desired(dc(A, "Acme Pets", dl("Bio", "Mine"), dl("Ad", "Sale 2"))))
+        assert [c.version for c in plan.changes] == [1, 1, 1]
+        ch = backend.read().channels[0]
+        theirs = ch.links[1]  # another apply got there first
+        backend.update_link(ch.id, theirs.id, title="Ad", ref=None, message="Theirs", version=1)
+        result = applier.run(plan, backend, allow_removals=True)
+        assert [str(o.change.action) for o in result.done] == ["rename", "regenerate"]
+        assert result.failed is not None and result.failed.title == "Ad"
+        assert result.error is not None and "since it was planned" in result.error
+        assert [lk.message for lk in backend.read().channels[0].links] == ["Mine", "Theirs"]
+
+
 def test_a_link_removed_behind_the_plans_back_is_a_failure_not_a_crash() -> None:
     with memory_backend() as backend:
         seed(backend, workspace(channel(A, "Acme", link(1, "Gone", "x"), link(2, "Bio", "Hi"))))
         plan = _plan(backend, desired(dc(A, "Acme", dl("Bio", "Hello"))))
         ch = backend.read().channels[0]
-        backend.remove_link(ch.id, ch.links[0].id)
+        backend.remove_link(ch.id, ch.links[0].id, version=ch.links[0].version)
         result = applier.run(plan, backend, allow_removals=True)
         assert [str(o.change.action) for o in result.done] == ["regenerate"]
         assert result.failed is not None and result.failed.title == "Gone"
@@ -535,7 +563,9 @@ def _run_operations(backend: LocalBackend, operations: list[tuple[Any, ...]]) ->
             title, ref, message = op[3]
             target = ch.links[op[2] % len(ch.links)]
             try:
-                backend.update_link(ch.id, target.id, title=title, ref=ref, message=message)
+                backend.update_link(
+                    ch.id, target.id, title=title, ref=ref, message=message, version=target.version
+                )
             except TitleTaken:
                 url = link_url(ch.account, ref, message)
                 _by_hand(
@@ -545,11 +575,12 @@ def _run_operations(backend: LocalBackend, operations: list[tuple[Any, ...]]) ->
                     title, fold(title), ref, message, url, int(target.id),
                 )  # fmt: skip
         elif kind == "remove_link" and ch.links:
-            backend.remove_link(ch.id, ch.links[op[2] % len(ch.links)].id)
+            gone = ch.links[op[2] % len(ch.links)]
+            backend.remove_link(ch.id, gone.id, version=gone.version)
         elif kind == "disconnect":
             StoreApi(backend).set_status(account, ChannelStatus.DISCONNECTED)
         elif kind == "remove_channel":
-            backend.remove_channel(ch.id)
+            backend.remove_channel(ch.id, version=ch.version)
 
 
 desired_channel = st.builds(

@@ -332,7 +332,9 @@ def test_drift(repo: Path) -> None:
         channel = store.read().channel("acmepets")
         assert channel is not None
         bio = next(lk for lk in channel.links if lk.title == "Bio")
-        store.update_link(channel.id, bio.id, title=bio.title, ref=bio.ref, message="Edited")
+        store.update_link(
+            channel.id, bio.id, title=bio.title, ref=bio.ref, message="Edited", version=bio.version
+        )
     finally:
         store.close()
     result = ci(repo, "drift", "workspace.yaml", "--out", "d")

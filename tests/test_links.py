@@ -195,9 +195,11 @@ def test_url_changes_say_whether_each_is_applied(tmp_path: Path) -> None:
         ch = state.channel("acmepets")
         assert ch is not None
         vip = next(lk for lk in ch.links if lk.title == "VIP Program")
-        backend.update_link(ch.id, vip.id, title=vip.title, ref=vip.ref, message="Third try")
+        backend.update_link(
+            ch.id, vip.id, title=vip.title, ref=vip.ref, message="Third try", version=vip.version
+        )
         sale = next(lk for lk in ch.links if lk.title == "ad - summer sale")
-        backend.remove_link(ch.id, sale.id)
+        backend.remove_link(ch.id, sale.id, version=sale.version)
         later = links.url_changes(regens, backend.read())
         assert [r.status for r in later] == [ChangeStatus.CHANGED_SINCE] * 2
         assert later[0].current_url == link_url("acmepets", "vip", "Third try")
@@ -221,10 +223,12 @@ def test_link_history_follows_renames() -> None:
         ch = backend.read().channel("acmepets")
         assert ch is not None
         old, other = ch.links
-        backend.update_link(ch.id, old.id, title="Old", ref=None, message="Hi v2")
-        backend.update_link(ch.id, old.id, title="New", ref=None, message="Hi v2")
-        backend.update_link(ch.id, old.id, title="New", ref="r", message="Hi v3")
-        backend.update_link(ch.id, other.id, title="B", ref=None, message="y")
+        edits = (("Old", None, "Hi v2"), ("New", None, "Hi v2"), ("New", "r", "Hi v3"))
+        for title, ref, message in edits:
+            old = backend.update_link(
+                ch.id, old.id, title=title, ref=ref, message=message, version=old.version
+            )
+        backend.update_link(ch.id, other.id, title="B", ref=None, message="y", version=1)
         rows = backend.history("acmepets")
     new = links.link_history(rows, "new")
     assert [(r["title"], r["event"]) for r in new] == [
@@ -245,8 +249,8 @@ def test_history_keeps_a_removed_link_apart_from_a_later_one_with_the_same_url(t
     store = LocalBackend(tmp_path / "ws.db")
     cid = store.connect_channel("acme", "Acme").id
     x = store.create_link(cid, title="X", ref="r", message="m", key="k1")
-    store.update_link(cid, x.id, title="X renamed", ref="r", message="m")
-    store.remove_link(cid, x.id)
+    x = store.update_link(cid, x.id, title="X renamed", ref="r", message="m", version=x.version)
+    store.remove_link(cid, x.id, version=x.version)
     y = store.create_link(cid, title="Y", ref="r", message="m", key="k2")
     rows = store.history("acme")
     assert [r["event"] for r in link_history(rows, "X")] == ["created", "renamed", "removed"]

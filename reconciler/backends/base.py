@@ -2,6 +2,12 @@
 
 A backend maps its own failures (``sqlite3.Error``, ``httpx.HTTPError``) to ``BackendError``
 at its edge; nothing foreign escapes it.
+
+Writes to an existing resource are conditional: each names the ``version`` of the channel or
+link it was planned against, and succeeds only if that is still the resource's version; else it
+raises ``WorkspaceChanged`` and changes nothing. The check and the write are one step (one
+transaction, one request), so two applies racing from one state can't both win. Creates are
+not conditional: a create of a title the channel has since got is ``TitleTaken``.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.model import Channel, Link, WorkspaceState
+from reconciler.model import Channel, Link, WorkspaceRef, WorkspaceState
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,26 +30,31 @@ class Capabilities:
 
 
 class Backend(Protocol):
-    """A workspace. Writes return the resource as stored, URL included."""
+    """A workspace. Writes return the resource as stored, URL and new version included."""
 
     capabilities: Capabilities
     #: A short human description, e.g. "local workspace .reconciler/workspace.db".
     description: str
 
     def read(self) -> WorkspaceState:
-        """Every channel with its links."""
+        """Every channel with its links, each with its version."""
+        ...
+
+    def workspace(self) -> WorkspaceRef:
+        """Which workspace this is (what a plan records). Reading it creates nothing."""
         ...
 
     def connect_channel(self, account: str, display_name: str) -> Channel:
         """Connect a channel (only where ``capabilities.can_connect``)."""
         ...
 
-    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
-        """Change the display name shown inside SleekFlow."""
+    def rename_channel(self, channel_id: str, display_name: str, *, version: int) -> Channel:
+        """Change the display name shown inside SleekFlow, if the channel is at ``version``."""
         ...
 
-    def remove_channel(self, channel_id: str) -> None:
-        """Disconnect and remove a channel and its links. Irreversible."""
+    def remove_channel(self, channel_id: str, *, version: int) -> None:
+        """Disconnect and remove a channel and its links, if the channel is at ``version``.
+        Irreversible."""
         ...
 
     def create_link(
@@ -54,13 +65,20 @@ class Backend(Protocol):
         ...
 
     def update_link(
-        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
+        self,
+        channel_id: str,
+        link_id: str,
+        *,
+        title: str,
+        ref: str | None,
+        message: str,
+        version: int,
     ) -> Link:
-        """Edit a link; a new ref or message gives it a new URL."""
+        """Edit a link, if it is at ``version``; a new ref or message gives it a new URL."""
         ...
 
-    def remove_link(self, channel_id: str, link_id: str) -> None:
-        """Remove a link from the workspace. Irreversible."""
+    def remove_link(self, channel_id: str, link_id: str, *, version: int) -> None:
+        """Remove a link from the workspace, if it is at ``version``. Irreversible."""
         ...
 
     def close(self) -> None:

@@ -134,6 +134,7 @@ def _channel_plan(
                 fields=("channel",),
                 before=ChannelValues(display_name=channel.display_name),
                 channel_id=channel.id,
+                version=channel.version,
             )
         )
         if dc.protect:
@@ -181,6 +182,7 @@ def _channel_plan(
                 before=ChannelValues(display_name=channel.display_name),
                 after=ChannelValues(display_name=dc.display_name),
                 channel_id=channel.id,
+                version=channel.version,
             )
         )
     existing = channel.links if channel is not None else ()
@@ -282,6 +284,7 @@ def _link_changes(
                 after=after,
                 channel_id=channel_id,
                 link_id=link.id,
+                version=link.version,
             )
         )
     for old in in_creation_order:
@@ -298,6 +301,7 @@ def _link_changes(
                     ),
                     channel_id=channel_id,
                     link_id=old.id,
+                    version=old.version,
                 )
             )
     return changes

@@ -25,18 +25,21 @@ def declared_state(desired: DesiredState, actual: WorkspaceState) -> dict[str, A
 
 
 def channel_data(channel: Channel) -> dict[str, Any]:
-    """``channel`` as plain JSON data: its fields, and its links keyed by id."""
+    """``channel`` as plain JSON data: its fields, and its links keyed by id. Versions are
+    in it: a plan whose writes name a version is stale once that version moved."""
     return {
         "id": channel.id,
         "account": channel.account,
         "display_name": channel.display_name,
         "status": str(channel.status),
+        "version": channel.version,
         "links": {
             link.id: {
                 "title": link.title,
                 "ref": link.ref,
                 "message": link.message,
                 "url": link.url,
+                "version": link.version,
             }
             for link in channel.links
         },

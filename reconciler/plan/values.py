@@ -73,6 +73,9 @@ class Change:
     after: LinkValues | ChannelValues | None = None
     channel_id: str | None = None
     link_id: str | None = None
+    #: The version of the channel or link the change writes over, as the plan saw it (None
+    #: for a connect or create); apply writes only if it is still that version.
+    version: int | None = None
 
     @property
     def irreversible(self) -> bool:

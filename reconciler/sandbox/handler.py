@@ -140,10 +140,15 @@ class Handler(BaseHTTPRequestHandler):
                 return  # the client went away mid-body
             self.authenticate()
             if app.control and path == CONTROL_PATH:
-                status, payload = self.control(method, raw)
-                self.send_json(status, payload)
+                status, payload, headers = self.control(method, raw)
+                self.send_json(status, payload, headers)
                 return
-            api = Api(app.open, self.path, self.headers.get("Idempotency-Key"))
+            api = Api(
+                app.open,
+                self.path,
+                self.headers.get("Idempotency-Key"),
+                self.headers.get_all("If-Match") or [],
+            )
             handler, args = api.route(method, path)
             body = self.parse_body(method, raw)
             with self.claim_key(method):
@@ -155,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
                 if fault is Fault.RESET:
                     self.reset()
                     return
-                status, payload = handler(*args, body=body)
+                status, payload, headers = handler(*args, body=body)
         except ApiProblem as problem:
             self.send_json(
                 problem.status, problem_body(problem, path), problem.headers, problem=True
@@ -179,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
         if write and fault is Fault.DROP_AFTER:
             self.drop()
             return
-        self.send_json(status, payload)
+        self.send_json(status, payload, headers)
 
     def inject_fault(self, *, write: bool) -> Fault:
         """The fault for this request; 429 and 5xx are raised as Problems here."""
@@ -231,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiProblem(403, "forbidden", "the sandbox control is for loopback clients only")
         faults = self.app.faults
         if method == "GET":
-            return 200, faults.snapshot()
+            return 200, faults.snapshot(), {}
         if method != "POST":
             raise method_not_allowed(method, ("GET", "POST"))
         data = self.parse_body(method, raw)
@@ -245,7 +250,7 @@ class Handler(BaseHTTPRequestHandler):
                 errors=[{"field": "(body)", "message": str(exc)}],
             ) from None
         faults.reconfigure(config)
-        return 200, faults.snapshot()
+        return 200, faults.snapshot(), {}
 
     def reset(self) -> None:
         """Abort the connection: with SO_LINGER 0, close sends a TCP RST rather than a FIN, so

@@ -1,9 +1,13 @@
 """The resources of the sandbox API (docs/api.md): which path is which resource, the methods
 each takes, and what each method does to the local workspace.
 
-Transport-free: ``Api`` is given the request's target, its ``Idempotency-Key`` and a way to open
-the store's API view (``StoreApi``); the handler does the framing, auth and faults around it.
-Backend errors become ``ApiProblem``s here (a ``StoreError`` is left to the handler: a 503).
+Transport-free: ``Api`` is given the request's target, its ``Idempotency-Key`` and
+``If-Match`` headers and a way to open the store's API view (``StoreApi``); the handler does the
+framing, auth and faults around it. Backend errors become ``ApiProblem``s here (a
+``StoreError`` is left to the handler: a 503).
+
+Writes to a channel or link are conditional: ``PATCH`` and ``DELETE`` need ``If-Match`` naming
+the version the client saw (a strong ETag, ``"3"``), checked in the write's own transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from reconciler.errors import (
     IdempotencyMismatch,
     StoreError,
     TitleTaken,
+    WorkspaceChanged,
 )
 from reconciler.sandbox.validation import (
     method_not_allowed,
@@ -29,8 +34,8 @@ from reconciler.sandbox.validation import (
     validate_body,
 )
 
-#: The answer of a route: an HTTP status and the JSON payload (None: no body).
-Answer = tuple[int, Any]
+#: The answer of a route: an HTTP status, the JSON payload (None: no body) and headers.
+Answer = tuple[int, Any, dict[str, str]]
 
 _ID = r"([0-9]{1,18})"
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
@@ -38,6 +43,7 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("channel", re.compile(rf"/v1/tiktok/channels/{_ID}")),
     ("links", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/?")),
     ("link", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/{_ID}")),
+    ("workspace", re.compile(r"/v1/workspace")),
     ("openapi", re.compile(r"/openapi\.json")),
 ]
 #: The methods each route takes.
@@ -46,10 +52,48 @@ ALLOWED = {
     "channel": {"GET", "PATCH", "DELETE"},
     "links": {"GET", "POST"},
     "link": {"GET", "PATCH", "DELETE"},
+    "workspace": {"GET"},
     "openapi": {"GET"},
 }
 #: A well-formed ``Idempotency-Key``: 1-255 visible ASCII characters.
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+#: An ``If-Match`` this API takes: one strong ETag of a version, as its responses send them.
+_IF_MATCH = re.compile(r'"([1-9][0-9]{0,17})"')
+#: The methods that write over a resource, and so need ``If-Match``.
+CONDITIONAL = frozenset({"PATCH", "DELETE"})
+
+
+def etag(version: int) -> str:
+    """The ``ETag`` of a resource at ``version``: the version, quoted (a strong ETag)."""
+    return f'"{version}"'
+
+
+def if_match_version(method: str, values: list[str]) -> int | None:
+    """The version the ``If-Match`` headers ``values`` of a ``method`` request name (None for
+    a method that needs none). A 428 ApiProblem when a ``PATCH`` or ``DELETE`` has none, a 400
+    for one that isn't a single quoted version: ``*`` or a list doesn't name the version seen,
+    and a weak ETag never matches."""
+    if method not in CONDITIONAL:
+        return None
+    if not values:
+        raise ApiProblem(
+            428,
+            "precondition-required",
+            f'{method} needs an If-Match header naming the version you saw (its ETag, as "3")',
+        )
+    match = _IF_MATCH.fullmatch(values[0].strip()) if len(values) == 1 else None
+    if match is None:
+        raise ApiProblem(
+            400,
+            "bad-request",
+            'If-Match must be one strong ETag of a version, as "3" (not *, a list or W/"3")',
+        )
+    return int(match.group(1))
+
+
+def _one(data: dict[str, Any], status: int = 200) -> Answer:
+    """The answer of one channel or link: its data, and its version as the ``ETag``."""
+    return status, data, {"ETag": etag(data["version"])}
 
 
 def route_name(path: str) -> str | None:
@@ -68,15 +112,20 @@ def split_target(target: str) -> SplitResult:
 
 class Api:
     """The API's resources as seen by one request: ``target`` is its request target,
-    ``idempotency_key`` its header (None when absent); ``open_store`` opens the store, once
-    per call of the store, each closed after it."""
+    ``idempotency_key`` its header (None when absent), ``if_match`` its ``If-Match`` headers;
+    ``open_store`` opens the store, once per call of the store, each closed after it."""
 
     def __init__(
-        self, open_store: Callable[[], StoreApi], target: str, idempotency_key: str | None
+        self,
+        open_store: Callable[[], StoreApi],
+        target: str,
+        idempotency_key: str | None,
+        if_match: list[str] | None = None,
     ) -> None:
         self._open = open_store
         self._target = target
         self._key = idempotency_key
+        self._if_match = if_match or []
 
     def route(self, method: str, path: str) -> tuple[Callable[..., Answer], list[str]]:
         """The method that answers ``method path`` and its path arguments (it is called as
@@ -103,6 +152,12 @@ class Api:
             raise ApiProblem(422, "idempotency-key-reused", str(exc)) from None
         except TitleTaken as exc:
             raise ApiProblem(409, "title-taken", str(exc)) from None
+        except WorkspaceChanged as exc:
+            raise ApiProblem(
+                412,
+                "precondition-failed",
+                f"the resource is at version {exc.current}; If-Match names version {exc.given}",
+            ) from None
         except StoreError:
             raise
         except BackendError as exc:
@@ -112,40 +167,56 @@ class Api:
 
     # --- the routes: ``<method>_<route name>`` ----------------------------------------------
 
+    def _named_version(self, method: str) -> int:
+        """The version the ``If-Match`` of a conditional write names: a 428 or 400
+        ApiProblem when it doesn't name one (``if_match_version``). Checked after the body,
+        before the work."""
+        version = if_match_version(method, self._if_match)
+        assert version is not None  # PATCH and DELETE are conditional
+        return version
+
     def get_openapi(self, body: Any) -> Answer:
         """The OpenAPI document."""
-        return 200, openapi()
+        return 200, openapi(), {}
+
+    def get_workspace(self, body: Any) -> Answer:
+        """The workspace: its id."""
+        return 200, self._call(lambda b: b.workspace_data()), {}
 
     def get_channels(self, body: Any) -> Answer:
         """A page of the channels."""
         limit, after = page_params(self._query())
         rows = self._call(lambda b: b.page_channels(after=after, limit=limit + 1))
-        return 200, page(rows, limit)
+        return 200, page(rows, limit), {}
 
     def get_channel(self, channel_id: str, body: Any) -> Answer:
         """One channel."""
-        return 200, self._call(lambda b: b.channel_data(channel_id))
+        return _one(self._call(lambda b: b.channel_data(channel_id)))
 
     def patch_channel(self, channel_id: str, body: Any) -> Answer:
-        """Rename a channel; the channel as it is now."""
+        """Rename a channel at the version If-Match names; the channel as it is now."""
         validate_body("ChannelPatch", body)
-        self._call(lambda b: b.backend.rename_channel(channel_id, body["display_name"]))
-        return 200, self._call(lambda b: b.channel_data(channel_id))
+        version = self._named_version("PATCH")
+        self._call(
+            lambda b: b.backend.rename_channel(channel_id, body["display_name"], version=version)
+        )
+        return _one(self._call(lambda b: b.channel_data(channel_id)))
 
     def delete_channel(self, channel_id: str, body: Any) -> Answer:
-        """Remove a channel and its links."""
-        self._call(lambda b: b.backend.remove_channel(channel_id))
-        return 204, None
+        """Remove a channel and its links, at the version If-Match names."""
+        version = self._named_version("DELETE")
+        self._call(lambda b: b.backend.remove_channel(channel_id, version=version))
+        return 204, None, {}
 
     def get_links(self, channel_id: str, body: Any) -> Answer:
         """A page of a channel's links."""
         limit, after = page_params(self._query())
         rows = self._call(lambda b: b.page_links(channel_id, after=after, limit=limit + 1))
-        return 200, page(rows, limit)
+        return 200, page(rows, limit), {}
 
     def get_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
         """One link."""
-        return 200, self._call(lambda b: b.link_data(channel_id, link_id))
+        return _one(self._call(lambda b: b.link_data(channel_id, link_id)))
 
     def post_links(self, channel_id: str, body: Any) -> Answer:
         """Create a link, once per ``Idempotency-Key`` (a 400 without a well-formed one)."""
@@ -168,29 +239,35 @@ class Api:
             )
         )
         # The answer is the one recorded with the key, so a replay gets the very same body.
-        return 201, self._call(lambda b: b.idempotent_response(key))
+        return _one(self._call(lambda b: b.idempotent_response(key)), 201)
 
     def patch_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
-        """Edit a link's title, ref or message; the link as it is now."""
+        """Edit a link's title, ref or message at the version If-Match names; the link as it
+        is now."""
         validate_body("LinkPatch", body)
+        version = self._named_version("PATCH")
 
         def edit(b: StoreApi) -> Any:
-            """The link with the body's fields set (written only when one differs)."""
+            """The link with the body's fields set. The fields the body leaves out are read
+            first: if the link moves in between, its version does too, and the write (which
+            checks the version in its own transaction) is a 412."""
             current = b.link_data(channel_id, link_id)
-            wanted = {
-                "title": body.get("title", current["title"]),
-                "ref": body["ref"] if "ref" in body else current["ref"],
-                "message": body.get("message", current["message"]),
-            }
-            # Setting what is already there changes nothing (no new history entry, same
-            # updated_at): a PATCH repeated after a lost response is a no-op.
-            if any(current[name] != value for name, value in wanted.items()):
-                b.backend.update_link(channel_id, link_id, **wanted)
+            # Setting what is already there changes nothing (no new version, no history
+            # entry, same updated_at).
+            b.backend.update_link(
+                channel_id,
+                link_id,
+                title=body.get("title", current["title"]),
+                ref=body["ref"] if "ref" in body else current["ref"],
+                message=body.get("message", current["message"]),
+                version=version,
+            )
             return b.link_data(channel_id, link_id)
 
-        return 200, self._call(edit)
+        return _one(self._call(edit))
 
     def delete_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
-        """Remove a link."""
-        self._call(lambda b: b.backend.remove_link(channel_id, link_id))
-        return 204, None
+        """Remove a link, at the version If-Match names."""
+        version = self._named_version("DELETE")
+        self._call(lambda b: b.backend.remove_link(channel_id, link_id, version=version))
+        return 204, None, {}

@@ -190,7 +190,7 @@ def test_a_retry_after_past_the_deadline_gives_up_at_once() -> None:
 def test_a_409_in_flight_is_waited_out_and_other_409s_are_not() -> None:
     created = {
         "id": "7", "channel_id": "1", "title": "T", "ref": None, "message": "m",
-        "url": link_url("a", None, "m"), "created_at": "x", "updated_at": "x",
+        "url": link_url("a", None, "m"), "created_at": "x", "updated_at": "x", "version": 1,
     }  # fmt: skip
     answers = [
         httpx.Response(
@@ -261,7 +261,7 @@ def test_a_write_answered_with_the_wrong_shape_is_a_backend_error() -> None:
         backend.create_link("1", title="T", ref=None, message="m", key="k")
     renamed = mock_backend(lambda request: httpx.Response(200, json=[]))
     with pytest.raises(BackendError, match=r"^rename channel 1: unexpected data"):
-        renamed.rename_channel("1", "New")
+        renamed.rename_channel("1", "New", version=1)
 
 
 def test_ids_from_the_server_stay_one_path_segment() -> None:
@@ -271,7 +271,7 @@ def test_ids_from_the_server_stay_one_path_segment() -> None:
         paths.append(request.url.raw_path.decode())
         return httpx.Response(204)
 
-    mock_backend(handler).remove_link("1", "../../channels/2?x=#")
+    mock_backend(handler).remove_link("1", "../../channels/2?x=#", version=1)
     assert paths == ["/v1/tiktok/channels/1/message-links/..%2F..%2Fchannels%2F2%3Fx%3D%23"]
 
 
@@ -396,13 +396,13 @@ def test_a_delete_whose_answer_was_lost_and_then_finds_404_is_done(
     backend = HttpBackend(
         server.url, None, policy=FAST, on_retry=lambda *args: retries.append(args)
     )
-    backend.remove_link(channel.id, link.id)  # no error: the first attempt did it
+    backend.remove_link(channel.id, link.id, version=1)  # no error: the first attempt did it
     assert [lk.title for _, lk in stored_links(store)] == ["Kept"]
     assert retries == [("remove link " + link.id, 1, retries[0][2])]
     assert retries[0][2].startswith("RemoteProtocolError")
     # a DELETE that finds nothing on its first attempt is an error, not "done"
     with pytest.raises(BackendError, match=r"^remove link 999: HTTP 404: "):
-        backend.remove_link(channel.id, "999")
+        backend.remove_link(channel.id, "999", version=1)
     backend.close()
     assert [lk.id for _, lk in stored_links(store)] == [kept.id]
 

@@ -227,7 +227,9 @@ def test_a_saved_plan_applies_and_a_stale_one_is_refused_over_http(applied: Http
     backend = run.backend()
     acme = backend.read().channel("acmepets")
     assert acme is not None
-    backend.update_link(acme.id, bio.id, title=bio.title, ref=bio.ref, message="Edited in UI")
+    backend.update_link(
+        acme.id, bio.id, title=bio.title, ref=bio.ref, message="Edited in UI", version=bio.version
+    )
     backend.close()
     exported = run.export()
     refused = run("apply", "--plan", stale, "--auto-approve", code=1)

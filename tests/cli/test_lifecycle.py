@@ -367,8 +367,15 @@ def test_a_stale_saved_plan_is_refused_and_says_what_moved(applied: Cli) -> None
     glob = state.channel("acmepets.global")
     assert acme is not None and glob is not None
     bio, sale = links[BIO], links[SALE]
-    backend.update_link(acme.id, bio.id, title=bio.title, ref=bio.ref, message="Edited in the UI")
-    backend.remove_link(acme.id, sale.id)
+    backend.update_link(
+        acme.id,
+        bio.id,
+        title=bio.title,
+        ref=bio.ref,
+        message="Edited in the UI",
+        version=bio.version,
+    )
+    backend.remove_link(acme.id, sale.id, version=sale.version)
     added = backend.create_link(glob.id, title="Added in the UI", ref=None, message="x", key="k")
     StoreApi(backend).set_status("acmepets.global", ChannelStatus.DISCONNECTED)
     backend.close()

@@ -140,6 +140,7 @@ def test_rename_channel() -> None:
             before=ChannelValues("Acme"),
             after=ChannelValues("Acme Pets (US)"),
             channel_id=f"c-{A}",
+            version=1,
         ),
     )
     assert plan.summary["rename"] == 1
@@ -162,6 +163,7 @@ def test_remove_channel_is_irreversible_and_lists_no_link_removals() -> None:
             fields=("channel",),
             before=ChannelValues("Old Brand"),
             channel_id="c-oldbrand",
+            version=1,
         ),
     )
     assert plan.changes[0].irreversible
@@ -282,6 +284,7 @@ def test_update_title_only_keeps_the_url() -> None:
         lv("New title", "Hi", "bio"),
         f"c-{A}",
         "7",
+        version=1,
     )
     assert isinstance(change.before, LinkValues) and isinstance(change.after, LinkValues)
     assert change.before.url == change.after.url
@@ -343,6 +346,7 @@ def test_remove_undeclared_link_is_irreversible() -> None:
             None,
             f"c-{A}",
             "2",
+            version=1,
         ),
     )
     assert plan.changes[0].irreversible

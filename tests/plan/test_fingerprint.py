@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.model import ChannelStatus, Link
 from reconciler.plan.fingerprint import declared_state, fingerprint
 from tests.helpers import channel, dc, desired, dl, link, workspace
@@ -14,8 +16,15 @@ def test_the_declared_state_holds_the_declared_channels_only() -> None:
     state = declared_state(WANT, actual)
     assert set(state) == {"acmepets", "newbrand"}  # folded accounts; "other" is not declared
     assert state["newbrand"] is None  # declared, not connected
+    assert state["acmepets"]["version"] == 1
     assert state["acmepets"]["links"] == {
-        "1": {"title": "Bio", "ref": None, "message": "Hi", "url": link(1, "Bio", "Hi").url}
+        "1": {
+            "title": "Bio",
+            "ref": None,
+            "message": "Hi",
+            "url": link(1, "Bio", "Hi").url,
+            "version": 1,
+        }
     }
 
 
@@ -37,6 +46,9 @@ def test_every_declared_field_moves_the_fingerprint() -> None:
             channel("acmepets", "Acme", link(1, "Bio", "Hi"), status=ChannelStatus.DISCONNECTED)
         ),
         workspace(),
+        # a version moves with any write, even one that put the same values back
+        workspace(channel("acmepets", "Acme", link(1, "Bio", "Hi")._replace(version=2))),
+        workspace(replace(channel("acmepets", "Acme", link(1, "Bio", "Hi")), version=2)),
     ]
     prints = {fingerprint(declared_state(WANT, state)) for state in [base, *moved]}
     assert len(prints) == len(moved) + 1

@@ -130,7 +130,7 @@ def make_machine(server: Sandbox, workdir: Path) -> type[RuleBasedStateMachine]:
             control(server, {})
             backend = LocalBackend(store)  # behind the server's back: a fresh workspace
             for channel in backend.read().channels:
-                backend.remove_channel(channel.id)
+                backend.remove_channel(channel.id, version=channel.version)
             for account in ACCOUNTS:
                 backend.connect_channel(account, account)
             backend.close()

@@ -5,23 +5,40 @@ Every request goes through ``ApiClient`` (retries, timeouts, the key). Here: wha
 
 - ``POST`` carries an ``Idempotency-Key`` that is the same for every retry of one intended
   change, so a create whose response was lost is replayed by the server, never duplicated.
-  ``PATCH`` sets values (repeatable as is); a ``DELETE`` retried after a lost response that
-  finds nothing is taken as done.
+- ``PATCH`` and ``DELETE`` carry ``If-Match``: the version the plan saw. A ``412`` is
+  ``WorkspaceChanged``, never retried, with two exceptions for a retry after a lost response
+  (whose first attempt may have committed, and so moved the version itself): a ``DELETE`` that
+  finds nothing is done; a ``PATCH`` that meets ``412`` reads the resource back, and is done
+  when it holds the values sent.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.http.client import ApiClient, RetryPolicy, segment
-from reconciler.errors import BackendError
-from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, fold, visible
+from reconciler.errors import BackendError, WorkspaceChanged
+from reconciler.model import (
+    Channel,
+    ChannelStatus,
+    Link,
+    WorkspaceRef,
+    WorkspaceState,
+    fold,
+    visible,
+)
+
+#: A channel or a link.
+R = TypeVar("R", Channel, Link)
+#: What a workspace id may be: printable ASCII, 1-200 characters (it is shown and recorded).
+_WORKSPACE_ID = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 class HttpBackend:
@@ -55,6 +72,7 @@ class HttpBackend:
         )
         self.description = self.api.description
         self.concurrency = self.api.concurrency
+        self._workspace: WorkspaceRef | None = None
 
     def __repr__(self) -> str:
         """The backend's description; never its key."""
@@ -90,6 +108,16 @@ class HttpBackend:
             ) from None
         return WorkspaceState(tuple(sorted(result, key=lambda c: fold(c.account))))
 
+    def workspace(self) -> WorkspaceRef:
+        """This workspace: the API's URL (without credentials) and the id ``GET
+        /v1/workspace`` gives, asked once."""
+        if self._workspace is None:
+            what = "read the workspace id"
+            response = self.api.request("GET", "/v1/workspace", what=what)
+            ident = self.api.parsed(response, what, _workspace_id)
+            self._workspace = WorkspaceRef("http", self.api.url, ident)
+        return self._workspace
+
     # --- writing -----------------------------------------------------------------------------
 
     def connect_channel(self, account: str, display_name: str) -> Channel:
@@ -99,23 +127,26 @@ class HttpBackend:
             "(Channels > TikTok Business Messaging)"
         )
 
-    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
-        """``PATCH`` the channel's display name; the channel as stored (without its links)."""
-        what = f"rename channel {channel_id}"
-        response = self.api.request(
-            "PATCH",
+    def rename_channel(self, channel_id: str, display_name: str, *, version: int) -> Channel:
+        """``PATCH`` the channel's display name over ``version``; the channel as stored
+        (without its links)."""
+        return self._patch(
             f"/v1/tiktok/channels/{segment(channel_id)}",
-            what=what,
-            json={"display_name": display_name},
+            what=f"rename channel {channel_id}",
+            body={"display_name": display_name},
+            version=version,
+            parse=lambda data: _channel(data, ()),
+            values=lambda channel: {"display_name": channel.display_name},
         )
-        return self.api.parsed(response, what, lambda data: _channel(data, ()))
 
-    def remove_channel(self, channel_id: str) -> None:
-        """``DELETE`` the channel; one already gone after a lost response counts as done."""
+    def remove_channel(self, channel_id: str, *, version: int) -> None:
+        """``DELETE`` the channel over ``version``; one already gone after a lost response
+        counts as done."""
         self.api.request(
             "DELETE",
             f"/v1/tiktok/channels/{segment(channel_id)}",
             what=f"remove channel {channel_id}",
+            if_match=version,
             missing_ok=True,
         )
 
@@ -134,27 +165,65 @@ class HttpBackend:
         return self.api.parsed(response, what, _link)
 
     def update_link(
-        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
+        self,
+        channel_id: str,
+        link_id: str,
+        *,
+        title: str,
+        ref: str | None,
+        message: str,
+        version: int,
     ) -> Link:
-        """``PATCH`` the link's values; the link as stored (a new URL if ref or message
-        changed)."""
-        what = f"update link {title!r}"
-        response = self.api.request(
-            "PATCH",
+        """``PATCH`` the link's values over ``version``; the link as stored (a new URL if ref
+        or message changed)."""
+        return self._patch(
             f"/v1/tiktok/channels/{segment(channel_id)}/message-links/{segment(link_id)}",
-            what=what,
-            json={"title": title, "ref": ref, "message": message},
+            what=f"update link {title!r}",
+            body={"title": title, "ref": ref, "message": message},
+            version=version,
+            parse=_link,
+            values=lambda link: {"title": link.title, "ref": link.ref, "message": link.message},
         )
-        return self.api.parsed(response, what, _link)
 
-    def remove_link(self, channel_id: str, link_id: str) -> None:
-        """``DELETE`` the link; one already gone after a lost response counts as done."""
+    def remove_link(self, channel_id: str, link_id: str, *, version: int) -> None:
+        """``DELETE`` the link over ``version``; one already gone after a lost response
+        counts as done."""
         self.api.request(
             "DELETE",
             f"/v1/tiktok/channels/{segment(channel_id)}/message-links/{segment(link_id)}",
             what=f"remove link {link_id}",
+            if_match=version,
             missing_ok=True,
         )
+
+    def _patch(
+        self,
+        path: str,
+        *,
+        what: str,
+        body: dict[str, Any],
+        version: int,
+        parse: Callable[[Any], R],
+        values: Callable[[R], dict[str, Any]],
+    ) -> R:
+        """``PATCH`` ``body`` to ``path`` over ``version``; the resource as stored (``parse``
+        of the answer). A retry that meets ``412`` reads the resource back: when ``values``
+        of it are the body, an earlier attempt whose answer was lost did the write, and that
+        is the answer; else ``WorkspaceChanged``."""
+        response = self.api.request(
+            "PATCH", path, what=what, json=body, if_match=version, changed_ok=True
+        )
+        if response is not None:
+            return self.api.parsed(response, what, parse)
+        current = self.api.parsed(self.api.request("GET", path, what=what), what, parse)
+        if values(current) != body:
+            raise WorkspaceChanged(
+                f"{what}: changed in the workspace since it was planned "
+                f"(version {current.version}, planned against {version})",
+                current=current.version,
+                given=version,
+            )
+        return current
 
 
 def _channel(raw: dict[str, Any], links: tuple[Link, ...]) -> Channel:
@@ -165,6 +234,7 @@ def _channel(raw: dict[str, Any], links: tuple[Link, ...]) -> Channel:
         display_name=str(raw["display_name"]),
         status=ChannelStatus(raw["status"]),
         links=links,
+        version=_version(raw),
     )
 
 
@@ -177,4 +247,23 @@ def _link(raw: dict[str, Any], seq: int = 0) -> Link:
         message=str(raw["message"]),
         url=str(raw["url"]),
         seq=seq,
+        version=_version(raw),
     )
+
+
+def _version(raw: dict[str, Any]) -> int:
+    """The ``version`` of a channel or link of the API's JSON (``ValueError`` unless it is a
+    positive integer)."""
+    version = raw["version"]
+    if type(version) is not int or version < 1:
+        raise ValueError(f"version {version!r} is not a positive integer")
+    return version
+
+
+def _workspace_id(raw: dict[str, Any]) -> str:
+    """The ``id`` of the API's workspace JSON (``ValueError`` unless it is 1-200 printable
+    ASCII characters)."""
+    ident = raw["id"]
+    if not isinstance(ident, str) or not _WORKSPACE_ID.fullmatch(ident):
+        raise ValueError("the workspace id is not 1-200 printable ASCII characters")
+    return ident

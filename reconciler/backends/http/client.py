@@ -5,6 +5,8 @@
   capped, within an overall deadline per request.
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
+- A conditional write carries ``If-Match``; its ``412`` is never retried: a
+  ``WorkspaceChanged`` (or, for a retry, left to the caller to tell from its own write).
 - The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
   key that could not be sent as a header is refused before any request (httpx's own error
   would quote it).
@@ -26,7 +28,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 import stamina
 
-from reconciler.errors import BackendError
+from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import is_loopback
 from reconciler.words import plural
@@ -196,6 +198,8 @@ class ApiClient:
         # in a headers repr, and a repr can reach a --debug traceback.
         auth = _ApiKey(api_key) if api_key else None
         self.description = f"SleekFlow API {shown_url}"
+        #: The API's URL, without credentials or a trailing slash: where a plan says it is for.
+        self.url = shown_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self._on_retry = on_retry
@@ -231,11 +235,21 @@ class ApiClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         key: str | None = None,
+        if_match: int | None = None,
         missing_ok: bool = False,
+        changed_ok: bool = False,
     ) -> httpx.Response | None:
-        """Send one request with retries. Returns the response (None for a retried DELETE
-        that found the resource already gone), or raises ``BackendError`` naming ``what``."""
-        headers = {"Idempotency-Key": key} if key else None
+        """Send one request with retries: ``key`` as its ``Idempotency-Key``, ``if_match``
+        (a version) as its ``If-Match``. Returns the response, or None for a retry that found
+        the resource already gone (a 404, with ``missing_ok``) or already moved (a 412, with
+        ``changed_ok``: maybe by this request's own lost attempt). Raises
+        ``WorkspaceChanged`` for any other 412, ``BackendError`` naming ``what`` for any
+        other failure."""
+        headers: dict[str, str] = {}
+        if key:
+            headers["Idempotency-Key"] = key
+        if if_match is not None:
+            headers["If-Match"] = f'"{if_match}"'
         policy = self.policy
         last_error = ""
         started = self._clock()
@@ -296,6 +310,14 @@ class ApiClient:
             ) from None
         if response.status_code == 404 and missing_ok and attempt_number > 1:
             return None
+        if response.status_code == 412:
+            if changed_ok and attempt_number > 1:
+                return None
+            raise WorkspaceChanged(
+                f"{what}: changed in the workspace since it was planned "
+                f"(HTTP 412: {_problem_detail(response)})",
+                given=if_match,
+            )
         if not 200 <= response.status_code < 300:
             raise BackendError(f"{what}: HTTP {response.status_code}: {_problem_detail(response)}")
         return response

@@ -12,7 +12,12 @@ from typing import Any
 
 from reconciler.backends.local.backend import LocalBackend
 from reconciler.backends.local.rows import parse_id
-from reconciler.backends.local.shapes import CHANNEL_COLUMNS, LINK_COLUMNS, channel_dict, link_dict
+from reconciler.backends.local.shapes import (
+    channel_columns,
+    channel_dict,
+    link_columns,
+    link_dict,
+)
 from reconciler.errors import BackendError
 from reconciler.model import Channel, ChannelStatus, fold
 
@@ -34,7 +39,7 @@ class StoreApi:
     def page_channels(self, *, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` channels with an id above ``after``, by id."""
         rows = self._store.query(
-            f"SELECT {CHANNEL_COLUMNS} FROM channels WHERE id > ? ORDER BY id LIMIT ?",
+            f"SELECT {self._channel_columns()} FROM channels WHERE id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
         return [channel_dict(row) for row in rows]
@@ -42,7 +47,8 @@ class StoreApi:
     def channel_data(self, channel_id: str) -> dict[str, Any]:
         """One channel as the API shows it; a ``BackendError`` when there is no such one."""
         rows = self._store.query(
-            f"SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?", (parse_id(channel_id),)
+            f"SELECT {self._channel_columns()} FROM channels WHERE id = ?",
+            (parse_id(channel_id),),
         )
         if not rows:
             raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
@@ -53,7 +59,8 @@ class StoreApi:
         ``BackendError`` when there is no such channel."""
         self.channel_data(channel_id)
         rows = self._store.query(
-            f"SELECT {LINK_COLUMNS} FROM links WHERE channel_id = ? AND id > ? ORDER BY id LIMIT ?",
+            f"SELECT {self._link_columns()} FROM links "
+            "WHERE channel_id = ? AND id > ? ORDER BY id LIMIT ?",
             (parse_id(channel_id), after, limit),
         )
         return [link_dict(row) for row in rows]
@@ -62,7 +69,7 @@ class StoreApi:
         """One link of a channel as the API shows it; a ``BackendError`` when there is no
         such one."""
         rows = self._store.query(
-            f"SELECT {LINK_COLUMNS} FROM links WHERE id = ? AND channel_id = ?",
+            f"SELECT {self._link_columns()} FROM links WHERE id = ? AND channel_id = ?",
             (parse_id(link_id), parse_id(channel_id)),
         )
         if not rows:
@@ -75,7 +82,24 @@ class StoreApi:
         rows = self._store.query("SELECT response FROM idempotency WHERE key = ?", (key,))
         if not rows:
             raise BackendError(f"no create was recorded for this key in {self.backend.description}")
-        return json.loads(rows[0][0])  # type: ignore[no-any-return]
+        # A create recorded before versions made its link at version 1.
+        return {"version": 1} | json.loads(rows[0][0])  # type: ignore[no-any-return]
+
+    def workspace_data(self) -> dict[str, Any]:
+        """The workspace as the API shows it: its id. A SleekFlow workspace always has one,
+        so a store that has none yet (it doesn't exist, or predates ids) is made or migrated
+        here to get it."""
+        ident = self._store.workspace_id()
+        if ident is None:
+            with self._store.transaction() as db:
+                ident = str(db.execute("SELECT id FROM workspace").fetchone()[0])
+        return {"id": ident}
+
+    def _channel_columns(self) -> str:
+        return channel_columns(versioned=self._store.versioned)
+
+    def _link_columns(self) -> str:
+        return link_columns(versioned=self._store.versioned)
 
     # --- SleekFlow's side ------------------------------------------------------------------
 
@@ -89,7 +113,9 @@ class StoreApi:
             )
         with self._store.transaction() as db:
             cur = db.execute(
-                "UPDATE channels SET status = ? WHERE account_key = ?", (str(status), fold(account))
+                "UPDATE channels SET version = version + (status != ?), status = ? "
+                "WHERE account_key = ?",
+                (str(status), str(status), fold(account)),
             )
             if cur.rowcount == 0:
                 raise BackendError(f"no channel {account} in {self.backend.description}")

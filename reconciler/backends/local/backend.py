@@ -3,8 +3,9 @@ file standing in for a SleekFlow workspace.
 
 For trying the tool, demos and tests, and the store ``sandbox serve`` serves over HTTP. Every
 write is one transaction (``BEGIN IMMEDIATE``), so a process killed mid-apply leaves either
-the whole step or none of it. The file, its schema and its checks are ``store``'s; what only
-the sandbox's API asks of the store is ``api.StoreApi``'s.
+the whole step or none of it. A write to a channel or link checks its version inside that
+transaction (``WorkspaceChanged`` when it moved) and bumps it. The file, its schema and its
+checks are ``store``'s; what only the sandbox's API asks of the store is ``api.StoreApi``'s.
 """
 
 from __future__ import annotations
@@ -16,11 +17,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reconciler.backends.base import Capabilities
-from reconciler.backends.local.rows import CHANNEL_COLUMNS, channel_of, parse_id
+from reconciler.backends.local import guards
+from reconciler.backends.local.rows import channel_columns, channel_of, parse_id
 from reconciler.backends.local.shapes import link_dict, link_from_dict
 from reconciler.backends.local.store import DEFAULT_STORE, Store
-from reconciler.errors import BackendError, IdempotencyMismatch, TitleTaken
-from reconciler.model import Channel, ChannelStatus, Link, WorkspaceState, fold, link_url, visible
+from reconciler.errors import BackendError, IdempotencyMismatch
+from reconciler.model import (
+    Channel,
+    ChannelStatus,
+    Link,
+    WorkspaceRef,
+    WorkspaceState,
+    fold,
+    link_url,
+)
 
 #: How long an idempotency key is remembered.
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -70,11 +80,17 @@ class LocalBackend:
         with self.store.snapshot() as db:
             if db is None:
                 return WorkspaceState()
-            rows = db.execute(
-                f"SELECT {CHANNEL_COLUMNS} FROM channels ORDER BY account_key"
-            ).fetchall()
-            channels = tuple(channel_of(db, row) for row in rows)
+            versioned = self.store.versioned
+            columns = channel_columns(versioned=versioned)
+            rows = db.execute(f"SELECT {columns} FROM channels ORDER BY account_key").fetchall()
+            channels = tuple(channel_of(db, row, versioned=versioned) for row in rows)
         return WorkspaceState(channels)
+
+    def workspace(self) -> WorkspaceRef:
+        """This workspace: the store's absolute path (symlinks resolved) and its id (None
+        while the store doesn't exist, or predates ids until its first write). Reading it
+        creates nothing."""
+        return WorkspaceRef("local", str(self.path.resolve()), self.store.workspace_id())
 
     def history(self, account: str, title: str | None = None) -> list[dict[str, str | None]]:
         """The URL history of a channel's links (or of one title), oldest first. Each row:
@@ -107,7 +123,8 @@ class LocalBackend:
                         f"channel {stored} is already connected in {self.description}"
                     )
                 db.execute(
-                    "UPDATE channels SET status = 'connected', display_name = ? WHERE id = ?",
+                    "UPDATE channels SET status = 'connected', display_name = ?, "
+                    "version = version + 1 WHERE id = ?",
                     (display_name, channel_id),
                 )
             else:
@@ -119,28 +136,33 @@ class LocalBackend:
                 channel_id = cur.lastrowid
         return self.channel(channel_id)
 
-    def rename_channel(self, channel_id: str, display_name: str) -> Channel:
-        """Change the display name shown inside SleekFlow."""
+    def rename_channel(self, channel_id: str, display_name: str, *, version: int) -> Channel:
+        """Change the display name shown inside SleekFlow, if the channel is at ``version``
+        (else ``WorkspaceChanged``); the channel as stored. Its own name again writes
+        nothing."""
         with self.store.transaction() as db:
-            cur = db.execute(
-                "UPDATE channels SET display_name = ? WHERE id = ?",
-                (display_name, parse_id(channel_id)),
-            )
-            self._must_exist(cur.rowcount, "channel", channel_id)
-        return self.channel(parse_id(channel_id))
+            name = guards.channel_at(db, channel_id, version, "display_name", self.description)
+            if name != display_name:
+                db.execute(
+                    "UPDATE channels SET display_name = ?, version = version + 1 WHERE id = ?",
+                    (display_name, parse_id(channel_id)),
+                )
+            columns = channel_columns(versioned=True)
+            row = db.execute(
+                f"SELECT {columns} FROM channels WHERE id = ?", (parse_id(channel_id),)
+            ).fetchone()
+            return channel_of(db, row, versioned=True)
 
-    def remove_channel(self, channel_id: str) -> None:
-        """Remove a channel and its links (each link's removal is kept in the history)."""
+    def remove_channel(self, channel_id: str, *, version: int) -> None:
+        """Remove a channel and its links (each link's removal is kept in the history), if
+        the channel is at ``version`` (else ``WorkspaceChanged``)."""
         now = self._now()
         with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT account_key FROM channels WHERE id = ?", (parse_id(channel_id),)
-            ).fetchone()
-            self._must_exist(0 if row is None else 1, "channel", channel_id)
+            key = guards.channel_at(db, channel_id, version, "account_key", self.description)
             db.execute(
                 "INSERT INTO link_history (link_id, account, title, event, old_url, new_url, at) "
                 "SELECT id, ?, title, 'removed', url, NULL, ? FROM links WHERE channel_id = ?",
-                (row[0], now, parse_id(channel_id)),
+                (key, now, parse_id(channel_id)),
             )
             db.execute("DELETE FROM channels WHERE id = ?", (parse_id(channel_id),))
 
@@ -150,11 +172,13 @@ class LocalBackend:
         channel = None
         with self.store.snapshot() as db:
             if db is not None:
+                versioned = self.store.versioned
+                columns = channel_columns(versioned=versioned)
                 row = db.execute(
-                    f"SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?", (channel_id,)
+                    f"SELECT {columns} FROM channels WHERE id = ?", (channel_id,)
                 ).fetchone()
                 if row is not None:
-                    channel = channel_of(db, row)
+                    channel = channel_of(db, row, versioned=versioned)
         if channel is None:
             raise BackendError(f"channel {channel_id} vanished from {self.description}")
         return channel
@@ -196,8 +220,8 @@ class LocalBackend:
                 # The link it created was removed since: replaying would hand back a link that
                 # no longer exists, so the key is forgotten and the create happens again.
                 db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
-            account = self._account(db, channel_id)
-            self._refuse_taken(db, channel_id, account, title)
+            account = guards.account_of(db, channel_id, self.description)
+            guards.refuse_taken(db, channel_id, account, title)
             url = link_url(account, ref, message)
             cur = db.execute(
                 "INSERT INTO links "
@@ -218,7 +242,7 @@ class LocalBackend:
                 at=stamp,
             )
             data = link_dict(
-                (link_id, parse_id(channel_id), title, ref, message, url, stamp, stamp)
+                (link_id, parse_id(channel_id), title, ref, message, url, stamp, stamp, 1)
             )
             db.execute(
                 "INSERT INTO idempotency (key, request, response, created_at) VALUES (?, ?, ?, ?)",
@@ -227,28 +251,40 @@ class LocalBackend:
         return link_from_dict(data)
 
     def update_link(
-        self, channel_id: str, link_id: str, *, title: str, ref: str | None, message: str
+        self,
+        channel_id: str,
+        link_id: str,
+        *,
+        title: str,
+        ref: str | None,
+        message: str,
+        version: int,
     ) -> Link:
-        """Edit a link: a new ref or message gives it a new URL ("regenerated" in the
-        history), a new title alone keeps it ("renamed"). Setting the values it already has
-        writes nothing, so a request repeated after a lost answer leaves no trace."""
+        """Edit a link, if it is at ``version`` (else ``WorkspaceChanged``): a new ref or
+        message gives it a new URL ("regenerated" in the history), a new title alone keeps it
+        ("renamed"). Setting the values it already has writes nothing (no new version, no
+        history entry); the link as stored."""
         now = self._now()
         with self.store.transaction() as db:
-            account = self._account(db, channel_id)
-            row = db.execute(
-                "SELECT url, title, ref, message FROM links WHERE id = ? AND channel_id = ?",
-                (parse_id(link_id), parse_id(channel_id)),
-            ).fetchone()
-            self._must_exist(0 if row is None else 1, "link", link_id)
-            old_url, old_title, old_ref, old_message = row
+            account = guards.account_of(db, channel_id, self.description)
+            old_url, old_title, old_ref, old_message = guards.link_at(
+                db,
+                channel_id,
+                link_id,
+                version,
+                ("url", "title", "ref", "message"),
+                self.description,
+            )
             if (old_title, old_ref, old_message) == (title, ref, message):
-                return _link(link_id, title=title, ref=ref, message=message, url=old_url)
+                return _link(
+                    link_id, title=title, ref=ref, message=message, url=old_url, version=version
+                )
             if fold(title) != fold(old_title):
-                self._refuse_taken(db, channel_id, account, title)
+                guards.refuse_taken(db, channel_id, account, title)
             url = link_url(account, ref, message)
             db.execute(
                 "UPDATE links SET title = ?, title_key = ?, ref = ?, message = ?, url = ?, "
-                "updated_at = ? WHERE id = ?",
+                "updated_at = ?, version = version + 1 WHERE id = ?",
                 (title, fold(title), ref, message, url, now, parse_id(link_id)),
             )
             event = "regenerated" if url != old_url else "renamed"
@@ -262,19 +298,17 @@ class LocalBackend:
                 new_url=url,
                 at=now,
             )
-        return _link(link_id, title=title, ref=ref, message=message, url=url)
+        return _link(link_id, title=title, ref=ref, message=message, url=url, version=version + 1)
 
-    def remove_link(self, channel_id: str, link_id: str) -> None:
-        """Remove a link; its last URL is kept in the history."""
+    def remove_link(self, channel_id: str, link_id: str, *, version: int) -> None:
+        """Remove a link, if it is at ``version`` (else ``WorkspaceChanged``); its last URL
+        is kept in the history."""
         now = self._now()
         with self.store.transaction() as db:
-            account = self._account(db, channel_id)
-            row = db.execute(
-                "SELECT title, url FROM links WHERE id = ? AND channel_id = ?",
-                (parse_id(link_id), parse_id(channel_id)),
-            ).fetchone()
-            self._must_exist(0 if row is None else 1, "link", link_id)
-            title, url = row
+            account = guards.account_of(db, channel_id, self.description)
+            title, url = guards.link_at(
+                db, channel_id, link_id, version, ("title", "url"), self.description
+            )
             db.execute("DELETE FROM links WHERE id = ?", (parse_id(link_id),))
             _record(
                 db,
@@ -292,42 +326,20 @@ class LocalBackend:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="seconds")
 
-    def _account(self, db: sqlite3.Connection, channel_id: str) -> str:
-        """The account of a channel, as the workspace spells it (its URLs use it)."""
-        row = db.execute(
-            "SELECT account FROM channels WHERE id = ?", (parse_id(channel_id),)
-        ).fetchone()
-        self._must_exist(0 if row is None else 1, "channel", channel_id)
-        return str(row[0])
 
-    def _refuse_taken(
-        self, db: sqlite3.Connection, channel_id: str, account: str, title: str
-    ) -> None:
-        """Raise ``TitleTaken`` when a link of the channel already has ``title`` (ignoring
-        case). A plan never creates, nor renames a link to, a title its channel has; when the
-        workspace has one anyway, it changed since the plan (two applies racing), and going on
-        would make two links with one title."""
-        row = db.execute(
-            "SELECT title FROM links WHERE channel_id = ? AND title_key = ? LIMIT 1",
-            (parse_id(channel_id), fold(title)),
-        ).fetchone()
-        if row is not None:
-            raise TitleTaken(
-                f"channel {visible(account)} already has a link titled {visible(row[0])!r}: "
-                "the workspace changed since the plan (another apply, or an edit in SleekFlow); "
-                "nothing more was changed for this link: plan again"
-            )
-
-    def _must_exist(self, rowcount: int, kind: str, ident: str) -> None:
-        if rowcount == 0:
-            raise BackendError(
-                f"{kind} {ident} does not exist in {self.description} (changed since the plan?)"
-            )
-
-
-def _link(link_id: str, *, title: str, ref: str | None, message: str, url: str) -> Link:
+def _link(
+    link_id: str, *, title: str, ref: str | None, message: str, url: str, version: int
+) -> Link:
     """The ``Link`` with id ``link_id`` (its creation order too)."""
-    return Link(id=link_id, title=title, ref=ref, message=message, url=url, seq=parse_id(link_id))
+    return Link(
+        id=link_id,
+        title=title,
+        ref=ref,
+        message=message,
+        url=url,
+        seq=parse_id(link_id),
+        version=version,
+    )
 
 
 def _record(

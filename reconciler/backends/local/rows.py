@@ -1,10 +1,15 @@
 """The local store's rows as values: ``Channel`` and ``Link`` for the engine, and ids from their
 string form. Columns are selected by name; no value depends on the order of a table's columns.
+
+A store older than versions (``schema.VERSIONED``) is read as it is until its first write
+migrates it: its select lists give every channel and link version 1, the version the
+migration gives them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import BackendError
@@ -19,16 +24,33 @@ _LINK_SQL = {
     "message": "message",
     "url": "url",
     "seq": "id",
+    "version": "version",
 }
-#: A channel's links as ``Link`` fields, in creation order. ``Link._make`` over its rows: the
-#: NamedTuple fast path of the read of 100k links (docs/benchmarks.md).
-LINKS_OF_CHANNEL = (
-    f"SELECT {', '.join(_LINK_SQL[name] for name in Link._fields)} FROM links "
-    "WHERE channel_id = ? ORDER BY id"
-)
 #: The columns of ``channels`` a ``Channel`` is made of (``channel_of``), by name.
-CHANNEL_FIELDS = ("id", "account", "display_name", "status")
-CHANNEL_COLUMNS = ", ".join(CHANNEL_FIELDS)
+CHANNEL_FIELDS = ("id", "account", "display_name", "status", "version")
+
+
+def select_list(
+    fields: Iterable[str], *, versioned: bool, sql: Mapping[str, str] | None = None
+) -> str:
+    """The ``SELECT`` list of ``fields`` (each its column, or its SQL in ``sql``); a
+    ``version`` is the constant 1 in a store that isn't ``versioned`` yet."""
+    sql = sql or {}
+    return ", ".join(
+        "1" if name == "version" and not versioned else sql.get(name, name) for name in fields
+    )
+
+
+def channel_columns(*, versioned: bool) -> str:
+    """The ``SELECT`` list of a channel (``CHANNEL_FIELDS``)."""
+    return select_list(CHANNEL_FIELDS, versioned=versioned)
+
+
+def links_of_channel(*, versioned: bool) -> str:
+    """A channel's links as ``Link`` fields, in creation order. ``Link._make`` over its rows:
+    the NamedTuple fast path of the read of 100k links (docs/benchmarks.md)."""
+    columns = select_list(Link._fields, versioned=versioned, sql=_LINK_SQL)
+    return f"SELECT {columns} FROM links WHERE channel_id = ? ORDER BY id"
 
 
 def parse_id(ident: str) -> int:
@@ -39,15 +61,17 @@ def parse_id(ident: str) -> int:
         raise BackendError(f"{ident!r} is not an id of a local workspace") from None
 
 
-def channel_of(db: sqlite3.Connection, row: tuple[Any, ...]) -> Channel:
-    """The channel of a ``channels`` row selected as ``CHANNEL_COLUMNS``, its links read
+def channel_of(db: sqlite3.Connection, row: tuple[Any, ...], *, versioned: bool) -> Channel:
+    """The channel of a ``channels`` row selected as ``channel_columns``, its links read
     from ``db``."""
     column = dict(zip(CHANNEL_FIELDS, row, strict=True))
-    links = tuple(map(Link._make, db.execute(LINKS_OF_CHANNEL, (column["id"],))))
+    query = links_of_channel(versioned=versioned)
+    links = tuple(map(Link._make, db.execute(query, (column["id"],))))
     return Channel(
         id=str(column["id"]),
         account=str(column["account"]),
         display_name=str(column["display_name"]),
         status=ChannelStatus(column["status"]),
         links=links,
+        version=int(column["version"]),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 #: PRAGMA application_id of a reconciler store ("RCNL").
 APPLICATION_ID = 0x52434E4C
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+#: The first schema whose channels and links carry a ``version``, and which has a workspace id.
+VERSIONED = 4
 
 #: The schema of version 1; ``MIGRATIONS`` take it to ``SCHEMA_VERSION``.
 SCHEMA = """
@@ -57,5 +59,17 @@ CREATE INDEX idempotency_created ON idempotency(created_at);
 ALTER TABLE links ADD COLUMN title_key TEXT;
 UPDATE links SET title_key = reconciler_fold(title);
 CREATE INDEX links_title ON links(channel_id, title_key);
+""",
+    # Conditional writes: every channel and link has a version, bumped by each write to it
+    # (the ones there are start at 1). And the workspace's own id, random, one row, made
+    # here: a store made new runs this too, so every store of this version has one.
+    3: """
+ALTER TABLE channels ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE links ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE workspace (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    id TEXT NOT NULL
+);
+INSERT INTO workspace (one, id) VALUES (1, lower(hex(randomblob(16))));
 """,
 }

@@ -9,32 +9,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.backends.local.rows import CHANNEL_COLUMNS, CHANNEL_FIELDS
+from reconciler.backends.local.rows import CHANNEL_FIELDS, channel_columns, select_list
 from reconciler.model import Link
 
-__all__ = ["CHANNEL_COLUMNS", "LINK_COLUMNS", "channel_dict", "link_dict", "link_from_dict"]
+__all__ = ["channel_columns", "channel_dict", "link_columns", "link_dict", "link_from_dict"]
 
 #: A channel as the API shows it is the ``CHANNEL_FIELDS`` columns, in that order; a link, these
 #: columns of ``links``, in this order.
-LINK_FIELDS = ("id", "channel_id", "title", "ref", "message", "url", "created_at", "updated_at")
-#: The ``SELECT`` list of a link.
-LINK_COLUMNS = ", ".join(LINK_FIELDS)
+LINK_FIELDS = (
+    "id",
+    "channel_id",
+    "title",
+    "ref",
+    "message",
+    "url",
+    "created_at",
+    "updated_at",
+    "version",
+)
 #: The fields that are ids: the API shows them as strings.
 _IDS = frozenset({"id", "channel_id"})
 
 
+def link_columns(*, versioned: bool) -> str:
+    """The ``SELECT`` list of a link (``LINK_FIELDS``)."""
+    return select_list(LINK_FIELDS, versioned=versioned)
+
+
 def channel_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A ``channels`` row selected as ``CHANNEL_COLUMNS``, as the API shows a channel."""
+    """A ``channels`` row selected as ``channel_columns``, as the API shows a channel."""
     return _shown(CHANNEL_FIELDS, row)
 
 
 def link_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A ``links`` row selected as ``LINK_COLUMNS``, as the API shows a link."""
+    """A ``links`` row selected as ``link_columns``, as the API shows a link."""
     return _shown(LINK_FIELDS, row)
 
 
 def link_from_dict(data: dict[str, Any]) -> Link:
-    """The ``Link`` of a link as the API shows it (``link_dict``)."""
+    """The ``Link`` of a link as the API shows it (``link_dict``; a create recorded before
+    versions has none: it was version 1)."""
     link_id = int(data["id"])
     return Link(
         id=str(link_id),
@@ -43,6 +57,7 @@ def link_from_dict(data: dict[str, Any]) -> Link:
         message=data["message"],
         url=data["url"],
         seq=link_id,
+        version=int(data.get("version", 1)),
     )
 
 

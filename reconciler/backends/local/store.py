@@ -17,7 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.local.schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from reconciler.backends.local.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    VERSIONED,
+)
 from reconciler.errors import StoreError
 from reconciler.files import reason
 from reconciler.model import fold
@@ -191,6 +197,21 @@ class Store:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._version = SCHEMA_VERSION
 
+    @property
+    def versioned(self) -> bool:
+        """Whether the store as last read has versions and an id (``schema.VERSIONED``): an
+        older one is read with every version 1, and has no id until its first write."""
+        return self._version >= VERSIONED
+
+    def workspace_id(self) -> str | None:
+        """The workspace's id; None when the store doesn't exist, or is older than ids (its
+        first write migrates it and makes one). Nothing is created."""
+        with self.snapshot() as db:
+            if db is None or not self.versioned:
+                return None
+            row = db.execute("SELECT id FROM workspace").fetchone()
+        return None if row is None else str(row[0])
+
     def exists(self) -> bool:
         """Whether there is a store to read (checked, opened; nothing is created)."""
         return self._reader() is not None
@@ -213,6 +234,8 @@ class Store:
         try:
             db.execute("BEGIN")
             try:
+                # Another process may have migrated the store since it was opened here.
+                self._version = db.execute("PRAGMA user_version").fetchone()[0]
                 yield db
             finally:
                 _rollback(db)

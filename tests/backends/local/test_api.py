@@ -45,6 +45,7 @@ def test_pages_of_channels_and_links_follow_ids(tmp_path: Path) -> None:
         "url",
         "created_at",
         "updated_at",
+        "version",
     }
     with pytest.raises(BackendError, match="does not exist"):
         b.page_links("999", after=0, limit=10)

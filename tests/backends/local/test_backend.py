@@ -43,9 +43,9 @@ def test_ids_are_stable_across_reads_edits_and_reopening(
     channel = backend.connect_channel("acmepets", "Acme")
     a = backend.create_link(channel.id, title="A", ref=None, message="one", key="1")
     b = backend.create_link(channel.id, title="B", ref="r", message="two", key="2")
-    edited = backend.update_link(channel.id, a.id, title="A", ref="new", message="uno")
+    edited = backend.update_link(channel.id, a.id, title="A", ref="new", message="uno", version=1)
     assert edited.id == a.id
-    backend.remove_link(channel.id, b.id)
+    backend.remove_link(channel.id, b.id, version=1)
     c = backend.create_link(channel.id, title="C", ref=None, message="three", key="3")
     assert c.id not in (a.id, b.id)  # a removed link's id is never reused
     first = backend.read()
@@ -97,13 +97,15 @@ def test_history_records_every_url_a_link_had(store: Path) -> None:
     channel = b.connect_channel("AcmePets", "Acme")
     link = b.create_link(channel.id, title="VIP", ref="vip", message="one", key="k")
     url1 = link.url
-    b.update_link(channel.id, link.id, title="VIP Program", ref="vip", message="one")
-    regenerated = b.update_link(channel.id, link.id, title="VIP Program", ref="vip", message="two")
+    b.update_link(channel.id, link.id, title="VIP Program", ref="vip", message="one", version=1)
+    regenerated = b.update_link(
+        channel.id, link.id, title="VIP Program", ref="vip", message="two", version=2
+    )
     url2 = regenerated.url
     assert url2 != url1
-    b.remove_link(channel.id, link.id)
+    b.remove_link(channel.id, link.id, version=3)
     other = b.create_link(channel.id, title="Other", ref=None, message="x", key="k2")
-    b.remove_channel(channel.id)
+    b.remove_channel(channel.id, version=1)
 
     assert history(store) == [
         ("created", "VIP", None, url1),
@@ -141,8 +143,9 @@ def test_connecting_a_connected_channel_is_an_error(backend: LocalBackend) -> No
 def test_rename_and_remove_channel(backend: LocalBackend) -> None:
     channel = backend.connect_channel("acmepets", "Acme")
     backend.create_link(channel.id, title="Bio", ref=None, message="Hi", key="k")
-    assert backend.rename_channel(channel.id, "Acme Pets").display_name == "Acme Pets"
-    backend.remove_channel(channel.id)
+    renamed = backend.rename_channel(channel.id, "Acme Pets", version=1)
+    assert (renamed.display_name, renamed.version, len(renamed.links)) == ("Acme Pets", 2, 1)
+    backend.remove_channel(channel.id, version=2)
     assert backend.read() == WorkspaceState()
     with sqlite3.connect(backend.path) as db:
         assert db.execute("SELECT count(*) FROM links").fetchone()[0] == 0
@@ -153,12 +156,12 @@ def test_writes_to_ids_that_do_not_exist(backend: LocalBackend) -> None:
     channel = backend.connect_channel("acmepets", "Acme")
     before = backend.read()
     for call in (
-        lambda: backend.rename_channel("999", "x"),
-        lambda: backend.remove_channel("999"),
+        lambda: backend.rename_channel("999", "x", version=1),
+        lambda: backend.remove_channel("999", version=1),
         lambda: backend.create_link("999", title="t", ref=None, message="m", key="k"),
-        lambda: backend.update_link(channel.id, "999", title="t", ref=None, message="m"),
-        lambda: backend.remove_link(channel.id, "999"),
-        lambda: backend.rename_channel("not-a-number", "x"),
+        lambda: backend.update_link(channel.id, "999", title="t", ref=None, message="m", version=1),
+        lambda: backend.remove_link(channel.id, "999", version=1),
+        lambda: backend.rename_channel("not-a-number", "x", version=1),
     ):
         with pytest.raises(BackendError):
             call()
@@ -202,7 +205,7 @@ def test_idempotency_keys_expire_after_24_hours(tmp_path: Path) -> None:
 def test_a_key_whose_link_was_removed_creates_the_link_again(tmp_path: Path) -> None:
     b, cid = _one_channel(tmp_path)
     first = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
-    b.remove_link(cid, first.id)
+    b.remove_link(cid, first.id, version=first.version)
     again = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="key-1")
     assert again.id != first.id
     assert [lk.id for lk in b.read().channels[0].links] == [again.id]
@@ -211,8 +214,8 @@ def test_a_key_whose_link_was_removed_creates_the_link_again(tmp_path: Path) -> 
 def test_history_rows_name_the_link_across_renames_and_regenerations(tmp_path: Path) -> None:
     b, cid = _one_channel(tmp_path)
     link = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="k1")
-    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hi")
-    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hello")
+    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hi", version=1)
+    b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hello", version=2)
     other = b.create_link(cid, title="Ad", ref="ad", message="Hi", key="k2")
     rows = b.history("ACME")
     assert [(r["link_id"], r["event"]) for r in rows] == [
@@ -226,6 +229,6 @@ def test_history_rows_name_the_link_across_renames_and_regenerations(tmp_path: P
 def test_an_update_to_the_same_values_writes_nothing(tmp_path: Path) -> None:
     b, cid = _one_channel(tmp_path)
     link = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="k1")
-    again = b.update_link(cid, link.id, title="Bio", ref="bio", message="Hi")
-    assert again == link
+    again = b.update_link(cid, link.id, title="Bio", ref="bio", message="Hi", version=1)
+    assert again == link and again.version == 1
     assert [r["event"] for r in b.history("acme")] == ["created"]

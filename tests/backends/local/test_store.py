@@ -227,11 +227,13 @@ def test_a_read_only_connection_reads_but_refuses_writes(tmp_path: Path) -> None
     channel = state.channels[0]
     for write in (
         lambda: b.connect_channel("other", "Other"),
-        lambda: b.rename_channel(channel.id, "New"),
+        lambda: b.rename_channel(channel.id, "New", version=1),
         lambda: b.create_link(channel.id, title="New", ref=None, message="m", key="k"),
-        lambda: b.update_link(channel.id, channel.links[0].id, title="B", ref=None, message="m"),
-        lambda: b.remove_link(channel.id, channel.links[0].id),
-        lambda: b.remove_channel(channel.id),
+        lambda: b.update_link(
+            channel.id, channel.links[0].id, title="B", ref=None, message="m", version=1
+        ),
+        lambda: b.remove_link(channel.id, channel.links[0].id, version=1),
+        lambda: b.remove_channel(channel.id, version=1),
     ):
         with pytest.raises(StoreError, match=r"cannot write store .*readonly"):
             write()
@@ -278,10 +280,14 @@ def test_a_failing_write_leaves_nothing_half_done(tmp_path: Path) -> None:
     link = channel.links[0]
     for write in (
         lambda: b.create_link(channel.id, title="New", ref=None, message="m", key="another-key"),
-        lambda: b.update_link(channel.id, link.id, title="Bio", ref="bio", message="changed"),
-        lambda: b.update_link(channel.id, link.id, title="Renamed", ref="bio", message="Hi"),
-        lambda: b.remove_link(channel.id, link.id),
-        lambda: b.remove_channel(channel.id),
+        lambda: b.update_link(
+            channel.id, link.id, title="Bio", ref="bio", message="changed", version=1
+        ),
+        lambda: b.update_link(
+            channel.id, link.id, title="Renamed", ref="bio", message="Hi", version=1
+        ),
+        lambda: b.remove_link(channel.id, link.id, version=1),
+        lambda: b.remove_channel(channel.id, version=1),
     ):
         with pytest.raises(StoreError, match=r"cannot write store .*boom"):
             write()
@@ -327,3 +333,79 @@ def test_a_version_1_store_is_read_as_is_and_migrated_by_the_first_write(tmp_pat
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("SELECT count(*) FROM idempotency").fetchone()[0] == 1
     db.close()
+    # migrated all the way: versions and the workspace id came with it
+    b = LocalBackend(path)
+    assert b.read().channels[0].version == 1 and b.workspace().id is not None
+    b.close()
+
+
+def _version_3_store(path: Path) -> None:
+    """A store as reconciler made them before versions (schema 3): one channel, two links."""
+    with sqlite3.connect(path) as db:
+        db.create_function("reconciler_fold", 1, str.casefold)
+        db.executescript(schema.SCHEMA + schema.MIGRATIONS[1] + schema.MIGRATIONS[2])
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute("PRAGMA user_version = 3")
+        db.execute(
+            "INSERT INTO channels (account, account_key, display_name, status) "
+            "VALUES ('acme', 'acme', 'Acme', 'connected')"
+        )
+        for title, message in (("Bio", "Hi"), ("Ad", "Sale")):
+            db.execute(
+                "INSERT INTO links (channel_id, title, title_key, ref, message, url, created_at, "
+                "updated_at) VALUES (1, ?, ?, NULL, ?, ?, 't', 't')",
+                (title, title.casefold(), message, f"https://tiktok.me/acme?message={message}"),
+            )
+    db.close()
+
+
+def test_a_version_3_store_reads_as_version_1_and_gets_versions_and_an_id_on_first_write(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "workspace.db"
+    _version_3_store(path)
+    before = path.read_bytes()
+    b = LocalBackend(path)
+    state = b.read()
+    (channel,) = state.channels
+    assert channel.version == 1 and [(lk.title, lk.version) for lk in channel.links] == [
+        ("Bio", 1),
+        ("Ad", 1),
+    ]
+    assert b.workspace().id is None  # none yet, and asking made none
+    assert [lk["version"] for lk in StoreApi(b).page_links("1", after=0, limit=10)] == [1, 1]
+    assert StoreApi(b).channel_data("1")["version"] == 1
+    assert path.read_bytes() == before  # reading wrote nothing
+
+    watcher = LocalBackend(path)  # opened on the old schema; another process migrates it
+    assert watcher.read() == state
+    bio = channel.links[0]
+    edited = b.update_link("1", bio.id, title="Bio", ref=None, message="Hello", version=1)
+    assert edited.version == 2
+    ident = b.workspace().id
+    assert ident is not None and len(ident) == 32
+    b.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT title, version FROM links ORDER BY id").fetchall() == [
+            ("Bio", 2),
+            ("Ad", 1),
+        ]
+        assert db.execute("SELECT version FROM channels").fetchall() == [(1,)]
+    db.close()
+    assert [lk.version for lk in watcher.read().channels[0].links] == [2, 1]
+    assert watcher.workspace().id == ident
+    watcher.close()
+
+
+def test_every_new_store_gets_its_own_id(tmp_path: Path) -> None:
+    ids = set()
+    for name in ("a.db", "b.db"):
+        b = LocalBackend(tmp_path / name)
+        b.connect_channel("acme", "Acme")
+        ids.add(b.workspace().id)
+        b.close()
+    memory = LocalBackend(connection=sqlite3.connect(":memory:"))
+    ids.add(memory.workspace().id)
+    memory.close()
+    assert len(ids) == 3 and None not in ids
