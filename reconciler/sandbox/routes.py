@@ -59,8 +59,6 @@ ALLOWED = {
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 #: An ``If-Match`` this API takes: one strong ETag of a version, as its responses send them.
 _IF_MATCH = re.compile(r'"([1-9][0-9]{0,17})"')
-#: The methods that write over a resource, and so need ``If-Match``.
-CONDITIONAL = frozenset({"PATCH", "DELETE"})
 
 
 def etag(version: int) -> str:
@@ -68,13 +66,11 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(method: str, values: list[str]) -> int | None:
-    """The version the ``If-Match`` headers ``values`` of a ``method`` request name (None for
-    a method that needs none). A 428 ApiProblem when a ``PATCH`` or ``DELETE`` has none, a 400
-    for one that isn't a single quoted version: ``*`` or a list doesn't name the version seen,
-    and a weak ETag never matches."""
-    if method not in CONDITIONAL:
-        return None
+def if_match_version(method: str, values: list[str]) -> int:
+    """The version the ``If-Match`` headers ``values`` of a conditional ``method`` request
+    (``PATCH``, ``DELETE``) name. A 428 ApiProblem when there is none, a 400 for one that isn't
+    a single quoted version: ``*`` or a list doesn't name the version seen, and a weak ETag
+    never matches."""
     if not values:
         raise ApiProblem(
             428,
@@ -168,12 +164,9 @@ class Api:
     # --- the routes: ``<method>_<route name>`` ----------------------------------------------
 
     def _named_version(self, method: str) -> int:
-        """The version the ``If-Match`` of a conditional write names: a 428 or 400
-        ApiProblem when it doesn't name one (``if_match_version``). Checked after the body,
-        before the work."""
-        version = if_match_version(method, self._if_match)
-        assert version is not None  # PATCH and DELETE are conditional
-        return version
+        """The version the ``If-Match`` of a conditional write names (``if_match_version``):
+        checked after the body, before the work."""
+        return if_match_version(method, self._if_match)
 
     def get_openapi(self, body: Any) -> Answer:
         """The OpenAPI document."""

@@ -35,6 +35,16 @@ def _connect(store: Path) -> Channel:
         local.close()
 
 
+def _connect_with_link(store: Path) -> tuple[Channel, Link]:
+    """The channel ``_connect`` makes, with one link "Bio" (message "Hi")."""
+    channel = _connect(store)
+    local = LocalBackend(store)
+    try:
+        return channel, local.create_link(channel.id, title="Bio", ref=None, message="Hi", key="k")
+    finally:
+        local.close()
+
+
 def _state(store: Path) -> Channel:
     local = LocalBackend(store)
     try:
@@ -350,10 +360,7 @@ def test_a_patch_whose_answer_was_lost_is_done_when_its_retry_meets_412(
     sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
     store = tmp_path / "ws.db"
-    channel = _connect(store)
-    local = LocalBackend(store)
-    link = local.create_link(channel.id, title="Bio", ref=None, message="Hi", key="k")
-    local.close()
+    channel, link = _connect_with_link(store)
     retries: list[tuple[str, int, str]] = []
     server = sandbox("--drop-after-commit-rate", "1")  # every answer to a write is lost
     backend = HttpBackend(
@@ -425,9 +432,8 @@ def test_a_link_read_over_http_carries_the_stored_versions(
     sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
     store = tmp_path / "ws.db"
-    channel = _connect(store)
+    channel, link = _connect_with_link(store)
     local = LocalBackend(store)
-    link = local.create_link(channel.id, title="Bio", ref=None, message="Hi", key="k")
     local.update_link(channel.id, link.id, title="Bio", ref=None, message="Hey", version=1)
     local.rename_channel(channel.id, "Acme 2", version=1)
     expected = local.read()

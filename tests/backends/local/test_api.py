@@ -51,3 +51,16 @@ def test_pages_of_channels_and_links_follow_ids(tmp_path: Path) -> None:
         b.page_links("999", after=0, limit=10)
     with pytest.raises(BackendError, match="does not exist"):
         b.link_data(cid, "999")
+
+
+def test_a_status_change_moves_the_channels_version_and_no_change_does_not(
+    tmp_path: Path,
+) -> None:
+    backend = LocalBackend(tmp_path / "workspace.db")
+    backend.connect_channel("acme", "Acme")
+    api = StoreApi(backend)
+    assert api.set_status("acme", ChannelStatus.DISCONNECTED).version == 2
+    assert api.set_status("acme", ChannelStatus.DISCONNECTED).version == 2  # already so
+    assert backend.connect_channel("acme", "Acme again").version == 3  # reconnected
+    assert api.channel_data("1")["version"] == 3
+    backend.close()

@@ -13,7 +13,7 @@ import pytest
 from reconciler.backends import open_backend
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
-from reconciler.errors import BackendError, IdempotencyMismatch
+from reconciler.errors import BackendError, IdempotencyMismatch, StoreError
 from reconciler.model import WorkspaceState, link_url
 
 
@@ -27,6 +27,10 @@ def history(store: Path) -> list[tuple[str, str, str | None, str | None]]:
 
 
 def test_open_backend_local_and_unknown(store: Path) -> None:
+    with pytest.raises(StoreError, match=r"there is no local workspace at .*sandbox connect"):
+        open_backend("local", store=str(store))
+    assert not store.exists()  # nothing made on the spot
+    LocalBackend(store).connect_channel("acmepets", "Acme")
     b = open_backend("local", store=str(store))
     assert isinstance(b, LocalBackend)
     b.close()
