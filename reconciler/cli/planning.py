@@ -149,10 +149,13 @@ def apply(
 
     if file is None and plan_file is None:
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
+    # The files first: a config or plan file that can't be used is refused before the
+    # workspace is even opened.
+    desired_and_sha = None if file is None else load_config(file)
+    recorded = None if plan_file is None else saved_plans.load(plan_file, key=plan_key())
     backend = open_workspace(backend_opts)
-    if plan_file is not None:
-        recorded = saved_plans.load(plan_file, key=plan_key())
-        given = None if file is None else (file, load_config(file)[0])
+    if recorded is not None:
+        assert plan_file is not None
         the_plan = saved_plans.replan(
             recorded,
             backend.read(),
@@ -160,12 +163,11 @@ def apply(
             workspace=backend.workspace(),
             can_connect=backend.capabilities.can_connect,
             force=force,
-            given=given,
+            given=None if file is None or desired_and_sha is None else (file, desired_and_sha[0]),
         )
     else:
-        assert file is not None
-        desired, sha = load_config(file)
-        the_plan = _plan_config(desired, sha, backend, force=force)
+        assert desired_and_sha is not None
+        the_plan = _plan_config(*desired_and_sha, backend, force=force)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:
