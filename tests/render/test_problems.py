@@ -71,7 +71,9 @@ def test_github_escaping_value_by_value(text: str, data: str, prop: str) -> None
 
 
 def test_github_puts_each_problem_at_its_line_with_its_code_as_title() -> None:
-    info = Problem(path="w.yaml", line=None, col=None, severity=Severity.INFO, code="c", message="i")
+    info = Problem(
+        path="w.yaml", line=None, col=None, severity=Severity.INFO, code="c", message="i"
+    )
     assert render_github([ERROR, WARNING, info]) == (
         "::error file=w.yaml,line=3,col=14,title=pattern::bad\n"
         "::warning file=w.yaml,line=7,col=9,title=duplicate-ref::ref\n"
