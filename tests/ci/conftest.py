@@ -69,6 +69,19 @@ def git_repo(root: Path) -> None:
         assert run([*git, *args], cwd=root).returncode == 0
 
 
+def read_outputs(path: Path) -> dict[str, str]:
+    """The step outputs written to a $GITHUB_OUTPUT file (both of GitHub's syntaxes)."""
+    found: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in lines:
+        name, _, value = line.partition("=")
+        if "<<" in name:
+            name, delimiter = line.split("<<", 1)
+            value = "\n".join(iter(lambda: next(lines), delimiter))
+        found[name] = value
+    return found
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A links repository: git, workspace.yaml, acmepets connected in .reconciler/."""

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from reconciler.backends.local import LocalBackend
-from tests.ci.conftest import CONFIG, Run, store
+from tests.ci.conftest import CONFIG, Run, read_outputs, store
 from tests.helpers import assert_valid_plan_json
 
 
@@ -22,25 +22,6 @@ def head(root: Path) -> str:
 
 def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
-
-
-def outputs(path: Path) -> dict[str, str]:
-    """The step outputs written to a $GITHUB_OUTPUT file (both of GitHub's syntaxes)."""
-    found: dict[str, str] = {}
-    lines = iter(read(path).splitlines())
-    for line in lines:
-        if "<<" in line and "=" not in line.split("<<")[0]:
-            name, delimiter = line.split("<<", 1)
-            value = []
-            for inner in lines:
-                if inner == delimiter:
-                    break
-                value.append(inner)
-            found[name] = "\n".join(value)
-        else:
-            name, _, value_ = line.partition("=")
-            found[name] = value_
-    return found
 
 
 def test_plan_writes_the_comment_the_saved_plan_the_summary_and_the_outputs(
@@ -68,7 +49,7 @@ def test_plan_writes_the_comment_the_saved_plan_the_summary_and_the_outputs(
     saved = assert_valid_plan_json(read(out / "plan.json"))
     assert saved["summary"]["create"] == 2 and "desired" in saved and "prior_state" in saved
     assert "signature" not in saved  # no plan key set
-    assert outputs(output) == {
+    assert read_outputs(output) == {
         "has-changes": "true",
         "plan-file": str(out / "plan.json"),
         "comment-file": str(out / "comment.md"),
@@ -87,7 +68,7 @@ def test_several_configs_each_with_its_marker_and_directory(
     second = read(repo / "o" / "links-us" / "comment.md")
     assert first.startswith("<!-- reconciler-plan: workspace.yaml -->\n")
     assert second.startswith("<!-- reconciler-plan: links/us.yaml -->\n")
-    found = outputs(output)
+    found = read_outputs(output)
     assert found["comment-file"].splitlines() == [
         str(repo / "o" / "workspace" / "comment.md"),
         str(repo / "o" / "links-us" / "comment.md"),
