@@ -306,7 +306,7 @@ def test_validate_has_help_text() -> None:
     result = run("validate", "--help")
     assert result.exit_code == 0
     assert "Check each FILE against the schema" in result.stdout
-    assert "--format [text|json]" in result.stdout
+    assert "--format [text|json|github]" in result.stdout
 
 
 # --- --debug -------------------------------------------------------------------------------
