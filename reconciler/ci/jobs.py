@@ -38,9 +38,6 @@ from reconciler.render.markdown import code, size
 #: GitHub refuses a comment or an issue body over 65,536 characters; the plan stays under
 #: 65,000 and what a job adds (marker, footer) must fit in the rest.
 COMMENT_LIMIT = 65_536
-#: The artifact the shipped workflow saves a pull request's plan as (per config, with a
-#: suffix), named in the comment's footer.
-ARTIFACT = "reconciler-plan"
 #: The diagnostic of a declared channel that is disconnected (an expired token).
 DISCONNECTED = "channel-disconnected"
 
@@ -113,27 +110,17 @@ def plan(config: str, out: Path, job: Job, *, commit: str | None = None) -> JobR
     apply-on-merge applies, signed with the job's plan key), ``plan.md`` and ``comment.md``
     (a marker line, the plan, a footer). CLEAN, CHANGES, or FAILED with the comment saying
     why (an invalid config, an unreachable workspace, a plan that cannot be applied)."""
-    out.mkdir(parents=True, exist_ok=True)
-    plan_file = out / "plan.json"
-    plan_file.unlink(missing_ok=True)
-    problems: tuple[Problem, ...] = ()
-    the_plan: Plan | None = None
-    try:
-        the_plan = _plan(config, job)
-    except ConfigError as exc:
-        problems = tuple(exc.problems)
-        markdown = failure(f"Could not plan {code(config, in_table=False)}.", str(exc))
-    except ReconcilerError as exc:
-        markdown = failure(f"Could not plan {code(config, in_table=False)}.", str(exc))
-    else:
-        _write(plan_file, saved.dumps(the_plan, key=job.plan_key))
+    the_plan, markdown, problems = _saved_plan(
+        config, out, job, headline=f"Could not plan {code(config, in_table=False)}."
+    )
+    if the_plan is not None:
         markdown = render_markdown.render_plan(the_plan)  # in full even when it has errors
     exit_code = _exit(the_plan)
     _write(out / "plan.md", markdown)
     sha = commit or _git_head()
     verdict = {
         Exit.CLEAN: "Nothing to apply.",
-        Exit.CHANGES: f"Merging applies exactly this plan (saved as the `{ARTIFACT}` artifact); "
+        Exit.CHANGES: "Merging applies exactly this plan (saved with this run as an artifact); "
         "if the workspace changes before, the apply refuses it and changes nothing.",
     }.get(exit_code, "This plan cannot be applied: fix what it says and push again.")
     footer = (
@@ -154,7 +141,7 @@ def plan(config: str, out: Path, job: Job, *, commit: str | None = None) -> JobR
         summary=markdown,
         report=report,
         has_changes=the_plan is not None and bool(the_plan.changes),
-        plan_file=plan_file if the_plan is not None else None,
+        plan_file=out / "plan.json" if the_plan is not None else None,
         problems=problems,
     )
 
@@ -221,25 +208,17 @@ def drift(config: str, out: Path, job: Job) -> JobResult:
     workspace no longer matches; FAILED: an error, including a declared channel that is
     disconnected (a plan only warns about one it has nothing to change on, but a nightly
     check must not stay green while messages to it no longer reach SleekFlow)."""
-    out.mkdir(parents=True, exist_ok=True)
-    plan_file = out / "plan.json"
-    plan_file.unlink(missing_ok=True)
     name = code(config, in_table=False)
-    problems: tuple[Problem, ...] = ()
-    the_plan: Plan | None = None
+    the_plan, markdown, problems = _saved_plan(
+        config, out, job, headline=f"Could not check {name} for drift."
+    )
     plan_markdown = ""
-    try:
-        the_plan = _plan(config, job)
-    except ConfigError as exc:
-        problems = tuple(exc.problems)
-        markdown = failure(f"Could not check {name} for drift.", str(exc))
-    except ReconcilerError as exc:
-        markdown = failure(f"Could not check {name} for drift.", str(exc))
     exit_code = _exit(the_plan)
     if the_plan is not None:
-        _write(plan_file, saved.dumps(the_plan, key=job.plan_key))
         plan_markdown = render_markdown.render_plan(the_plan)
-        disconnected = sorted({d.channel for d in the_plan.diagnostics if d.code == DISCONNECTED})
+        disconnected = sorted(
+            {d.channel for d in the_plan.diagnostics if d.code == DISCONNECTED and d.channel}
+        )
         if exit_code is Exit.CLEAN and disconnected:
             exit_code = Exit.FAILED
         if exit_code is Exit.CLEAN:
@@ -252,7 +231,7 @@ def drift(config: str, out: Path, job: Job) -> JobResult:
                 "changes; if the workspace is right, change the config instead.\n\n" + plan_markdown
             )
         else:
-            which = ", ".join(code(a or "", in_table=False) for a in disconnected)
+            which = ", ".join(code(a, in_table=False) for a in disconnected)
             extra = f" Disconnected: {which}." if disconnected else ""
             markdown = f"**reconciler** — ❌ the check of {name} found errors.{extra}\n\n"
             markdown += plan_markdown
@@ -267,9 +246,28 @@ def drift(config: str, out: Path, job: Job) -> JobResult:
         summary=markdown,
         report=report,
         has_changes=exit_code is Exit.CHANGES,
-        plan_file=plan_file if the_plan is not None else None,
+        plan_file=out / "plan.json" if the_plan is not None else None,
         problems=problems,
     )
+
+
+def _saved_plan(
+    config: str, out: Path, job: Job, *, headline: str
+) -> tuple[Plan | None, str, tuple[Problem, ...]]:
+    """The plan of ``config``, saved as ``out``/plan.json (signed with the job's plan key);
+    or, when there is none, no plan file, the markdown saying why under ``headline``, and
+    the config's problems if it does not validate."""
+    out.mkdir(parents=True, exist_ok=True)
+    plan_file = out / "plan.json"
+    plan_file.unlink(missing_ok=True)
+    try:
+        the_plan = _plan(config, job)
+    except ConfigError as exc:
+        return None, failure(headline, str(exc)), tuple(exc.problems)
+    except ReconcilerError as exc:
+        return None, failure(headline, str(exc)), ()
+    _write(plan_file, saved.dumps(the_plan, key=job.plan_key))
+    return the_plan, "", ()
 
 
 def _plan(config: str, job: Job) -> Plan:
