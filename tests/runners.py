@@ -134,6 +134,15 @@ class HttpCli(Cli):
         return result
 
 
+def body(output: str) -> str:
+    """``output`` without the line naming its workspace (and the blank line after it) that
+    opens every plan, apply report and status."""
+    lines = output.split("\n")
+    if lines and lines[0].startswith("Workspace: "):
+        lines = lines[2:] if len(lines) > 1 and lines[1] == "" else lines[1:]
+    return "\n".join(lines)
+
+
 def example() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 

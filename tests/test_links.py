@@ -13,9 +13,8 @@ from reconciler import links
 from reconciler import plan as planner
 from reconciler.errors import SelectionError
 from reconciler.links import ChangeStatus
-from reconciler.model import ChannelStatus, link_url
+from reconciler.model import ChannelStatus, WorkspaceRef, link_url
 from reconciler.plan import saved as planfile
-from reconciler.render.json import dumps
 
 from .helpers import channel, dc, desired, dl, link, memory_backend, seed, workspace
 
@@ -147,9 +146,9 @@ def saved_plan(tmp_path: Path) -> planfile.SavedPlan:
         ),
         dc("acmepets.global", "Global", dl("Bio", "Hola", "bio")),
     )
-    the_plan = planner.build(want, STATE)
+    the_plan = planner.build(want, STATE, workspace=WorkspaceRef("local", "/ws.db", "1"))
     path = tmp_path / "p.json"
-    path.write_text(dumps(planfile.to_dict(the_plan)), encoding="utf-8")
+    path.write_text(planfile.dumps(the_plan), encoding="utf-8")
     return planfile.load(path)
 
 

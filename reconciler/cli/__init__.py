@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import gc
 
-from reconciler.cli import links, planning, sandbox, validate, workspace
+from reconciler.cli import ci, links, planning, sandbox, validate, workspace
 from reconciler.cli.group import ReconcilerGroup, cli
 
 __all__ = ["ReconcilerGroup", "cli", "main"]
-_COMMAND_MODULES = (links, planning, sandbox, validate, workspace)
+_COMMAND_MODULES = (ci, links, planning, sandbox, validate, workspace)
 
 
 def main() -> None:

@@ -24,8 +24,6 @@ from reconciler.cli.options import (
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
-    from reconciler.backends.base import Backend
-    from reconciler.model import DesiredState
     from reconciler.plan import Plan
 
 
@@ -56,7 +54,10 @@ def plan(
 ) -> None:
     """Show what applying FILE to the workspace would change."""
     desired, sha = load_config(file)
-    the_plan = _plan_config(desired, sha, open_workspace(backend_opts), force=force)
+    from reconciler import apply as applier
+
+    backend = open_workspace(backend_opts)
+    the_plan = applier.plan_against(desired, backend, force=force, config_sha256=sha)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
@@ -75,22 +76,6 @@ def plan(
         sys.exit(1)
     if detailed_exitcode and the_plan.changes:
         sys.exit(2)
-
-
-def _plan_config(
-    desired: DesiredState, config_sha256: str, backend: Backend, *, force: bool
-) -> Plan:
-    """The plan of ``desired`` (a config with that sha256) against the workspace now."""
-    from reconciler import plan as planner
-
-    return planner.build(
-        desired,
-        backend.read(),
-        can_connect=backend.capabilities.can_connect,
-        force=force,
-        config_sha256=config_sha256,
-        workspace=backend.workspace(),
-    )
 
 
 def _render_plan(the_plan: Plan, fmt: str) -> str:
@@ -149,23 +134,24 @@ def apply(
 
     if file is None and plan_file is None:
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
+    # The files first: a config or plan file that can't be used is refused before the
+    # workspace is even opened.
+    desired_and_sha = None if file is None else load_config(file)
+    recorded = None if plan_file is None else saved_plans.load(plan_file, key=plan_key())
     backend = open_workspace(backend_opts)
-    if plan_file is not None:
-        recorded = saved_plans.load(plan_file, key=plan_key())
-        given = None if file is None else (file, load_config(file)[0])
-        the_plan = saved_plans.replan(
+    if recorded is not None:
+        assert plan_file is not None
+        the_plan = applier.reviewed(
             recorded,
-            backend.read(),
+            backend,
             name=plan_file,
-            workspace=backend.workspace(),
-            can_connect=backend.capabilities.can_connect,
             force=force,
-            given=given,
+            given=None if file is None or desired_and_sha is None else (file, desired_and_sha[0]),
         )
     else:
-        assert file is not None
-        desired, sha = load_config(file)
-        the_plan = _plan_config(desired, sha, backend, force=force)
+        assert desired_and_sha is not None
+        desired, sha = desired_and_sha
+        the_plan = applier.plan_against(desired, backend, force=force, config_sha256=sha)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:

@@ -91,9 +91,13 @@ def describe_drift(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         for _, path, _ in changes
         if len(path) == 4 and path[3] in ("ref", "message")
     }
+    # A version moves with every change: said only when nothing else of its resource did.
+    moved = {tuple(path[:-1]) for _, path, _ in changes if path and path[-1] != "version"}
     found: list[tuple[tuple[Any, ...], str]] = []
     for report, path, level in changes:
         if not path or (len(path) == 4 and path[3] == "url" and tuple(path[:3]) in regenerated):
+            continue
+        if path[-1] == "version" and tuple(path[:-1]) in moved:
             continue
         if len(path) == 2 and path[1] == "links" and isinstance(level.t1, dict):
             # DeepDiff reports {} -> {...} (or back) whole: say it link by link instead.

@@ -204,7 +204,7 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     """The apply report: each change applied (with its URL), the failure and what was left
     undone, the URLs to replace, and the verdict; ANSI colours when ``color``."""
     st = _Styler(color)
-    out: list[str] = [] if result.workspace is None else [workspace_line(result.workspace)]
+    out: list[str] = []  # the plan printed before it named the workspace
     for outcome in result.done:
         change = outcome.change
         symbol, style = _SYMBOL[change.action]

@@ -28,6 +28,7 @@ from tests.runners import (
     VIP,
     HttpCli,
     all_text,
+    body,
     edit_vip,
     example,
     link_of,
@@ -59,10 +60,11 @@ def test_plan_apply_and_converge_over_http(run: HttpCli) -> None:
         assert lk.url in applied.stdout
 
     again = run("plan", run.config, "--detailed-exitcode", code=0)
-    assert again.stdout.strip() == "No changes."
+    assert again.stdout.startswith(f"Workspace: SleekFlow API {run.server.url} (id ")
+    assert body(again.stdout).strip() == "No changes."
     assert run("apply", run.config, "--auto-approve").stdout.endswith("Nothing to apply.\n")
     assert run.links() == links
-    status = run("status").stdout.splitlines()
+    status = body(run("status").stdout).splitlines()
     assert status == [
         'acmepets         connected  4 links  "Acme Pets (US)"',
         'acmepets.global  connected  4 links  "Acme Pets (Global)"',
@@ -174,7 +176,8 @@ def test_removals_need_allow_removals_over_http(applied: HttpCli) -> None:
     out = run("apply", run.config, "--auto-approve", "--allow-removals").stdout
     assert "remove acmepets: Ad - Summer Sale" in out
     assert SALE not in run.links() and PROMO not in run.links()
-    assert run("status").stdout.splitlines() == ['acmepets  connected  3 links  "Acme Pets (US)"']
+    status = body(run("status").stdout)
+    assert status.splitlines() == ['acmepets  connected  3 links  "Acme Pets (US)"']
     assert [h["event"] for h in run.backend().history(*SALE)] == ["created", "removed"]
     run("plan", run.config, "--detailed-exitcode", code=0)
 
@@ -258,7 +261,7 @@ def test_plan_of_the_export_shows_no_change_over_http(applied: HttpCli) -> None:
 
 def test_detailed_exitcode_over_http(applied: HttpCli) -> None:
     run = applied
-    assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
+    assert body(run("plan", run.config, "--detailed-exitcode", code=0).stdout) == "No changes.\n"
     edit_vip(run)
     changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
     assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."

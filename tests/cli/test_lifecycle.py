@@ -20,7 +20,7 @@ from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.cli import cli
 from reconciler.model import ChannelStatus, link_url
-from tests.runners import BIO, PROMO, SALE, VIP, Cli, edit_vip, example, link_of
+from tests.runners import BIO, PROMO, SALE, VIP, Cli, body, edit_vip, example, link_of
 
 # --- the happy path -------------------------------------------------------------------------
 
@@ -47,7 +47,9 @@ def test_connect_plan_apply_and_converge(run: Cli) -> None:
         assert lk.url in applied.stdout
 
     again = run("plan", run.config, "--detailed-exitcode", code=0)
-    assert again.stdout.strip() == "No changes."
+    where = f"Workspace: local workspace {run.store.resolve()} (id "
+    assert again.stdout.startswith(where)
+    assert body(again.stdout).strip() == "No changes."
     assert run("apply", run.config, "--auto-approve").stdout.endswith("Nothing to apply.\n")
     assert run.links() == links
 
@@ -63,17 +65,36 @@ def test_plan_connects_and_renames_channels_in_the_local_workspace(run: Cli) -> 
     assert '"Acme Pets (US)"' in status and '"Acme Pets (Global)"' in status
 
 
-def test_plan_and_status_of_a_missing_store_create_nothing(run: Cli) -> None:
+def test_commands_never_make_a_store_on_the_spot(run: Cli) -> None:
+    """A forgotten --backend http must not plan and apply against an empty demo store made
+    there and then: every command that reads a workspace refuses one that doesn't exist."""
     run.write(example())
-    run("plan", run.config)
-    assert run("status").stdout == "No channels in this workspace.\n"
-    assert "channels: []" in run("export").stdout
+    for args in (
+        ("plan", run.config),
+        ("apply", run.config, "--auto-approve"),
+        ("status",),
+        ("export",),
+    ):
+        refused = run(*args, code=1)
+        assert refused.stdout == ""
+        assert f"there is no local workspace at {run.store}" in refused.stderr
+        assert "reconciler sandbox connect ACCOUNT" in refused.stderr
     assert not run.store.exists()
+    made = run("sandbox", "connect", "acmepets")
+    assert f"Created the local workspace {run.store}" in made.stderr
+    assert "Created" not in run("sandbox", "connect", "acmepets.global").stderr
+    assert body(run("status").stdout).startswith("acmepets ")
+
+
+def test_sandbox_commands_say_they_act_on_the_local_store(run: Cli) -> None:
+    noted = run("sandbox", "connect", "acmepets", env={"RECONCILER_BACKEND": "http"})
+    assert "note: sandbox commands act on the local workspace" in noted.stderr
+    assert "note:" not in run("sandbox", "connect", "acmepets").stderr
 
 
 def test_status_lists_channels_links_and_the_fix_for_disconnected_ones(applied: Cli) -> None:
     run = applied
-    lines = run("status").stdout.splitlines()
+    lines = body(run("status").stdout).splitlines()
     assert lines == [
         'acmepets         connected  4 links  "Acme Pets (US)"',
         'acmepets.global  connected  4 links  "Acme Pets (Global)"',
@@ -272,8 +293,9 @@ def test_removing_an_unprotected_channel(applied: Cli) -> None:
     run("plan", run.config, "--out", saved)
     run("apply", "--plan", saved, "--auto-approve", code=1)
     run("apply", "--plan", saved, "--auto-approve", "--allow-removals")
-    assert run("status").stdout.splitlines() == ['acmepets  connected  4 links  "Acme Pets (US)"']
-    assert run("plan", run.config, "--detailed-exitcode", code=0).stdout.startswith(
+    status = body(run("status").stdout)
+    assert status.splitlines() == ['acmepets  connected  4 links  "Acme Pets (US)"']
+    assert body(run("plan", run.config, "--detailed-exitcode", code=0).stdout).startswith(
         "info[channel-absent]: channel acmepets.global is marked remove: true "
         "and is not in the workspace"
     )
@@ -403,14 +425,19 @@ def test_a_saved_plan_must_come_from_the_given_file(applied: Cli) -> None:
     run("plan", run.config, "--out", saved)
     exported = run.export()
     original = run.config.read_bytes()
-    run.config.write_bytes(original + b"# a comment changes the bytes\n")
+    edit_vip(run, "Join our VIP program today")  # the config moved on after the review
     refused = run("apply", run.config, "--plan", saved, "--auto-approve", code=1)
-    assert "sha256 differs" in refused.stderr
+    assert f"{saved} was not made from {run.config} as it is now" in refused.stderr
+    assert (
+        "acmepets: link 'VIP Program' message is 'Join our VIP program now' in the plan, "
+        "'Join our VIP program today' in the config"
+    ) in refused.stderr
     assert run.export() == exported
     missing = run("apply", run.tmp / "nope.yaml", "--plan", saved, "--auto-approve", code=1)
     assert "nope.yaml" in missing.stderr
-    run.config.write_bytes(original)
-    run("apply", run.config, "--plan", saved, "--auto-approve")
+    # the bytes may differ (a comment), the desired state may not
+    run.config.write_bytes(original + b"# a comment changes the bytes, not the config\n")
+    run("apply", run.config, "--plan", saved)  # no prompt: the saved plan was the review
     assert run.links()[VIP].message == "Join our VIP program now"
 
 
@@ -541,7 +568,7 @@ def test_export_round_trips_awkward_values(run: Cli) -> None:
 
 def test_detailed_exitcode(applied: Cli) -> None:
     run = applied
-    assert run("plan", run.config, "--detailed-exitcode", code=0).stdout == "No changes.\n"
+    assert body(run("plan", run.config, "--detailed-exitcode", code=0).stdout) == "No changes.\n"
     edit_vip(run)
     changed = run("plan", run.config, "--detailed-exitcode", code=2).stdout
     assert changed.splitlines()[-1] == "Plan: 1 to regenerate (NEW URL)."
@@ -609,7 +636,7 @@ def test_the_bulk_change_guard(run: Cli) -> None:
     run("plan", run.config, code=0)
 
 
-def test_a_saved_plan_made_with_force_needs_no_second_force(run: Cli) -> None:
+def test_a_saved_plan_made_with_force_needs_force_again(run: Cli) -> None:
     run("sandbox", "connect", "bulk", "--display-name", "Bulk")
     _bulk(run, 0)
     run("apply", run.config, "--auto-approve")
@@ -617,7 +644,12 @@ def test_a_saved_plan_made_with_force_needs_no_second_force(run: Cli) -> None:
     forced = run.tmp / "forced.json"
     run("plan", run.config, "--force", "--out", forced)
     assert json.loads(forced.read_text(encoding="utf-8"))["forced"] is True
-    out = run("apply", "--plan", forced, "--auto-approve").stdout
+    refused = run("apply", "--plan", forced, "--auto-approve", code=1)
+    assert "was made with --force" in refused.stderr and "apply it with --force too" in (
+        refused.stderr
+    )
+    # "forced": true typed into a plan the guard refused widens nothing either
+    out = run("apply", "--plan", forced, "--auto-approve", "--force").stdout
     assert "Apply complete: 5 changes applied." in out
 
     # saved without --force: refused, unless apply is given --force

@@ -137,9 +137,13 @@ def test_unknown_channel_or_title_is_a_clear_error(applied: Cli) -> None:
 
 
 def test_links_of_an_empty_or_missing_workspace(run: Cli) -> None:
+    for args in (("links",), ("qr", "--out", run.tmp / "qr"), ("history", "acmepets")):
+        refused = run(*args, code=1)
+        assert "there is no local workspace at" in refused.stderr
+    assert not run.store.exists()  # reading creates nothing
+    run("sandbox", "connect", "acmepets")
     assert run("links").stdout == "No links.\n"
     assert json.loads(run("links", "--format", "json").stdout) == {"links": []}
-    assert not run.store.exists()  # reading creates nothing
 
 
 def test_links_against_the_http_backend(applied: Cli, sandbox: SandboxFactory) -> None:

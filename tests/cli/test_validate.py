@@ -136,6 +136,24 @@ def test_json_lists_every_problem_with_its_fields() -> None:
     ]
 
 
+def test_github_prints_a_workflow_command_per_problem_at_its_line() -> None:
+    path = CONFIGS / "bad-merge-key.yaml"
+    result = run("validate", "--format", "github", path)
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    file = str(path).replace(":", "%3A").replace(",", "%2C")
+    assert result.stdout == (
+        f"::error file={file},line=6,col=5,title=required::channel is missing required key "
+        "'display_name' (unless remove: true)\n"
+        f"::error file={file},line=6,col=5,title=merge-key::merge keys (<<) are not "
+        "supported: write the keys out\n"
+    )
+    warned = run("validate", "--format", "github", CONFIGS / "warn-duplicate-ref.yaml")
+    assert warned.exit_code == 0
+    assert warned.stdout.startswith("::warning file=") and ",line=10,col=14," in warned.stdout
+    assert run("validate", "--format", "github", EXAMPLE).stdout == ""
+
+
 def test_json_for_a_valid_file_is_an_empty_list() -> None:
     result = run("validate", "--format", "json", EXAMPLE)
     assert result.exit_code == 0
@@ -289,7 +307,7 @@ def test_validate_has_help_text() -> None:
     result = run("validate", "--help")
     assert result.exit_code == 0
     assert "Check each FILE against the schema" in result.stdout
-    assert "--format [text|json]" in result.stdout
+    assert "--format [text|json|github]" in result.stdout
 
 
 # --- --debug -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from reconciler.config.write import (
     export_config,
     export_warnings,
 )
-from reconciler.model import DesiredChannel, DesiredLink
+from reconciler.model import DesiredChannel, DesiredLink, WorkspaceRef
 from reconciler.plan import saved
 from tests.helpers import channel, dc, desired, dl, link, workspace
 
@@ -60,7 +60,8 @@ def test_desired_to_dict_is_what_a_saved_plan_records() -> None:
         dc("acmepets", "Acme", dl("Bio", "Hi", "bio"), dl("Ad", "Sale"), protect=True),
         dc("oldbrand", remove=True),
     )
-    recorded = saved.to_dict(planner.build(state, workspace()))["desired"]
+    made = planner.build(state, workspace(), workspace=WorkspaceRef("local", "/ws.db", None))
+    recorded = saved.to_dict(made)["desired"]
     assert desired_to_dict(state) == recorded
     data = desired_to_dict(state)
     assert data["channels"][0]["links"][1] == {"title": "Ad", "ref": None, "message": "Sale"}

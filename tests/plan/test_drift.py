@@ -41,3 +41,19 @@ def test_identical_states_that_hash_differently_still_say_something() -> None:
     assert describe_drift(state({}), state({})) == [
         "the recorded state does not match the workspace"
     ]
+
+
+def test_a_version_is_said_only_when_nothing_else_of_its_resource_moved() -> None:
+    v1 = dict(BIO, version=1)
+    edited = dict(v1, message="n", url="https://tiktok.me/acme?message=n", version=2)
+    assert describe_drift(state({"7": v1}), state({"7": edited})) == [
+        "acme: link 'Bio' (id 7) message changed: 'm' -> 'n'"
+    ]
+    touched = dict(v1, version=2)  # written with the same values: only the version moved
+    assert describe_drift(state({"7": v1}), state({"7": touched})) == [
+        "acme: link 'Bio' (id 7) version changed: 1 -> 2"
+    ]
+    renamed = state({"7": v1}, display_name="B", version=2)
+    assert describe_drift(state({"7": v1}, version=1), renamed) == [
+        "acme: display_name changed: 'A' -> 'B'"
+    ]

@@ -264,7 +264,15 @@ def test_apply_result_json() -> None:
             "new_url": new_url,
         }
     ]
-    assert sorted(data) == ["applied", "failed", "not_applied", "ok", "url_changes"]
+    assert sorted(data) == [
+        "applied",
+        "failed",
+        "not_applied",
+        "ok",
+        "url_changes",
+        "workspace",
+        "workspace_changed",
+    ]
 
 
 def test_an_empty_apply_result() -> None:
@@ -273,5 +281,7 @@ def test_an_empty_apply_result() -> None:
         "applied": [],
         "failed": None,
         "not_applied": [],
+        "workspace": None,
+        "workspace_changed": False,
         "url_changes": [],
     }

@@ -228,7 +228,7 @@ def test_apply_report_of_a_failure() -> None:
         "FAILED: regenerate acmepets: Bio\n"
         "  boom\n"
         "  second \\u001b line\n"
-        f"1 change(s) applied, {1 + len(rest)} not applied. The workspace is consistent; fix the "
+        f"1 change applied, {1 + len(rest)} not applied. The workspace is consistent; fix the "
         "cause and run apply again to finish.\n"
     )
 
