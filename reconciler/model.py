@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
+from unicodedata import category, name
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 URL_BASE = "https://tiktok.me/"
@@ -78,20 +79,117 @@ def parse_link_url(url: str) -> tuple[str, str | None, str]:
 
 
 #: Characters a terminal would act on rather than show: C0 and C1 controls (ESC and CSI
-#: start colour and cursor sequences), DEL, and the bidirectional overrides that can make a
-#: line read differently from what it contains; and lone surrogates (a JSON API can send
+#: start colour and cursor sequences), DEL; and lone surrogates (a JSON API can send
 #: "\ud800"), which can't be written out as UTF-8 at all.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+_CONTROL = "\x00-\x1f\x7f-\x9f\ud800-\udfff"
+#: The bidirectional controls: they make a line read differently from what it contains.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: The other characters that show nothing: soft hyphen, combining grapheme joiner, Hangul
+#: fillers, Mongolian vowel separator, zero-width space, non-joiner and joiner, word joiner
+#: and the invisible operators, the byte order mark, and the tag characters.
+_ZERO_WIDTH = (
+    "\u00ad\u034f\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u3164\ufeff\uffa0"
+    "\U000e0000-\U000e007f"
 )
+#: Every character ``visible`` escapes, and ``invisible`` reports, unless it is in use.
+_UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}{_ZERO_WIDTH}]")
+_SHOWS_NOTHING = re.compile(f"[{_BIDI}{_ZERO_WIDTH}]")
+_IS_BIDI = re.compile(f"[{_BIDI}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ZWNJ, _ZWJ, _VS16 = "\u200c", "\u200d", "\ufe0f"
+_TAG_FLAG, _CANCEL_TAG = "\U0001f3f4", "\U000e007f"
+
+
+def _in_use(text: str, index: int) -> bool:
+    """Whether the invisible character at ``text[index]`` does a visible job there: a joiner
+    inside an emoji sequence (a family, a profession: emoji on both sides), a joiner or
+    non-joiner between letters of a script that needs them (Arabic, Persian, the Indic
+    scripts: letters without case), or a tag character of an emoji tag sequence (the flags
+    of England, Scotland, Wales: a black flag, tag characters, a cancel tag)."""
+    char = text[index]
+    before = text[index - 1] if index else ""
+    after = text[index + 1] if index + 1 < len(text) else ""
+    if char in (_ZWJ, _ZWNJ):
+        if char == _ZWJ and _emoji(before) and _emoji(after):
+            return True
+        return _caseless_letter(before) and _caseless_letter(after)
+    if _is_tag(char):
+        start = end = index
+        while start and _is_tag(text[start - 1]):
+            start -= 1
+        while end + 1 < len(text) and _is_tag(text[end + 1]):
+            end += 1
+        tags = text[start:end]  # all but the last, which must cancel
+        return (
+            text[start - 1 : start] == _TAG_FLAG
+            and text[end] == _CANCEL_TAG
+            and bool(tags)
+            and all("\U000e0020" <= tag <= "\U000e007e" for tag in tags)
+        )
+    return False
+
+
+def _is_tag(char: str) -> bool:
+    return "\U000e0000" <= char <= _CANCEL_TAG
+
+
+def _emoji(char: str) -> bool:
+    """An emoji for ``_in_use``: a symbol (So), a skin tone modifier, or the emoji
+    presentation selector that follows one."""
+    return bool(char) and (
+        char == _VS16 or "\U0001f3fb" <= char <= "\U0001f3ff" or category(char) == "So"
+    )
+
+
+def _caseless_letter(char: str) -> bool:
+    """A letter or mark of a script without case (Arabic, Devanagari...): where a joiner or
+    non-joiner shapes the text rather than hiding in it."""
+    return bool(char) and category(char) in ("Lo", "Mn", "Mc")
+
+
+def invisible(text: str) -> list[tuple[int, str]]:
+    """Each character of ``text`` that shows nothing (see ``_ZERO_WIDTH``) or is a bidi
+    control, with its index, except those in use (``_in_use``); ``[]`` for most text."""
+    return [
+        (m.start(), m.group())
+        for m in _SHOWS_NOTHING.finditer(text)
+        if not _in_use(text, m.start())
+    ]
+
+
+def has_invisible(text: str) -> bool:
+    """Whether ``text`` holds a character ``invisible`` may report (fast: one regex search;
+    ``invisible`` then says whether it is in use)."""
+    return _SHOWS_NOTHING.search(text) is not None
+
+
+def is_bidi(char: str) -> bool:
+    """Whether ``char`` is a bidirectional control (an error in a title or display name)."""
+    return _IS_BIDI.fullmatch(char) is not None
+
+
+def code_point(char: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``: a character named for a message."""
+    return f"U+{ord(char):04X} {name(char, 'UNNAMED')}"
 
 
 def visible(text: str) -> str:
-    """``text`` safe to print on one terminal line: every control or bidi character becomes a
-    visible escape (``\\n``, ``\\u001b``), so data from a workspace or a config can't colour,
-    move the cursor or split a line in a message, a plan or a report."""
-    return _UNSAFE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+    """``text`` safe to print on one terminal line, with nothing hidden: every control, bidi
+    or invisible character becomes a visible escape (``\\n``, ``\\u001b``, ``\\u200b``),
+    so data from a workspace or a config can't colour, move the cursor or split a line, and
+    a zero-width space added to a message shows in the plan of the regeneration. An
+    invisible character in use (a joiner inside an emoji sequence) stays as it is."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    char = m.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    if char > "\x9f" and _in_use(m.string, m.start()):
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 #: The key two names match on when case is ignored (accounts, titles): ``str.casefold``
@@ -236,6 +334,26 @@ ACCOUNT_PATTERN = r"^[A-Za-z0-9_.]{1,23}[A-Za-z0-9_]\Z"
 
 #: The account rule in words, for every message that states it.
 ACCOUNT_RULE = "2-24 letters, digits, '_' or '.', not ending in '.'"
+
+#: A ref (referral source tag), TikTok's rule: one or more letters, digits, '_', '-' and
+#: '=', at most ``REF_LIMIT`` characters once percent-encoded (``ref_length``). TikTok's
+#: Business Messaging API reports the ref back on every conversation a link starts, and
+#: supports only these characters. The schema's pattern, with ``$`` written ``\Z``.
+REF_PATTERN = r"^[A-Za-z0-9_=-]+\Z"
+REF_LIMIT = 2083
+#: The characters of a ref in words, for every message that states them.
+REF_CHARACTERS = "letters A-Z a-z, digits 0-9, '_', '-' and '='"
+
+
+def is_ref_text(text: str) -> bool:
+    """Whether ``text`` holds only a ref's characters (at least one; see ``REF_PATTERN``)."""
+    return re.fullmatch(REF_PATTERN, text) is not None
+
+
+def ref_length(ref: str) -> int:
+    """The length of ``ref`` percent-encoded, as it is in a link's URL (``percent_encode``:
+    '=' is ``%3D``, a ref's other characters are themselves)."""
+    return len(percent_encode(ref))
 
 
 def is_account(text: str) -> bool:

@@ -10,14 +10,19 @@ from hypothesis import strategies as st
 
 from reconciler.model import (
     ACCOUNT_PATTERN,
+    REF_LIMIT,
     Channel,
     DesiredLink,
     Link,
     WorkspaceState,
     fold,
+    invisible,
     is_account,
+    is_bidi,
+    is_ref_text,
     link_url,
     parse_link_url,
+    ref_length,
     utf16_len,
     visible,
 )
@@ -186,12 +191,80 @@ def test_visible_escapes_what_a_terminal_would_act_on() -> None:
     assert visible("plain é 😀 & | `x`") == "plain é 😀 & | `x`"
 
 
+#: One of each kind of character that shows nothing, and its escape.
+SHOW_NOTHING = {
+    "\u200b": "\\u200b",  # ZERO WIDTH SPACE
+    "\u2060": "\\u2060",  # WORD JOINER
+    "\ufeff": "\\ufeff",  # BYTE ORDER MARK
+    "\u00ad": "\\u00ad",  # SOFT HYPHEN
+    "\u200d": "\\u200d",  # ZERO WIDTH JOINER, outside an emoji sequence
+    "\u200c": "\\u200c",  # ZERO WIDTH NON-JOINER, between Latin letters
+    "\u202e": "\\u202e",  # RIGHT-TO-LEFT OVERRIDE
+    "\u2067": "\\u2067",  # RIGHT-TO-LEFT ISOLATE
+    "\U000e0041": "\\U000e0041",  # TAG LATIN CAPITAL LETTER A, outside a tag sequence
+}
+
+
+@pytest.mark.parametrize("char", sorted(SHOW_NOTHING))
+def test_a_character_that_shows_nothing_is_reported_and_escaped(char: str) -> None:
+    text = f"Hi{char} there"
+    assert invisible(text) == [(2, char)]
+    assert visible(text) == f"Hi{SHOW_NOTHING[char]} there"
+    assert visible(text) != visible("Hi there")  # a regeneration never prints as no change
+
+
+def test_characters_in_use_are_neither_reported_nor_escaped() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # a joiner inside an emoji sequence
+    health = "\U0001f469\U0001f3fd\u200d\u2695\ufe0f"  # skin tone, joiner, symbol, VS16
+    england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # a non-joiner in Persian
+    for text in (family, health, england, persian):
+        assert invisible(text) == [], text
+        assert visible(text) == text
+    # a tag sequence without its black flag, or without its cancel tag, is hidden text
+    assert invisible("x\U000e0067\U000e007f") != []
+    assert invisible("\U0001f3f4\U000e0067") != []
+
+
+def test_bidi_controls_are_told_apart() -> None:
+    assert all(is_bidi(c) for c in "\u061c\u200e\u200f\u202a\u202e\u2066\u2069")
+    assert not any(is_bidi(c) for c in "\u200b\ufeffa")
+
+
+# --- the ref rule: TikTok's -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["bio_link", "campaign=spring", "fb-ad-may2025", "=", "A9"])
+def test_refs_of_tiktoks_characters(ref: str) -> None:
+    assert is_ref_text(ref)
+
+
+@pytest.mark.parametrize("ref", ["bio.link", "", "a b", "émoji", "a+b", "ref\n", "#tag", "a/b"])
+def test_refs_with_other_characters(ref: str) -> None:
+    assert not is_ref_text(ref)
+
+
+def test_an_equals_sign_is_percent_encoded_3d_in_the_url() -> None:
+    url = link_url("acme", "campaign=spring", "Hi")
+    assert url == "https://tiktok.me/acme?ref=campaign%3Dspring&message=Hi"
+    assert parse_link_url(url) == ("acme", "campaign=spring", "Hi")
+    assert ref_length("campaign=spring") == len("campaign%3Dspring") == 17
+
+
+def test_the_ref_limit_is_counted_percent_encoded() -> None:
+    assert REF_LIMIT == 2083
+    assert ref_length("a" * 2083) == 2083
+    assert ref_length("a" * 2080 + "=") == 2083
+    assert ref_length("a" * 2081 + "=") == 2084
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text())
 def test_visible_output_is_one_printable_line(text: str) -> None:
     out = visible(text)
     out.encode("utf-8")
     assert "\n" not in out and "\r" not in out and "\x1b" not in out and "\x9b" not in out
+    assert invisible(out) == []  # nothing is left hidden
 
 
 @given(st.text())

@@ -10,8 +10,10 @@ given. The modules of the package, in the order a file meets them:
 - ``yaml_strict``: the strict reader, every node with its position (``yaml_nodes``), for a file
   the fast path declines; ``yaml_events`` and ``positions`` serve both readers;
 - ``json_schema``: the workspace JSON Schema and its two validators;
-- ``checks``: every problem of a positioned tree, in words, at its position;
-- ``rules``: the rules a schema can't say, which ``checks`` and ``fast`` both call;
+- ``plain``: what YAML 1.1 and YAML 1.2 read a plain scalar as (text must be text in both);
+- ``checks``: every problem of a positioned tree, at its position, worded by ``wording``;
+- ``rules``: the rules a schema can't say, which ``checks`` and ``fast`` both call (titles
+  that look alike by ``confusables``, UTS #39's skeleton over Unicode's data);
 - ``desired``: checked data -> ``DesiredState``;
 - ``write``: config written back (``export``, and the desired state a saved plan records).
 """

@@ -1,5 +1,7 @@
 """The checks of a config read with positions: what the schema says, worded for a person,
-and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans).
+and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans,
+text that is text in YAML 1.1 and 1.2, a ref's length percent-encoded, characters that show
+nothing, titles that look alike).
 
 ``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
 node it is about. Only the full check runs this; a plain, valid file never gets here. The
@@ -14,16 +16,41 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from reconciler.config.json_schema import known_valid, schema, validator_class
-from reconciler.config.rules import overlong_messages, repeated_ignoring_case
+from reconciler.config.plain import reads_as
+from reconciler.config.rules import (
+    look_alike_titles,
+    overlong_messages,
+    overlong_refs,
+    repeated_ignoring_case,
+)
+from reconciler.config.wording import (
+    a_kind,
+    characters,
+    container_name,
+    cut,
+    differing,
+    quote_it,
+    ref_characters,
+    shown,
+    type_message,
+)
 from reconciler.config.yaml_nodes import Mapping, Node, Scalar, Sequence, kind_of
 from reconciler.errors import Problem, Severity
-from reconciler.model import MESSAGE_LIMIT, shared_refs
+from reconciler.model import (
+    ACCOUNT_RULE,
+    MESSAGE_LIMIT,
+    REF_LIMIT,
+    invisible,
+    is_bidi,
+    shared_refs,
+)
 
 _TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
-_FIELD_HELP = {
-    "account": "a TikTok username: 2-24 letters, digits, '_' or '.', not ending in '.'",
-    "ref": "1-64 characters of A-Z a-z 0-9 _ - .",
-}
+_FIELD_HELP = {"account": f"a TikTok username: {ACCOUNT_RULE}"}
+#: The keys that hold text, in a channel and in a link.
+_CHANNEL_TEXT = ("account", "display_name")
+_LINK_TEXT = ("title", "ref", "message")
+_SHOWS_NOTHING, _SHOW_NOTHING = "a character that shows nothing", "characters that show nothing"
 
 
 def tree_problems(path: str, root: Node) -> list[Problem]:
@@ -32,17 +59,6 @@ def tree_problems(path: str, root: Node) -> list[Problem]:
     checker = _Checker(path, root)
     checker.run()
     return checker.problems
-
-
-def _a(node: Node) -> str:
-    """``node``'s kind with its article: "a list", "an empty value", "null"."""
-    if isinstance(node, Sequence):
-        return "a list"
-    if isinstance(node, Mapping):
-        return "a mapping"
-    if node.value is None:
-        return "null" if node.raw else "an empty value"
-    return f"a {kind_of(node.value)}"
 
 
 class _Checker:
@@ -112,7 +128,7 @@ class _Checker:
         path = list(error.absolute_path)
         node, _ = self.node_at(path)
         out: list[tuple[Node, str, str]] = []
-        field = path[-1] if path and isinstance(path[-1], str) else _container_name(path)
+        field = path[-1] if path and isinstance(path[-1], str) else container_name(path)
         validator = error.validator
         if validator == "additionalProperties" and isinstance(node, Mapping):
             allowed = sorted(error.schema.get("properties", {}))
@@ -125,13 +141,13 @@ class _Checker:
                         else f" (allowed: {', '.join(allowed)})"
                     )
                     out.append(
-                        (node.keys[extra], "unknown-key", f"unknown key {_shown(extra)}{suffix}")
+                        (node.keys[extra], "unknown-key", f"unknown key {shown(extra)}{suffix}")
                     )
             return out
         if validator == "required" and isinstance(node, Mapping):
             for name in error.validator_value:
                 if name not in node.value:
-                    where = _container_name(path)
+                    where = container_name(path)
                     extra = " (unless remove: true)" if name == "display_name" else ""
                     out.append(
                         (node, "required", f"{where} is missing required key {name!r}{extra}")
@@ -146,33 +162,33 @@ class _Checker:
                 )
             ]
         if validator == "type":
-            return [(node, "type", _type_message(field, error.validator_value, node))]
+            return [(node, "type", type_message(field, error.validator_value, node))]
         if validator == "const" and field == "version":
             if (
                 isinstance(node, Scalar)
                 and isinstance(node.value, int | float)
                 and not isinstance(node.value, bool)
             ):
-                message = (
-                    f"unsupported version {_cut(node.raw)}: this reconciler reads 'version: 1'"
-                )
+                message = f"unsupported version {cut(node.raw)}: this reconciler reads 'version: 1'"
             else:
-                message = f"version must be the number 1, not {_a(node)}: write 'version: 1'"
+                message = f"version must be the number 1, not {a_kind(node)}: write 'version: 1'"
             return [(node, "version", message)]
         if validator == "pattern":
             if error.validator_value == "\\S":
                 return [(node, "blank", f"{field} must not be blank")]
+            if field == "ref" and isinstance(node, Scalar):
+                return [ref_characters(node)]
             return [
                 (
                     node,
                     "pattern",
-                    f"{field} {_shown(error.instance)} is not valid: "
+                    f"{field} {shown(error.instance)} is not valid: "
                     f"{_FIELD_HELP.get(field, error.validator_value)}",
                 )
             ]
         if validator == "maxLength":
-            if field == "message":
-                return []  # counted in UTF-16 code units by semantic_problems
+            if field in ("message", "ref"):
+                return []  # counted in UTF-16 code units, or percent-encoded: link_problems
             return [
                 (
                     node,
@@ -182,7 +198,7 @@ class _Checker:
                 )
             ]
         if validator in ("minimum", "maximum"):
-            raw = _cut(node.raw) if isinstance(node, Scalar) else error.instance
+            raw = cut(node.raw) if isinstance(node, Scalar) else error.instance
             return [(node, "range", f"{field} must be between 0 and 100, not {raw}")]
         return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
 
@@ -201,7 +217,7 @@ class _Checker:
             and version.raw != "1"
         ):
             # JSON Schema takes 1.0 for 1, and YAML 1.1 reads 0x1, +1 and 0b1 as 1 too.
-            self.add(version, "version", f"write 'version: 1', not {_shown(version.raw)}")
+            self.add(version, "version", f"write 'version: 1', not {shown(version.raw)}")
         channels = root.nodes.get("channels")
         if not isinstance(channels, Sequence):
             return
@@ -210,10 +226,11 @@ class _Checker:
             if not isinstance(channel, Mapping):
                 continue
             self.strict_booleans(channel)
+            self.text_problems(channel, _CHANNEL_TEXT)
             pct = channel.nodes.get("max_change_pct")
             if isinstance(pct, Scalar) and isinstance(pct.value, float) and math.isnan(pct.value):
                 self.add(
-                    pct, "range", f"max_change_pct must be between 0 and 100, not {_cut(pct.raw)}"
+                    pct, "range", f"max_change_pct must be between 0 and 100, not {cut(pct.raw)}"
                 )
             accounts.extend(_text_at(channel, "account"))
             links = channel.nodes.get("links")
@@ -242,7 +259,7 @@ class _Checker:
             named,
             code,
             lambda node, first: (
-                f"{key} {_shown(node.value)} {twice} (first at line "
+                f"{key} {shown(node.value)} {twice} (first at line "
                 f"{first.line}); {key}s match ignoring case"
             ),
         )
@@ -263,6 +280,46 @@ class _Checker:
                 node, holder = named[index]
                 self.add(_occurrence(node, first, holder), code, say(node, first), severity)
 
+    def text_problems(self, holder: Mapping, names: tuple[str, ...]) -> None:
+        """For each text key of ``holder`` in ``names``: an error when it is written so that
+        YAML 1.1 or YAML 1.2 reads it as other than text (``plain.reads_as``), and the
+        characters that show nothing in it (``model.invisible``): a warning naming each, an
+        error for a bidi control in a title or display name."""
+        for name in names:
+            node = holder.nodes.get(name)
+            if not isinstance(node, Scalar) or not isinstance(node.value, str):
+                continue  # the schema reports a value of another type
+            reading = reads_as(node.raw) if node.plain else None
+            if reading is not None:
+                self.add(
+                    node,
+                    "type",
+                    f"{name} must be a string, not a {reading.kind} "
+                    f"({reading.reader} reads {cut(node.raw)} as one){quote_it(name, node)}",
+                )
+            hidden = invisible(node.value)
+            if not hidden or name in ("account", "ref"):
+                continue  # their patterns refuse any such character
+            bidi = [(i, c) for i, c in hidden if is_bidi(c)]
+            if bidi and name in ("title", "display_name"):
+                self.add(
+                    node,
+                    "bidi-control",
+                    f"{name} has "
+                    f"{characters(bidi, 'a bidirectional control', 'bidirectional controls')}: "
+                    f"it can make the {name.replace('_', ' ')} read differently from what it "
+                    "holds; remove it",
+                )
+                hidden = [(i, c) for i, c in hidden if not is_bidi(c)]
+            if hidden:
+                self.add(
+                    node,
+                    "invisible-character",
+                    f"{name} has {characters(hidden, _SHOWS_NOTHING, _SHOW_NOTHING)}: "
+                    "a plan shows it only as an escape; remove it unless it is meant",
+                    Severity.WARNING,
+                )
+
     def link_problems(self, links: Sequence) -> None:
         """Titles unique ignoring case, messages within ``MESSAGE_LIMIT`` UTF-16 units, and a
         warning for each ref used again (``shared_refs``)."""
@@ -271,23 +328,46 @@ class _Checker:
         refs: list[tuple[Scalar, Mapping]] = []
         for link in links.nodes:
             if isinstance(link, Mapping):
+                self.text_problems(link, _LINK_TEXT)
                 titles.extend(_text_at(link, "title"))
                 messages.extend(_text_at(link, "message"))
                 refs.extend(_text_at(link, "ref"))
         self.repeated_names(titles, "title", "duplicate-title", "is used twice in this channel")
-        for index, length in overlong_messages([node.value for node, _ in messages]).items():
-            self.add(
-                messages[index][0],
-                "too-long",
-                f"message is {length} characters long (UTF-16 code units: "
+        too_long = [
+            (
+                messages,
+                overlong_messages,
+                "message is {:,} characters long (UTF-16 code units: "
                 f"an emoji counts 2); the limit is {MESSAGE_LIMIT}",
-            )
+            ),
+            (
+                refs,
+                overlong_refs,
+                "ref is {:,} characters long percent-encoded, as in the "
+                f"link's URL (each '=' is 3: %3D); TikTok's limit is {REF_LIMIT:,}",
+            ),
+        ]
+        for named, overlong, says in too_long:
+            for index, length in overlong([node.value for node, _ in named]).items():
+                self.add(named[index][0], "too-long", says.format(length))
+        for group in look_alike_titles([node.value for node, _ in titles]):
+            first = titles[group[0]][0]
+            for index in group[1:]:
+                node, holder = titles[index]
+                self.add(
+                    _occurrence(node, first, holder),
+                    "look-alike-title",
+                    f"title {shown(node.value)} looks the same as title {shown(first.value)} "
+                    f"(line {first.line}){differing(node.value, first.value)}: "
+                    "a reader can't tell these links apart",
+                    Severity.WARNING,
+                )
         self.repeats(
             shared_refs([node.value for node, _ in refs]),
             refs,
             "duplicate-ref",
             lambda ref, first: (
-                f"ref {_shown(ref.value)} is also used at line {first.line}: "
+                f"ref {shown(ref.value)} is also used at line {first.line}: "
                 "tracking can't tell these links apart"
             ),
             Severity.WARNING,
@@ -307,55 +387,3 @@ def _occurrence(node: Scalar, first: Scalar, holder: Node) -> Node:
     """Where to report a second occurrence of a value: at ``node``, unless it is the very node
     of the first (both reached through one anchor), then at ``holder``, the alias that holds it."""
     return holder if node is first else node
-
-
-#: How much of a value a message quotes: a 10 MB title is named by its start and its size.
-_SHOWN = 80
-
-
-def _shown(value: str) -> str:
-    """``value`` quoted for a message, cut to ``_SHOWN`` characters (saying how long it is)."""
-    return _cut(value, repr)
-
-
-def _cut(raw: str, show: Callable[[str], str] = str) -> str:
-    """A value as written (unquoted, or as ``show`` shows it), cut to ``_SHOWN`` characters
-    (saying how long it is)."""
-    if len(raw) <= _SHOWN:
-        return show(raw)
-    return f"{show(raw[:_SHOWN])}... ({len(raw):,} characters)"
-
-
-def _container_name(path: list[Any]) -> str:
-    """What holds the value at a jsonschema ``path``: "the top level", "channel", "link"."""
-    names = [p for p in path if isinstance(p, str)]
-    if not names:
-        return "the top level"
-    last = names[-1]
-    if isinstance(path[-1], int):
-        return {"channels": "channel", "links": "link"}.get(last, last)
-    return last
-
-
-def _type_message(field: str, expected: str, node: Node) -> str:
-    """The message for ``field`` of the wrong type, with the fix when it is a likely one."""
-    wanted = {
-        "string": "a string",
-        "array": "a list",
-        "object": "a mapping",
-        "boolean": "true or false",
-        "number": "a number",
-    }.get(expected, expected)
-    message = f"{field} must be {wanted}, not {_a(node)}"
-    if field == "ref" and isinstance(node, Scalar) and node.value is None:
-        # ``ref: null`` or ``ref:`` almost always means "no tag", which is said by leaving it out.
-        message += "; for a link without a referral tag, leave ref out"
-        if node.plain and node.raw.isalpha():
-            message += f' (or quote it, ref: "{node.raw}", if the tag is that word)'
-        return message
-    if expected == "string" and isinstance(node, Scalar) and node.plain and node.raw:
-        if len(node.raw) <= _SHOWN:
-            message += f'; quote it: {field}: "{node.raw}"'
-        else:
-            message += "; quote it"
-    return message

@@ -4,10 +4,11 @@ Most config files are plain, valid YAML, and for those nothing but the data is n
 positions only matter when something is wrong. ``read_plain`` builds the data with no node
 objects at all, and *declines* (returns ``None``) the moment the text holds anything the
 strict reader (``yaml_strict``) would have to judge: a tag, an anchor or alias, a duplicate
-or merge key, a scalar YAML 1.1 would read as anything but text, ``true``/``false``, or a
-plain decimal number, more than one document, a syntax error. ``fast_desired`` then asks the
-schema (jsonschema-rs) and the rules of ``rules`` whether the data is valid with nothing to
-warn about, and declines otherwise.
+or merge key, a plain scalar YAML 1.1 or YAML 1.2 would read as anything but text
+(``plain``), ``true``/``false``, or a plain decimal number, more than one document, a syntax
+error. ``fast_desired`` then asks the schema (jsonschema-rs) and the rules of ``rules`` whether
+the data is valid with nothing to warn about (no ref too long, no character that shows
+nothing, no titles that look alike), and declines otherwise.
 
 So the fast path can only accept; it never reports: the caller reads a declined text again
 with positions (``checks``), which words every problem. What it buys: a valid 100,000-link
@@ -25,16 +26,23 @@ import yaml
 
 from reconciler.config.desired import desired_channel, desired_links
 from reconciler.config.json_schema import known_valid
-from reconciler.config.rules import overlong_messages, repeated_ignoring_case
-from reconciler.config.yaml_events import MAX_DEPTH, RESOLVERS, STR_TAG, Loader, gc_paused
-from reconciler.model import DesiredState, shared_refs
+from reconciler.config.plain import NOT_TEXT_BY_FIRST
+from reconciler.config.rules import (
+    look_alike_titles,
+    overlong_messages,
+    overlong_refs,
+    repeated_ignoring_case,
+)
+from reconciler.config.yaml_events import MAX_DEPTH, STR_TAG, Loader, gc_paused
+from reconciler.model import DesiredState, has_invisible, invisible, shared_refs
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
-#: would resolve to a non-string (yes, 0x1, 1_000, .nan, ~, dates...) goes the slow way.
+#: or 1.2 would resolve to a non-string (yes, y, 0x1, 1e3, 1_000, .nan, ~, dates...) goes the
+#: slow way.
 _CANONICAL = re.compile(r"true|false|0|[1-9][0-9]{0,17}|(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17}")
 
-#: Words every config repeats (its keys) that no YAML 1.1 resolver reads as other than text:
-#: taken as text without asking the resolvers (the differential test covers them too).
+#: Words every config repeats (its keys) that neither YAML 1.1 nor 1.2 reads as other than
+#: text: taken as text without asking ``plain`` (the differential test covers them too).
 _TEXT_WORDS = frozenset(
     {
         *("version", "channels", "account", "display_name", "protect", "remove"),
@@ -63,35 +71,44 @@ def fast_desired(text: str) -> DesiredState | None:
     channels = []
     for channel in data["channels"]:
         links = desired_links(channel)
+        titles = [link.title for link in links]
+        messages = [link.message for link in links]
+        refs = [link.ref for link in links]
         if (
-            repeated_ignoring_case([link.title for link in links])
-            or shared_refs([link.ref for link in links])  # a warning: the full check words it
-            or overlong_messages([link.message for link in links])
+            repeated_ignoring_case(titles)
+            or shared_refs(refs)  # a warning: the full check words it
+            or overlong_messages(messages)
+            or overlong_refs(refs)
+            or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
+            or look_alike_titles(titles)  # a warning
         ):
             return None
         channels.append(desired_channel(channel, links))
     return DesiredState(channels=tuple(channels))
 
 
+def _shows_nothing(texts: list[str]) -> bool:
+    """Whether any of ``texts`` has a character that shows nothing (a warning): one search
+    over all of them, then ``invisible`` on each only when it finds a candidate."""
+    return has_invisible("".join(texts)) and any(invisible(text) for text in texts)
+
+
 class _Decline(Exception):
     """The text needs the positioned reader."""
 
 
-def _resolve(value: str, resolvers: Any) -> Any:
+def _resolve(value: str, not_text: re.Pattern[str]) -> Any:
     """A plain scalar that may be other than text: its value, or ``_Decline`` for anything
     but text and the canonical booleans and decimals."""
-    for resolved, regexp in resolvers:
-        if regexp.match(value):
-            if resolved == STR_TAG:
-                return value
-            if not _CANONICAL.fullmatch(value):
-                raise _Decline
-            if value == "true":
-                return True
-            if value == "false":
-                return False
-            return float(value) if "." in value else int(value)
-    return value
+    if not not_text.fullmatch(value):
+        return value
+    if not _CANONICAL.fullmatch(value):
+        raise _Decline
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return float(value) if "." in value else int(value)
 
 
 def read_plain(text: str) -> Any | None:
@@ -124,7 +141,7 @@ def _build(get_event: Any) -> Any | None:
     root: Any = None
     documents = 0
     have_root = False
-    resolvers_for = RESOLVERS.get
+    not_text_for = NOT_TEXT_BY_FIRST.get
     # The parser's own get_event, not yaml.parse's generator: a call less per event.
     while (event := get_event()) is not None:
         kind = type(event)
@@ -137,9 +154,9 @@ def _build(get_event: Any) -> Any | None:
                 if tag != STR_TAG:  # even "! true", which PyYAML reads as a boolean
                     raise _Decline
             elif event.implicit[0] and value not in _TEXT_WORDS:  # plain, not quoted
-                resolvers = resolvers_for(value[:1])
-                if resolvers is not None:
-                    value = _resolve(value, resolvers)
+                not_text = not_text_for(value[:1])
+                if not_text is not None:
+                    value = _resolve(value, not_text)
             if is_list:
                 current.append(value)
             elif current is None:

@@ -1,6 +1,7 @@
 """The rules of a config that a JSON Schema can't say, on plain values: names unique ignoring
-case, a message's length in UTF-16 code units. (A ref used twice is ``model.shared_refs``:
-the plan reports it too.)
+case, a message's length in UTF-16 code units, a ref's length percent-encoded, titles that
+look alike (``confusables``). (A ref used twice is ``model.shared_refs``: the plan reports it
+too; the characters that show nothing are ``model.invisible``: renderers escape them too.)
 
 Each takes the values of one scope (a file's accounts, a channel's titles or messages) and
 says where the rule is broken. The full check (``checks``) words each finding at its
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from reconciler.model import MESSAGE_LIMIT, fold, utf16_len
+from reconciler.config.confusables import ascii_skeleton, look_alike_keys
+from reconciler.model import MESSAGE_LIMIT, REF_LIMIT, fold, ref_length, utf16_len
 
 
 def repeated_ignoring_case(names: Sequence[str]) -> dict[str, list[int]]:
@@ -36,3 +38,45 @@ def overlong_messages(messages: Sequence[str]) -> dict[int, int]:
         for index, message in enumerate(messages)
         if len(message) > MESSAGE_LIMIT // 2 and (length := utf16_len(message)) > MESSAGE_LIMIT
     }
+
+
+def overlong_refs(refs: Sequence[str | None]) -> dict[int, int]:
+    """The index of each ref longer than ``REF_LIMIT`` once percent-encoded (TikTok's limit),
+    with that length; ``{}`` when none is (None is a link without a ref)."""
+    # A character encodes to at most 3 (a ref's '=' is %3D): shorter refs can't pass.
+    return {
+        index: length
+        for index, ref in enumerate(refs)
+        if ref is not None and len(ref) > REF_LIMIT // 3 and (length := ref_length(ref)) > REF_LIMIT
+    }
+
+
+def look_alike_titles(titles: Sequence[str]) -> list[list[int]]:
+    """Groups of titles (indexes into ``titles``, in order) that look the same (the same
+    confusable skeleton, as spelled or ignoring case) without being the same ignoring case
+    (that is a duplicate title); ``[]`` when none do."""
+    joined = "\n".join(titles)
+    if joined.isascii():
+        # The common case at C speed: all the titles of a channel in one call per key.
+        data = joined.encode("ascii")
+        spelled = ascii_skeleton(data).split(b"\n")
+        folded = ascii_skeleton(data.lower()).lower().split(b"\n")
+        if len(spelled) == len(titles) and (
+            len(set(spelled)) == len(spelled) and len(set(folded)) == len(folded)
+        ):
+            return []
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for index, title in enumerate(titles):
+        for which, key in enumerate(look_alike_keys(title)):
+            groups[which, key].append(index)
+    found: list[list[int]] = []
+    seen: set[tuple[int, ...]] = set()
+    for indexes in groups.values():
+        distinct: dict[str, int] = {}
+        for index in indexes:
+            distinct.setdefault(fold(titles[index]), index)
+        group = tuple(sorted(distinct.values()))
+        if len(group) > 1 and group not in seen:
+            seen.add(group)
+            found.append(list(group))
+    return sorted(found)

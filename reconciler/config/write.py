@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from reconciler.config.plain import is_text
 from reconciler.config.rules import repeated_ignoring_case
-from reconciler.model import DesiredState, WorkspaceState, visible
+from reconciler.model import REF_CHARACTERS, DesiredState, WorkspaceState, is_ref_text, visible
 
 HEADER = (
     "# yaml-language-server: $schema=https://reconciler.dev/schemas/workspace.schema.json\n"
@@ -29,7 +30,9 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     # Double quotes escape every line break (\N, \L, \P), so nothing is folded on reading.
-    style = '"' if _LINE_BREAKS.intersection(value) else None
+    # Single quotes for text another YAML reader would read as other than text (y, 0o17,
+    # 1e3): PyYAML quotes only what its own YAML 1.1 resolvers would misread.
+    style = '"' if _LINE_BREAKS.intersection(value) else None if is_text(value) else "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -70,7 +73,8 @@ def dump_yaml(data: Any) -> str:
 
 def export_warnings(state: WorkspaceState) -> list[str]:
     """What would keep the export from validating as it is: links of one channel whose
-    titles are the same ignoring case (the workspace allows it, the config does not)."""
+    titles are the same ignoring case (the workspace allows it, the config does not), and
+    refs TikTok doesn't support (made before its rule was the config's)."""
     warnings = []
     for channel in state.channels:
         titles = [link.title for link in sorted(channel.links, key=lambda lk: lk.seq)]
@@ -81,6 +85,13 @@ def export_warnings(state: WorkspaceState) -> list[str]:
                 "titles must differ ignoring case, so rename all but one in the export "
                 "(or in SleekFlow) before planning with it"
             )
+        for link in channel.links:
+            if link.ref is not None and not is_ref_text(link.ref):
+                warnings.append(
+                    f"warning: channel {visible(channel.account)}, link "
+                    f"{visible(link.title)!r}: ref {visible(link.ref)!r} breaks TikTok's rule "
+                    f"(only {REF_CHARACTERS}): change it before planning with the export"
+                )
     return warnings
 
 

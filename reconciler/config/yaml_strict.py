@@ -13,7 +13,10 @@ objects for tags, and expand aliases without bound. Here:
   a bounded amount of work;
 - nesting is bounded too, so a file of ten thousand ``[`` can't exhaust the Python stack;
 - plain scalars resolve as YAML 1.1 does (``yes`` is a boolean, ``0123`` a number), and each
-  scalar remembers whether it was plain, so a caller can tell the user to quote it.
+  scalar remembers whether it was plain, so a caller can tell the user to quote it (and ask
+  ``plain`` whether YAML 1.2 or the one-letter YAML 1.1 booleans read it as text);
+- an integer longer than ``MAX_NUMBER_CHARS`` is never made (Python can't print one of 4,300
+  digits): it reads as an infinity of its sign, and messages quote what was written.
 
 Problems are collected rather than raised, so one pass reports all of them. The nodes are
 ``yaml_nodes``'s; what the fast reader shares with this one is ``yaml_events``'s.
@@ -22,6 +25,7 @@ Problems are collected rather than raised, so one pass reports all of them. The 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +60,12 @@ MAX_ALIAS_EXPANSION = 100_000
 #: well under the node bound) is 90 GB of text for every check that reads each value.
 MAX_ALIAS_CHARS = 32 * 2**20
 
+#: The longest integer made into a Python int, in characters as written; a longer one reads
+#: as an infinity of its sign (see ``_resolve``). 100 digits is 10**100: no field takes it.
+MAX_NUMBER_CHARS = 100
+
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_INT_TAG = "tag:yaml.org,2002:int"
 _ALLOWED_TAGS = {STR_TAG, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 # The scalar constructors are called directly: ``construct_object`` would remember every node
 # it ever built in ``constructed_objects``, a leak in a long-lived process.
@@ -90,6 +99,14 @@ def _resolve(value: str, plain: bool, tag: str | None, line: int, col: int) -> S
         return Scalar(value, value, plain=True, line=line, col=col)
     constructor = _SCALAR_CONSTRUCTORS.get(resolved_tag)
     constructed: Any = value
+    if resolved_tag == _INT_TAG and len(value) > MAX_NUMBER_CHARS:
+        # Never made: 0x and 5,000 digits is an int Python can't print (its 4,300-digit limit
+        # on int-to-str, met by any message that shows it), and 5,000 decimal digits are one
+        # it refuses to parse. No field takes such a number; it stands as an infinity, and
+        # messages quote what was written (cut short).
+        return Scalar(
+            math.copysign(math.inf, -1.0 if value[0] == "-" else 1.0), value, True, line, col
+        )
     if resolved_tag != STR_TAG and constructor is not None:
         # 2024-13-45 looks like a date but isn't one: it stays text.
         with contextlib.suppress(yaml.YAMLError, ValueError, OverflowError):

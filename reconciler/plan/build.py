@@ -25,6 +25,7 @@ from reconciler.model import (
     link_url,
     shared_refs,
 )
+from reconciler.plan.unseen import unseen_differences
 from reconciler.plan.values import (
     Action,
     Change,
@@ -187,6 +188,7 @@ def _channel_plan(
     existing = channel.links if channel is not None else ()
     changes.extend(_link_changes(account, channel.id if channel else None, dc.links, existing))
     diags.extend(_duplicate_refs(account, dc.links))
+    diags.extend(unseen_differences(account, dc))
     if channel is not None and channel.status is ChannelStatus.DISCONNECTED:
         n = len(changes)
         severity = Severity.ERROR if n else Severity.WARNING

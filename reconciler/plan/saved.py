@@ -21,12 +21,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reconciler import config, schema_text
+from reconciler.config.positions import line_col
 from reconciler.config.write import desired_to_dict, dump_yaml
 from reconciler.errors import (
     ForceRequired,
@@ -139,6 +141,12 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     except json.JSONDecodeError as exc:
         raise PlanFileError(
             f"{name}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}"
+        ) from None
+    except ValueError:  # an integer longer than Python reads (4,300 digits): never a plan's
+        huge = re.search(rb"[0-9]{4301}", raw)
+        line, col = line_col(raw[: huge.start() if huge else 0].decode("utf-8", "replace"))
+        raise PlanFileError(
+            f"{name}:{line}:{col}: not a plan file: a number of more than 4,300 digits"
         ) from None
     except RecursionError:
         raise PlanFileError(f"{name}: not a plan file (nested too deeply)") from None

@@ -311,6 +311,8 @@ class Handler(BaseHTTPRequestHandler):
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+        except ValueError:  # an integer longer than Python reads: 4,300 digits
+            raise ApiProblem(400, "bad-json", "the body has a number of 4,300+ digits") from None
         except RecursionError:
             raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
         try:

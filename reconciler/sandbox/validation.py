@@ -17,7 +17,14 @@ from importlib import resources
 from typing import Any
 
 from reconciler.errors import ApiProblem
-from reconciler.model import MESSAGE_LIMIT, utf16_len
+from reconciler.model import (
+    MESSAGE_LIMIT,
+    REF_CHARACTERS,
+    REF_LIMIT,
+    is_ref_text,
+    ref_length,
+    utf16_len,
+)
 
 PROBLEM_BASE = "https://reconciler.dev/problems/"
 
@@ -81,6 +88,8 @@ def validate_body(name: str, data: Any) -> None:
         message = {
             "pattern": "must not be blank"
             if error.validator_value == "\\S"
+            else f"may hold only {REF_CHARACTERS} (TikTok's rule)"
+            if where == "ref"
             else f"does not match {error.validator_value}",
             "type": f"must be {error.validator_value}",
             "maxLength": f"must be at most {error.validator_value} characters",
@@ -98,6 +107,15 @@ def validate_body(name: str, data: Any) -> None:
                     "message": f"is {length} UTF-16 code units; the limit is {MESSAGE_LIMIT}",
                 }
             )
+    ref = data.get("ref") if isinstance(data, dict) else None
+    if isinstance(ref, str) and is_ref_text(ref) and len(ref) <= REF_LIMIT < ref_length(ref):
+        errors.append(
+            {
+                "field": "ref",
+                "message": f"is {ref_length(ref):,} characters percent-encoded (each '=' is 3: "
+                f"%3D); TikTok's limit is {REF_LIMIT:,}",
+            }
+        )
     if errors:
         raise ApiProblem(422, "validation", "the request body is not valid", errors=errors)
 

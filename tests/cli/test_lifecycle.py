@@ -554,7 +554,7 @@ def test_export_round_trips_awkward_values(run: Cli) -> None:
     channel = backend.connect_channel("AcmePets", 'Acme: "Pets" #1')
     for i, message in enumerate(messages):
         title = titles[i] if i < len(titles) else f"Link {i}"
-        ref = ["yes", "123", "1.0", None][i % 4]
+        ref = ["yes", "123", "1e3", "0o17", "y", None][i % 6]
         backend.create_link(channel.id, title=title, ref=ref, message=message, key=str(i))
     backend.connect_channel("on", "on")
     backend.close()

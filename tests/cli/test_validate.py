@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -455,6 +456,15 @@ scalar = st.one_of(
     st.sampled_from(
         ["yes", "no", "0123", "2025-06-01", "~", "acme", "acme.", "bio_link", "", " ", "😀" * 3]
     ),
+    # issue 14: numbers of any size, text in only one YAML reader, refs, hidden characters
+    st.integers(min_value=10**4000, max_value=10**4200),  # safe_dump prints up to 4,300
+    st.sampled_from(
+        [
+            *("y", "N", "0o17", "1e3", "12e03", "+.5", ".inf", "1_000", "campaign=spring"),
+            *("bio.link", "a" * 2081 + "=", "Hi\u200b there", "\u202eBio", "\ufeff", "\u2060"),
+            *("VIP Pr\u043egram", "\U0001f468\u200d\U0001f469", "x\U000e0041"),
+        ]
+    ),
 )
 value = st.recursive(
     scalar,
@@ -466,7 +476,7 @@ value = st.recursive(
 words = st.text(min_size=1, max_size=40).filter(lambda t: not t.isspace())
 good_link = st.fixed_dictionaries(
     {"title": words, "message": st.one_of(words, st.text(min_size=490, max_size=510))},
-    optional={"ref": st.from_regex(r"[A-Za-z0-9_.-]{1,10}", fullmatch=True)},
+    optional={"ref": st.from_regex(r"[A-Za-z0-9_.=-]{1,10}", fullmatch=True)},
 )
 wild_link = st.fixed_dictionaries(
     {}, optional={"title": value, "message": value, "ref": value, "mesage": value}
@@ -517,7 +527,9 @@ def yaml_text(draw: st.DrawFn) -> bytes:
         default_flow_style=draw(st.sampled_from([False, True, None])),
         sort_keys=False,
     )
-    mutation = draw(st.sampled_from(["none", "none", "none", "cut", "insert", "duplicate-line"]))
+    mutation = draw(
+        st.sampled_from(["none", "none", "none", "cut", "insert", "duplicate-line", "huge"])
+    )
     if text and mutation == "cut":
         start = draw(st.integers(0, len(text) - 1))
         text = text[:start] + text[start + draw(st.integers(1, 10)) :]
@@ -525,6 +537,10 @@ def yaml_text(draw: st.DrawFn) -> bytes:
         where = draw(st.integers(0, len(text)))
         chunk = draw(st.text(st.sampled_from(list(":-[]{}&*!|>'\"#\t\n <~?%@`")), max_size=5))
         text = text[:where] + chunk + text[where:]
+    elif mutation == "huge":
+        # a plain number of thousands of digits (hex, decimal, float) in place of a word
+        huge = draw(st.sampled_from(["0x" + "f" * 3600, "9" * 5000, "-" + "7" * 4400 + ".5"]))
+        text = re.sub(r"(?<=: )[^\s\[\]{},]+", huge, text, count=draw(st.integers(1, 3)))
     elif mutation == "duplicate-line" and text:
         lines = text.splitlines(keepends=True)
         i = draw(st.integers(0, len(lines) - 1))

@@ -65,7 +65,7 @@ def test_duplicate_ref_is_a_warning_not_an_error() -> None:
             display_name: A
             links:
               - {title: a, ref: bio, message: x}
-              - {title: b, ref: bio, message: y}
+              - {title: b, ref: bio, message: z}
         """
     )
     state, problems = config.check(text, "w")
@@ -101,11 +101,13 @@ def test_duplicate_ref_is_a_warning_not_an_error() -> None:
         ),
         (
             "    links:\n      - {title: t, message: m, ref: ''}\n",
-            "6:37: ref '' is not valid: 1-64 characters of A-Z a-z 0-9 _ - .",
+            "6:37: ref is empty: for a link without a referral tag, leave ref out",
         ),
         (
             '    links:\n      - {title: t, message: m, ref: "x\\n"}\n',
-            "6:37: ref 'x\\n' is not valid: 1-64 characters of A-Z a-z 0-9 _ - .",
+            "6:37: ref 'x\\n' has '\\n' (character 2), which TikTok doesn't support in a ref: "
+            "only letters "
+            "A-Z a-z, digits 0-9, '_', '-' and '='",
         ),
         (
             '    links:\n      - {title: "", message: m}\n',

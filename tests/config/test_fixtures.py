@@ -94,7 +94,25 @@ EXPECTED: dict[str, list[str]] = {
         "10:13: ref must be a string, not an empty value; for a link without a referral tag, "
         "leave ref out",
     ],
-    "bad-ref-pattern": ["7:14: ref 'bio link' is not valid: 1-64 characters of A-Z a-z 0-9 _ - ."],
+    "bad-ref-pattern": [
+        "7:14: ref 'bio link' has ' ' (character 4), which TikTok doesn't support in a ref: "
+        "only letters "
+        "A-Z a-z, digits 0-9, '_', '-' and '='"
+    ],
+    "bad-ref-dot": [
+        "7:14: ref 'bio.link' has '.' (character 4), which TikTok doesn't support in a ref: "
+        "only letters "
+        "A-Z a-z, digits 0-9, '_', '-' and '='"
+    ],
+    "bad-ref-too-long": [
+        "7:14: ref is 2,086 characters long percent-encoded, as in the link's URL "
+        "(each '=' is 3: %3D); TikTok's limit is 2,083"
+    ],
+    "bad-number-huge": [
+        "5:21: max_change_pct must be between 0 and 100, not 0x"
+        + "f" * 78
+        + "... (5,002 characters)"
+    ],
     "bad-remove-string": [
         "3:5: channel is missing required key 'display_name' (unless remove: true)",
         "4:13: remove must be true or false, not a string",
@@ -105,6 +123,18 @@ EXPECTED: dict[str, list[str]] = {
         "found a tab character that violates indentation",
     ],
     "bad-title-bool": ['6:16: title must be a string, not a boolean; quote it: title: "yes"'],
+    "bad-title-bidi-control": [
+        "6:16: title has a bidirectional control, U+202E RIGHT-TO-LEFT OVERRIDE (character 1): "
+        "it can make the title read differently from what it holds; remove it"
+    ],
+    "bad-title-yaml11-boolean": [
+        "6:16: title must be a string, not a boolean (YAML 1.1 reads y as one); "
+        'quote it: title: "y"'
+    ],
+    "bad-title-yaml12-number": [
+        "6:16: title must be a string, not a number (YAML 1.2 reads 1e3 as one); "
+        'quote it: title: "1e3"'
+    ],
     "bad-title-date": [
         '6:16: title must be a string, not a date; quote it: title: "2025-06-01"',
     ],
@@ -136,9 +166,19 @@ EXPECTED: dict[str, list[str]] = {
         "5:1: YAML syntax error: while parsing a flow sequence (started at line 4, column 19): "
         "did not find expected ',' or ']'",
     ],
+    "ok-ref-equals": [],
     "ok-utf8-bom": [],
     "warn-duplicate-ref": [
         "10:14: warning: ref 'bio' is also used at line 7: tracking can't tell these links apart"
+    ],
+    "warn-invisible-character": [
+        "7:18: warning: message has a character that shows nothing, U+200B ZERO WIDTH SPACE "
+        "(character 3): a plan shows it only as an escape; remove it unless it is meant"
+    ],
+    "warn-look-alike-titles": [
+        "8:16: warning: title 'VIP Pr\u043egram' looks the same as title 'VIP Program' (line 6) "
+        "(U+043E CYRILLIC SMALL LETTER O for U+006F LATIN SMALL LETTER O): a reader can't tell "
+        "these links apart"
     ],
 }
 

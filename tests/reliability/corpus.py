@@ -287,7 +287,10 @@ BAD_VALUES: dict[str, list[Any]] = {
     ],
     "display_name": ["", " ", "\t\n", "x" * 101, "ü" * 101, "   "],
     "title": ["", "  ", "\n", "x" * 101, "é" * 101, "😀" * 101],
-    "ref": ["", "a b", "x" * 65, "bio/link", "émoji", "#tag", "ref\n", "😀", "a+b", "ref "],
+    "ref": [
+        *("", "a b", "x" * 2084, "bio/link", "émoji", "#tag", "ref\n", "😀", "a+b", "ref "),
+        *("bio.link", "=" * 695, "a" * 2081 + "="),
+    ],
     "message": ["", "   ", "\n\t", "x" * 501, "😀" * 251, "a" * 499 + "😀", "é" * 501],
 }
 
@@ -350,6 +353,10 @@ def removals_with_links() -> Iterator[Case]:
 NOT_TEXT = ["yes", "no", "on", "off", "true", "False", "NO", "On", "~", "null", "0123"]
 NOT_TEXT += ["0x1F", "1_000", ".inf", "-.inf", ".nan", "12:30", "2025-06-01", "3.14", "-7"]
 NOT_TEXT += ["2025-06-01 10:00:00", "+5", "0b101"]
+#: ...and what only one of YAML 1.1 (the one-letter booleans) and YAML 1.2 reads so.
+NOT_TEXT += ["y", "n", "Y", "N", "0o17", "1e3", "12e03", "+.5", "089"]
+#: Numbers no field takes, of any size (Python can't print an int of over 4,300 digits).
+HUGE = ["0x" + "f" * 3600, "9" * 5000, "-" + "7" * 4400, "1" + ":59" * 2000, "9" * 5000 + ".5"]
 
 
 def yaml11_traps(rng: random.Random) -> Iterator[Case]:
@@ -364,6 +371,12 @@ def yaml11_traps(rng: random.Random) -> Iterator[Case]:
     for token in (".nan", "1e9", "12:30", "1_000", "yes", "0x65"):
         path = ("channels", rng.choice(list(CHANNELS)), "max_change_pct")
         yield mutate("yaml11", f"{_path_id(path)}-{_short(token)}", path, Raw(token))
+    huge_paths = [("version",), ("channels",), ("channels", 0), ("channels", 0, "links", 0)]
+    huge_paths += [("channels", 0, f) for f in ("protect", "remove", "max_change_pct")]
+    huge_paths += list(STRING_FIELDS)
+    for path in huge_paths:
+        token = rng.choice(HUGE)
+        yield mutate("huge-number", f"{_path_id(path)}-{_short(token)}", path, Raw(token))
 
 
 def deep_nesting(rng: random.Random) -> Iterator[Case]:

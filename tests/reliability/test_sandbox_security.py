@@ -299,14 +299,15 @@ HOSTILE_TITLES = [
     "nul\u0000byte",
     "~root",
     "$(touch pwned)",
-    "\u202eevil.svg",
+    "\u202eevil.svg",  # a bidi control: a config refuses it, a workspace may have it
 ]
 
 
 def test_qr_codes_of_hostile_titles_land_inside_out_only(tmp_path: Path) -> None:
     store, out = tmp_path / "ws.db", tmp_path / "deep" / "qr"
     config = tmp_path / "workspace.yaml"
-    links = [{"title": t, "message": f"Hi {n}"} for n, t in enumerate(HOSTILE_TITLES)]
+    from_config = [t for t in HOSTILE_TITLES if "\u202e" not in t]
+    links = [{"title": t, "message": f"Hi {n}"} for n, t in enumerate(from_config)]
     data = {"version": 1, "channels": [{"account": "acme", "display_name": "A", "links": links}]}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     runner = CliRunner()
@@ -316,6 +317,11 @@ def test_qr_codes_of_hostile_titles_land_inside_out_only(tmp_path: Path) -> None
         cli, ["apply", str(config), "--store", str(store), "--auto-approve"], env=env
     )
     assert applied.exit_code == 0, applied.output
+    backend = LocalBackend(store)
+    [acme] = backend.read().channels
+    for n, title in enumerate(t for t in HOSTILE_TITLES if t not in from_config):
+        backend.create_link(acme.id, title=title, ref=None, message=f"Hi {n}", key=f"bidi-{n}")
+    backend.close()
     before = _tree(tmp_path)
     for fmt in ("svg", "png"):
         made = runner.invoke(

@@ -327,9 +327,15 @@ EMOJI = "\N{DOG FACE}"
             "message",
             "is 501 UTF-16 code units; the limit is 500",
         ),
-        ({"title": "t", "message": "m", "ref": "no spaces"}, "ref", "does not match"),
-        ({"title": "t", "message": "m", "ref": ""}, "ref", "does not match"),
-        ({"title": "t", "message": "m", "ref": "r" * 65}, "ref", "does not match"),
+        ({"title": "t", "message": "m", "ref": "no spaces"}, "ref", "may hold only letters"),
+        ({"title": "t", "message": "m", "ref": ""}, "ref", "may hold only letters"),
+        ({"title": "t", "message": "m", "ref": "bio.link"}, "ref", "(TikTok's rule)"),
+        ({"title": "t", "message": "m", "ref": "r" * 2084}, "ref", "at most 2083 characters"),
+        (
+            {"title": "t", "message": "m", "ref": "=" * 695},
+            "ref",
+            "is 2,085 characters percent-encoded (each '=' is 3: %3D); TikTok's limit is 2,083",
+        ),
         ({"title": "t", "message": "m", "ref": 5}, "ref", "must be ['string', 'null']"),
         ({"title": "t", "message": "m", "colour": "red"}, "colour", "unknown field"),
         ({"title": "t"}, "(body)", "'message' is a required property"),
@@ -350,9 +356,11 @@ def test_a_bad_create_is_a_422_listing_the_field(
 def test_the_limits_themselves_are_accepted(client: httpx.Client) -> None:
     for i, message in enumerate(["m" * 500, EMOJI * 250, EMOJI * 249 + "!!"]):
         title = f"{i}" + "t" * 99
-        response = create(client, "1", f"limit-{i}", title=title, ref="r" * 64, message=message)
+        ref = "r" * 2080 + "=" if i else "r" * 2083  # 2,083 percent-encoded, TikTok's limit
+        response = create(client, "1", f"limit-{i}", title=title, ref=ref, message=message)
         assert response.status_code == 201, response.text
-        assert response.json()["url"] == link_url("acmepets", "r" * 64, message)
+        assert response.json()["url"] == link_url("acmepets", ref, message)
+        assert f"?ref={ref.replace('=', '%3D')}&" in response.json()["url"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,49 @@
+"""What a reviewer can't see in a plan, as warnings: titles that look the same and
+characters that show nothing (DESIGN section 2). The config checks say the same at each
+position; a plan says it too, so a pull request's comment shows it (renderers escape the
+invisible characters themselves: ``model.visible``)."""
+
+from __future__ import annotations
+
+from reconciler.config.rules import look_alike_titles
+from reconciler.errors import Severity
+from reconciler.model import DesiredChannel, code_point, has_invisible, invisible
+from reconciler.plan.values import Diagnostic
+
+
+def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
+    """Warnings for what a reviewer can't see: titles of the channel that look the same
+    (``look_alike_titles``: VIP Program and VIP Pr\\u043egram) and characters that show
+    nothing in a title, message or display name (``invisible``; renderers escape them)."""
+    titles = [link.title for link in dc.links]
+    messages = [link.message for link in dc.links]
+    diags: list[Diagnostic] = []
+
+    def warn(code: str, message: str) -> None:
+        diags.append(
+            Diagnostic(severity=Severity.WARNING, code=code, channel=account, message=message)
+        )
+
+    for group in look_alike_titles(titles):
+        others = [titles[i] for i in group[1:]]
+        different = sorted({c for t in others for c in t} - set(titles[group[0]]))
+        differ = ", ".join(code_point(c) for c in different[:3])
+        warn(
+            "look-alike-title",
+            f"titles {', '.join(repr(titles[i]) for i in group)} look the same"
+            + (f" (they differ in {differ})" if different else ""),
+        )
+    if not has_invisible("".join([dc.display_name or "", *titles, *messages])):
+        return diags  # the common case, told in one search per channel
+    texts = [("display name", dc.display_name or "")]
+    texts += [(f"link {link.title!r}", link.title) for link in dc.links]
+    texts += [(f"the message of {link.title!r}", link.message) for link in dc.links]
+    for what, text in texts:
+        hidden = sorted({c for _, c in invisible(text)})
+        if hidden:
+            warn(
+                "invisible-character",
+                f"{what} has characters that show nothing (shown escaped): "
+                + ", ".join(code_point(c) for c in hidden[:5]),
+            )
+    return diags

@@ -1,0 +1,74 @@
+"""The issue's two stories: what a reviewer can't see is warned, and every plan format shows
+the difference (a zero-width space added to a message, a title with a Cyrillic o)."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler import config
+from reconciler import plan as planner
+from reconciler.render import markdown, text
+from reconciler.render.json import render_plan as render_json
+from tests.helpers import channel, dc, desired, dl, link, workspace
+
+A = "acmepets"
+ZWSP = "\u200b"
+CYRILLIC_O = "\u043e"
+
+
+def test_a_zero_width_space_added_to_a_message_shows_in_every_plan_format() -> None:
+    actual = workspace(channel(A, "Acme", link(1, "Bio", "Hi there", "bio")))
+    want = desired(dc(A, "Acme", dl("Bio", f"Hi{ZWSP} there", "bio")))
+    plan = planner.build(want, actual)
+    [change] = plan.changes
+    assert change.action == "regenerate"
+    assert [d.code for d in plan.diagnostics] == ["invisible-character"]
+    assert "U+200B ZERO WIDTH SPACE" in plan.diagnostics[0].message
+    shown = text.render_plan(plan)
+    assert 'message: "Hi there" -> "Hi\\u200b there"' in shown
+    assert ZWSP not in shown
+    md = markdown.render_plan(plan)
+    assert "Hi\\u200b there" in md and ZWSP not in md
+    assert json.loads(render_json(plan))["changes"][0]["after"]["message"] == f"Hi{ZWSP} there"
+
+
+def test_the_zero_width_story_warns_in_the_config_at_its_position() -> None:
+    text_ = (
+        "version: 1\nchannels:\n  - account: acmepets\n    display_name: Acme\n    links:\n"
+        f"      - title: Bio\n        ref: bio\n        message: Hi{ZWSP} there\n"
+    )
+    state, problems = config.check(text_, "w.yaml")
+    assert state is not None
+    assert [(p.line, p.col, p.code, p.severity) for p in problems] == [
+        (8, 18, "invisible-character", "warning")
+    ]
+
+
+def test_a_look_alike_title_is_warned_in_the_plan_naming_the_difference() -> None:
+    actual = workspace(channel(A, "Acme", link(1, "VIP Program", "Join")))
+    want = desired(
+        dc(A, "Acme", dl("VIP Program", "Join"), dl(f"VIP Pr{CYRILLIC_O}gram", "Join us"))
+    )
+    plan = planner.build(want, actual)
+    assert [c.action for c in plan.changes] == ["create"]
+    [diag] = plan.diagnostics
+    assert diag.code == "look-alike-title"
+    assert "(they differ in U+043E CYRILLIC SMALL LETTER O)" in diag.message
+    assert "U+043E CYRILLIC SMALL LETTER O" in text.render_plan(plan)
+    assert "U+043E CYRILLIC SMALL LETTER O" in markdown.render_plan(plan)
+
+
+def test_a_bidi_control_is_escaped_in_titles_of_every_format() -> None:
+    actual = workspace(channel(A, "Acme"))
+    want = desired(dc(A, "Acme", dl("\u202eknil oiB", "Hi")))
+    plan = planner.build(want, actual)
+    assert "\\u202eknil oiB" in text.render_plan(plan)
+    assert "\\u202eknil oiB" in markdown.render_plan(plan)
+    assert "\u202e" not in text.render_plan(plan) + markdown.render_plan(plan)
+
+
+def test_no_warning_for_text_everyone_sees() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    actual = workspace(channel(A, "Acme"))
+    want = desired(dc(A, "Acme", dl("Family day", f"Bring the {family}!"), dl("Sale", "Hi")))
+    assert planner.build(want, actual).diagnostics == ()
