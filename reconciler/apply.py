@@ -20,9 +20,8 @@ from typing import Any
 from reconciler.backends.base import Backend
 from reconciler.errors import ReconcilerError, RemovalsNotAllowed, UnsafePlan, WorkspaceChanged
 from reconciler.links import where_shared
-from reconciler.model import DesiredState, WorkspaceRef, fold, visible
-from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource, build
-from reconciler.plan.saved import SavedPlan, replan
+from reconciler.model import WorkspaceRef, fold, visible
+from reconciler.plan import Action, Change, ChannelValues, LinkValues, Plan, Resource
 from reconciler.words import plural
 
 _ORDER = {
@@ -111,44 +110,6 @@ class ApplyResult:
             "workspace": None if self.workspace is None else self.workspace.to_dict(),
             "url_changes": [u.to_dict() for u in self.url_changes],
         }
-
-
-def plan_against(
-    desired: DesiredState, backend: Backend, *, force: bool = False, config_sha256: str | None
-) -> Plan:
-    """The plan of ``desired`` (a config whose bytes have ``config_sha256``) against the
-    workspace ``backend`` reaches, as it is now: what ``plan`` and ``apply FILE`` run."""
-    return build(
-        desired,
-        backend.read(),
-        can_connect=backend.capabilities.can_connect,
-        force=force,
-        config_sha256=config_sha256,
-        workspace=backend.workspace(),
-    )
-
-
-def reviewed(
-    recorded: SavedPlan,
-    backend: Backend,
-    *,
-    name: str,
-    force: bool = False,
-    given: tuple[str, DesiredState] | None = None,
-) -> Plan:
-    """The saved plan ``recorded`` (read from ``name``) made again against the workspace
-    ``backend`` reaches, after every check of ``plan.saved.replan`` (``given``: a config's
-    name and desired state, which must be the one the plan recorded): what
-    ``apply --plan PLANFILE [CONFIG]`` runs."""
-    return replan(
-        recorded,
-        backend.read(),
-        name=name,
-        workspace=backend.workspace(),
-        can_connect=backend.capabilities.can_connect,
-        force=force,
-        given=given,
-    )
 
 
 def ordered(changes: tuple[Change, ...]) -> list[Change]:

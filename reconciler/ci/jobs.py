@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reconciler import apply as applier
 from reconciler import config as configs
+from reconciler import planning
 from reconciler.backends.base import Backend
 from reconciler.ci.names import marker
 from reconciler.ci.report import APPLY_OUTPUT_LIMIT, cut_middle, failure, fenced
@@ -272,7 +273,7 @@ def _saved_plan(
 def _plan(config: str, job: Job) -> Plan:
     """The plan of ``config`` against the workspace now (``reconciler plan CONFIG``)."""
     desired, sha = configs.load_with_digest(config)
-    return applier.plan_against(desired, _open(job), config_sha256=sha)
+    return planning.plan_against(desired, _open(job), config_sha256=sha)
 
 
 def _reviewed(config: str, plan_file: Path, job: Job) -> tuple[Plan, Backend]:
@@ -281,7 +282,7 @@ def _reviewed(config: str, plan_file: Path, job: Job) -> tuple[Plan, Backend]:
     recorded = saved.load(plan_file, key=job.plan_key)
     desired = configs.load(config)
     backend = _open(job)
-    the_plan = applier.reviewed(recorded, backend, name=str(plan_file), given=(config, desired))
+    the_plan = planning.reviewed(recorded, backend, name=str(plan_file), given=(config, desired))
     return the_plan, backend
 
 

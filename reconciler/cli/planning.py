@@ -54,10 +54,10 @@ def plan(
 ) -> None:
     """Show what applying FILE to the workspace would change."""
     desired, sha = load_config(file)
-    from reconciler import apply as applier
+    from reconciler import planning
 
     backend = open_workspace(backend_opts)
-    the_plan = applier.plan_against(desired, backend, force=force, config_sha256=sha)
+    the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
@@ -128,6 +128,7 @@ def apply(
     from.
     """
     from reconciler import apply as applier
+    from reconciler import planning
     from reconciler.plan import saved as saved_plans
     from reconciler.render import json as render_json
     from reconciler.render import text
@@ -141,7 +142,7 @@ def apply(
     backend = open_workspace(backend_opts)
     if recorded is not None:
         assert plan_file is not None
-        the_plan = applier.reviewed(
+        the_plan = planning.reviewed(
             recorded,
             backend,
             name=plan_file,
@@ -151,7 +152,7 @@ def apply(
     else:
         assert desired_and_sha is not None
         desired, sha = desired_and_sha
-        the_plan = applier.plan_against(desired, backend, force=force, config_sha256=sha)
+        the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:

@@ -19,7 +19,7 @@ from unicodedata import normalize
 
 from reconciler.model import fold
 
-__all__ = ["look_alike_keys", "prototypes", "skeleton"]
+__all__ = ["look_alike_keys", "prototype", "prototypes", "skeleton"]
 
 
 @cache
@@ -55,11 +55,31 @@ def ascii_skeleton(text: bytes) -> bytes:
     return text
 
 
+@cache
+def _data() -> str:
+    """confusables.txt as text, each line after a newline (so a line is found by its start)."""
+    return "\n" + resources.files(__package__).joinpath("confusables.txt").read_text("utf-8-sig")
+
+
+@cache
+def prototype(char: str) -> str:
+    """The prototype of one character, itself when confusables.txt has none for it. Looked up
+    in the text, not parsed whole: a plan with a few accented titles then costs a few
+    searches instead of a third of its start-up (``prototypes()`` is the same table whole,
+    and tests/config/test_confusables.py holds the two equal)."""
+    data = _data()
+    start = data.find(f"\n{ord(char):04X} ;")
+    if start < 0:
+        return char
+    line = data[start + 1 : data.find("\n", start + 1)]
+    return "".join(chr(int(code, 16)) for code in line.split(";")[1].split())
+
+
 def skeleton(text: str) -> str:
     """UTS #39's skeleton of ``text``: NFD, each character to its prototype, NFD."""
     if text.isascii():
         return ascii_skeleton(text.encode("ascii")).decode("utf-8")
-    return normalize("NFD", normalize("NFD", text).translate(prototypes()))
+    return normalize("NFD", "".join(prototype(char) for char in normalize("NFD", text)))
 
 
 def look_alike_keys(title: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from reconciler.config.confusables import (
     ASCII_EXPANDED,
     ASCII_ONE_TO_ONE,
     look_alike_keys,
+    prototype,
     prototypes,
     skeleton,
 )
@@ -67,3 +68,10 @@ def test_the_cyrillic_story_warns_at_the_second_title() -> None:
     assert state is not None  # a warning: the file is valid
     assert [(p.line, p.col, p.code) for p in problems] == [(7, 17, "look-alike-title")]
     assert "U+043E CYRILLIC SMALL LETTER O for U+006F LATIN SMALL LETTER O" in problems[0].message
+
+
+def test_a_prototype_looked_up_is_the_one_of_the_whole_table() -> None:
+    table = prototypes()
+    for code in [*table][:: max(1, len(table) // 500)]:
+        assert prototype(chr(code)) == table[code]
+    assert prototype("a") == "a" and prototype("\u043e") == "o" and prototype("m") == "rn"
