@@ -66,7 +66,7 @@ class Cli:
         env: dict[str, str | None] | None = None,
     ) -> Result:
         argv = [str(a) for a in args]
-        if STORE_COMMANDS.intersection(argv[:2]) and "--help" not in argv:
+        if STORE_COMMANDS.intersection(argv[:2]) and not {"--help", "--store"} & set(argv):
             argv += ["--store", str(self.store)]
         result = self.runner.invoke(
             cli, argv, input=input, env={"NO_COLOR": None, **(env or {})}, catch_exceptions=False
