@@ -10,7 +10,14 @@ import yaml
 
 from reconciler.config.plain import is_text
 from reconciler.config.rules import repeated_ignoring_case
-from reconciler.model import REF_CHARACTERS, DesiredState, WorkspaceState, is_ref_text, visible
+from reconciler.model import (
+    REF_CHARACTERS,
+    DesiredLink,
+    DesiredState,
+    WorkspaceState,
+    is_ref_text,
+    visible,
+)
 
 HEADER = (
     "# yaml-language-server: $schema=https://reconciler.dev/schemas/workspace.schema.json\n"
@@ -97,7 +104,8 @@ def export_warnings(state: WorkspaceState) -> list[str]:
 
 def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
     """``desired`` as plain data (the saved plan's ``desired``): every field, defaults and
-    absent values (None) included."""
+    absent values (None) included, but for a link's ``renamed_from``, there only when it
+    names a title."""
     return {
         "version": 1,
         "channels": [
@@ -107,10 +115,16 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
                 "protect": c.protect,
                 "remove": c.remove,
                 "max_change_pct": c.max_change_pct,
-                "links": [
-                    {"title": lk.title, "ref": lk.ref, "message": lk.message} for lk in c.links
-                ],
+                "prune": c.prune,
+                "links": [_link_dict(lk) for lk in c.links],
             }
             for c in desired.channels
         ],
     }
+
+
+def _link_dict(link: DesiredLink) -> dict[str, Any]:
+    data: dict[str, Any] = {"title": link.title, "ref": link.ref, "message": link.message}
+    if link.renamed_from:
+        data["renamed_from"] = list(link.renamed_from)
+    return data

@@ -221,7 +221,8 @@ def _desired(data: Any, name: str) -> DesiredState:
     try:
         channels = []
         for c in data["channels"]:
-            item = {k: c[k] for k in ("account", "display_name", "protect", "remove") if k in c}
+            keys = ("account", "display_name", "protect", "remove", "prune")
+            item = {k: c[k] for k in keys if k in c}
             item = {k: v for k, v in item.items() if v is not None}
             if "max_change_pct" in c:
                 item["max_change_pct"] = c["max_change_pct"]

@@ -49,13 +49,18 @@ class LinkValues:
 
 @dataclass(frozen=True, slots=True)
 class ChannelValues:
-    """A channel's fields on one side of a change."""
+    """A channel's fields on one side of a change; for a channel removed, ``links`` are the
+    links it takes with it (in creation order), whose URLs keep working, untracked."""
 
     display_name: str
+    links: tuple[LinkValues, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as plain JSON data."""
-        return {"display_name": self.display_name}
+        """The fields as plain JSON data (``links`` only for a channel removed)."""
+        data: dict[str, Any] = {"display_name": self.display_name}
+        if self.links is not None:
+            data["links"] = [link.to_dict() for link in self.links]
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,11 +145,20 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
                 f"{head} channel display name {q(before.display_name)} -> {q(after.display_name)}"
             ]
         assert isinstance(before, ChannelValues)
-        return [
+        taken = before.links or ()
+        its = f"its {plural(len(taken), 'link')}" if taken else "its links"
+        lines = [
             f"{head} channel {q(before.display_name)}  {st('IRREVERSIBLE', 'red', bold=True)}",
-            f"{indent}disconnects the TikTok account from SleekFlow and removes its links; "
+            f"{indent}disconnects the TikTok account from SleekFlow and removes {its}; "
             "Flow Builder flows using it may break",
         ]
+        if taken:
+            lines.append(
+                f"{indent}the URLs of its links keep working with their messages, but are no "
+                "longer tracked:"
+            )
+            lines.extend(f"{indent}  {q(lk.title)}: {visible(lk.url)}" for lk in taken)
+        return lines
     title = q(change.title)
     if change.action is Action.CREATE:
         assert isinstance(after, LinkValues)
