@@ -57,13 +57,15 @@ def build(
     can_connect: bool = False,
     force: bool = False,
     config_sha256: str | None = None,
+    config_files: tuple[tuple[str, str], ...] = (),
     workspace: WorkspaceRef | None = None,
 ) -> Plan:
     """The changes that make ``actual`` match ``desired``, and what stands in their way.
 
     ``can_connect`` says whether the backend can connect a channel itself (the local
     workspace can; SleekFlow needs the OAuth step in its UI). ``force`` lets a plan past the
-    bulk-change guard and nothing else. ``workspace`` (which workspace ``actual`` is) is
+    bulk-change guard and nothing else. ``workspace`` (which workspace ``actual`` is) and
+    the config's ``config_sha256`` and ``config_files`` (each file's path and sha256) are
     recorded in the plan.
     """
     changes: list[Change] = []
@@ -101,6 +103,7 @@ def build(
         desired=desired,
         actual=actual,
         config_sha256=config_sha256,
+        config_files=config_files,
         forced=force,
         workspace=workspace,
         channel_names=tuple(names),

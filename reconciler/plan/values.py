@@ -139,6 +139,9 @@ class Plan:
     desired: DesiredState = field(repr=False, compare=False)
     actual: WorkspaceState = field(repr=False, compare=False)
     config_sha256: str | None = None
+    #: Each config file the plan was made from and its sha256, in path order (what a saved
+    #: plan records, so apply refuses it when a file was added, removed or changed).
+    config_files: tuple[tuple[str, str], ...] = ()
     forced: bool = False
     #: The workspace the plan was made against (None for a plan of literal states).
     workspace: WorkspaceRef | None = field(default=None, compare=False)
