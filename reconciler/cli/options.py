@@ -173,3 +173,13 @@ def write_file(path: str, content: str) -> None:
         write_atomic(Path(path), content.encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None
+
+
+def make_directory(path: str) -> None:
+    """Make the directory ``path`` (and its parents) if missing, or say why it can't be."""
+    from reconciler.files import reason
+
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot make the directory {path}: {reason(exc)}") from None

@@ -160,11 +160,12 @@ def _match_renamed(
                 continue
             if not known:
                 continue
-            why = (
-                "matches no link of the channel"
-                if found is None
-                else f"is not needed: the link is found as {found.title!r}"
-            )
+            if found is None:
+                why = "matches no link of the channel"
+            elif fold(found.title) == fold(want.title):
+                why = "is not needed: the link already has its new title"
+            else:
+                why = f"is not needed: the link was found as {found.title!r}"
             diags.append(
                 Diagnostic(
                     severity=Severity.WARNING,
