@@ -19,9 +19,8 @@ HEAD = "version: 1\nchannels:\n"
 
 def channel(account: str, *titles: str) -> str:
     links = "".join(f"      - title: {t}\n        message: Hi {t}\n" for t in titles)
-    return (
-        f"  - account: {account}\n    display_name: {account.title()}\n"
-        + (f"    links:\n{links}" if links else "")
+    return f"  - account: {account}\n    display_name: {account.title()}\n" + (
+        f"    links:\n{links}" if links else ""
     )
 
 
@@ -86,8 +85,11 @@ def test_paths_are_read_in_the_order_given_and_a_file_named_twice_once(tmp_path:
     root = team(tmp_path)
     us = str(root / "us.yaml")
     loaded = config.load_paths([us, str(root)])
-    assert [f.path for f in loaded.files][0] == us
-    assert len(loaded.files) == 3
+    assert [f.path for f in loaded.files] == [
+        us,
+        str(root / "brands" / "eu" / "de.yml"),
+        str(root / "brands" / "global.YAML"),
+    ]
     assert [c.account for c in loaded.desired.channels] == [
         "acmepets",
         "acme.de",
