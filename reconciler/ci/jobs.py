@@ -1,5 +1,6 @@
-"""The three CI jobs, on one config each: ``plan`` for a pull request, ``apply`` of the plan
-reviewed there once it is merged, and the nightly ``drift`` check.
+"""The three CI jobs, on one config each (a file, or a directory of a team's files planned
+as one): ``plan`` for a pull request, ``apply`` of the plan reviewed there once it is
+merged, and the nightly ``drift`` check.
 
 Each writes its files in the directory it is given and returns a ``JobResult``: the exit
 code (``Exit``), the markdown for the job summary, the report to post, and a config's
