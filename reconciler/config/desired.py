@@ -21,7 +21,12 @@ def desired_links(ch: dict[str, Any]) -> tuple[DesiredLink, ...]:
     return tuple(
         DesiredLink(lk["title"], lk["message"], lk.get("ref"))
         if (old := lk.get("renamed_from")) is None
-        else DesiredLink(lk["title"], lk["message"], lk.get("ref"), renamed_titles(old))
+        else DesiredLink(
+            title=lk["title"],
+            message=lk["message"],
+            ref=lk.get("ref"),
+            renamed_from=renamed_titles(old),
+        )
         for lk in ch.get("links", ())
     )
 

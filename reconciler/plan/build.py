@@ -72,17 +72,19 @@ def build(
     diagnostics: list[Diagnostic] = []
     declared = {fold(dc.account) for dc in desired.channels}
     names: list[tuple[str, str]] = []
+    kept: list[str] = []  # the ids of links prune: false keeps
     for dc in desired.channels:
         channel = actual.channel(dc.account)
         if channel is not None:
             names.append((channel.account, channel.display_name))
         elif dc.display_name is not None:
             names.append((dc.account, dc.display_name))
-        channel_changes, channel_diags = _channel_plan(
+        channel_changes, channel_diags, channel_kept = _channel_plan(
             dc, channel, can_connect=can_connect, force=force
         )
         changes.extend(channel_changes)
         diagnostics.extend(channel_diags)
+        kept.extend(channel_kept)
     for channel in sorted(actual.channels, key=lambda c: fold(c.account)):
         if fold(channel.account) not in declared:
             diagnostics.append(
@@ -107,14 +109,15 @@ def build(
         forced=force,
         workspace=workspace,
         channel_names=tuple(names),
+        kept_links=frozenset(kept),
     )
 
 
 def _channel_plan(
     dc: DesiredChannel, channel: Channel | None, *, can_connect: bool, force: bool
-) -> tuple[list[Change], list[Diagnostic]]:
+) -> tuple[list[Change], list[Diagnostic], list[str]]:
     """The changes and diagnostics for one declared channel (``channel`` is its workspace
-    channel, None when it isn't connected)."""
+    channel, None when it isn't connected), and the ids of the links it keeps."""
     changes: list[Change] = []
     diags: list[Diagnostic] = []
     if dc.remove:
@@ -128,7 +131,7 @@ def _channel_plan(
                     "workspace: nothing to do (the entry can be dropped from the config)",
                 )
             )
-            return changes, diags
+            return changes, diags, []
         taken = tuple(
             LinkValues(title=lk.title, ref=lk.ref, message=lk.message, url=lk.url)
             for lk in sorted(channel.links, key=lambda lk: lk.seq)
@@ -155,7 +158,7 @@ def _channel_plan(
                     "or drop remove: true",
                 )
             )
-        return changes, diags
+        return changes, diags, []
 
     assert dc.display_name is not None  # the config requires it unless remove: true
     account = channel.account if channel is not None else dc.account
@@ -193,7 +196,7 @@ def _channel_plan(
             )
         )
     existing = channel.links if channel is not None else ()
-    link_changes, link_diags = matching.link_changes(
+    link_changes, link_diags, kept = matching.link_changes(
         account, channel.id if channel else None, dc, existing
     )
     changes.extend(link_changes)
@@ -215,7 +218,7 @@ def _channel_plan(
     guard = _bulk_guard(account, dc, existing, changes, force=force)
     if guard is not None:
         diags.append(guard)
-    return changes, diags
+    return changes, diags, kept
 
 
 def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagnostic]:

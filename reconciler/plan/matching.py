@@ -23,11 +23,11 @@ def link_changes(
     channel_id: str | None,
     dc: DesiredChannel,
     existing: tuple[Link, ...],
-) -> tuple[list[Change], list[Diagnostic]]:
+) -> tuple[list[Change], list[Diagnostic], list[str]]:
     """The link changes that turn ``existing`` into the links ``dc`` declares: matched by
     title, then by ``renamed_from``, then by content (a rename), the rest created or removed
-    (kept, when ``dc.prune`` is false); and the diagnostics of the matching (a
-    ``renamed_from`` not used, a link kept)."""
+    (kept, when ``dc.prune`` is false); the diagnostics of the matching (a ``renamed_from``
+    not used, a link kept); and the ids of the links kept."""
     wanted = dc.links
     in_creation_order = sorted(existing, key=lambda lk: lk.seq)
     by_title: dict[str, deque[Link]] = defaultdict(deque)
@@ -104,10 +104,12 @@ def link_changes(
                 version=link.version,
             )
         )
+    kept: list[str] = []
     for old in in_creation_order:
         if old.id in matched:
             continue
         if not dc.prune:
+            kept.append(old.id)
             diags.append(
                 Diagnostic(
                     severity=Severity.INFO,
@@ -131,7 +133,7 @@ def link_changes(
                 version=old.version,
             )
         )
-    return changes, diags
+    return changes, diags, kept
 
 
 _RENAMED_FROM = attrgetter("renamed_from")

@@ -300,9 +300,12 @@ def check_force(saved: SavedPlan, *, force: bool, name: str) -> None:
         )
 
 
-def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:
-    """Refuse (``StalePlan``) a saved plan whose workspace state has moved since."""
-    now = declared_state(saved.desired, actual)
+def check_fresh(
+    saved: SavedPlan, actual: WorkspaceState, *, name: str, kept: frozenset[str] = frozenset()
+) -> None:
+    """Refuse (``StalePlan``) a saved plan whose workspace state has moved since (the links
+    ``prune: false`` keeps now, ids in ``kept``, left out: a plan never touches them)."""
+    now = declared_state(saved.desired, actual, kept=kept)
     if fingerprint(now) == saved.state_fingerprint:
         return
     lines = describe_drift(saved.prior_state, now)
@@ -335,7 +338,6 @@ def replan(
         config_name, desired = given
         check_bound(saved, desired, name=name, config_name=config_name, files=given_files)
     check_force(saved, force=force, name=name)
-    check_fresh(saved, actual, name=name)
     again = build(
         saved.desired,
         actual,
@@ -345,6 +347,7 @@ def replan(
         config_files=tuple((saved.config_files or {}).items()),
         workspace=workspace,
     )
+    check_fresh(saved, actual, name=name, kept=again.kept_links)
     if [c.to_dict() for c in again.changes] != saved.changes:
         raise StalePlan(f"{name}: the plan no longer matches the workspace; plan again")
     return again

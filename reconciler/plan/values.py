@@ -143,6 +143,8 @@ class Plan:
     #: plan records, so apply refuses it when a file was added, removed or changed).
     config_files: tuple[tuple[str, str], ...] = ()
     forced: bool = False
+    #: The ids of the existing links ``prune: false`` keeps: not part of the declared state.
+    kept_links: frozenset[str] = field(default=frozenset(), compare=False)
     #: The workspace the plan was made against (None for a plan of literal states).
     workspace: WorkspaceRef | None = field(default=None, compare=False)
     #: ``(account, display name)`` of each declared channel, in config order: the name the
@@ -180,7 +182,8 @@ class Plan:
     def declared(self) -> dict[str, Any]:
         """The workspace state of the declared channels (``declared_state``)."""
         if self._declared is None:
-            object.__setattr__(self, "_declared", declared_state(self.desired, self.actual))
+            declared = declared_state(self.desired, self.actual, kept=self.kept_links)
+            object.__setattr__(self, "_declared", declared)
         assert self._declared is not None
         return self._declared
 

@@ -53,7 +53,7 @@ def create_in_the_ui(run: Cli, account: str, title: str, message: str) -> None:
             created = client.post(
                 f"/v1/tiktok/channels/{channel_id}/message-links",
                 json={"title": title, "ref": None, "message": message},
-                headers={"Idempotency-Key": "made-in-the-ui-1"},
+                headers={"Idempotency-Key": "ui-" + title.replace(" ", "-")},
             )
             assert created.status_code == 201, created.text
         return
@@ -61,7 +61,7 @@ def create_in_the_ui(run: Cli, account: str, title: str, message: str) -> None:
     try:
         channel = backend.read().channel(account)
         assert channel is not None
-        backend.create_link(channel.id, title=title, ref=None, message=message, key="ui-1")
+        backend.create_link(channel.id, title=title, ref=None, message=message, key=title)
     finally:
         backend.close()
 
@@ -203,6 +203,21 @@ def test_a_link_made_in_the_ui_is_kept_with_prune_false(run: Cli, backend: str) 
     applied = run("apply", run.config, "--auto-approve")
     assert applied.stdout.endswith("Nothing to apply.\n")
     assert run.links()[("acmepets", "Pop-up store")].url == ui_url
+    # a plan reviewed while marketers go on making links in the UI is still the plan: a
+    # link prune: false keeps is no part of the state it is bound to
+    run.write({"version": 1, "channels": [brand("acmepets", "Bio", "VIP", "New", prune=False)]})
+    saved = run.tmp / "p.json"
+    run("plan", run.config, "--out", saved)
+    create_in_the_ui(run, "acmepets", "Pop-up store 2", "Hi from the second pop-up!")
+    done = run("apply", "--plan", saved, run.config)
+    assert done.stdout.endswith("Apply complete: 1 change applied.\n")
+    assert {title for (_, title) in run.links()} == {
+        "Bio",
+        "VIP",
+        "New",
+        "Pop-up store",
+        "Pop-up store 2",
+    }
     # the same channel with prune (the default) would remove it: the removal guard says so
     run.write({"version": 1, "channels": [brand("acmepets", "Bio", "VIP")]})
     refused = run("apply", run.config, "--auto-approve", code=1)

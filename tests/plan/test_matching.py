@@ -49,6 +49,21 @@ def test_prune_false_keeps_and_lists_links_the_config_does_not_declare() -> None
     assert [(c.action, c.title) for c in pruned.changes] == [(Action.REMOVE, "UI promo")]
 
 
+def test_links_prune_false_keeps_are_no_part_of_the_state_a_saved_plan_is_bound_to() -> None:
+    ui = link(2, "UI promo", "Made in the UI")
+    actual = workspace(channel(A, "Acme", link(1, "Bio", "Hi"), ui))
+    plan = build(desired(dc(A, "Acme", dl("Bio", "Hi"), prune=False)), actual)
+    assert plan.kept_links == frozenset({"2"})
+    assert list(plan.declared[A]["links"]) == ["1"]
+    # another link made in the UI after the review leaves the fingerprint as it was
+    later = workspace(channel(A, "Acme", link(1, "Bio", "Hi"), ui, link(3, "More", "UI again")))
+    again = build(desired(dc(A, "Acme", dl("Bio", "Hi"), prune=False)), later)
+    assert again.state_fingerprint == plan.state_fingerprint
+    # with prune, every link is the plan's business
+    pruned = build(desired(dc(A, "Acme", dl("Bio", "Hi"))), actual)
+    assert sorted(pruned.declared[A]["links"]) == ["1", "2"]
+
+
 def test_prune_false_still_creates_regenerates_and_renames_what_it_declares() -> None:
     actual = workspace(channel(A, "Acme", link(1, "Bio", "Hi"), link(2, "UI", "From the UI")))
     want = desired(dc(A, "Acme", dl("Bio", "Hello"), dl("New", "Fresh"), prune=False))
