@@ -43,8 +43,8 @@ def _select(
     narrowed to ``channels`` and ``titles``; notes about the selection go to stderr."""
     from reconciler import links
 
-    file = " ".join(paths) if paths else None
-    desired = load_config(paths).desired if paths else None
+    loaded = load_config(paths) if paths else None
+    file, desired = (loaded.name, loaded.desired) if loaded is not None else (None, None)
     state = open_workspace(backend_opts).read()
     selection = links.select(state, desired)
     for note in selection.notes:

@@ -1,7 +1,8 @@
-"""The checks of a config read with positions: what the schema says, worded for a person,
-and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans,
-text that is text in YAML 1.1 and 1.2, a ref's length percent-encoded, characters that show
-nothing, titles that look alike).
+"""The checks of a config read with positions: what the schema says, worded for a person
+(``schema_words``), and the rules a schema can't say (uniqueness ignoring case, UTF-16 length,
+strict booleans, text that is text in YAML 1.1 and 1.2, a ref's length percent-encoded,
+characters that show nothing, titles that look alike, ``renamed_from`` titles another link
+has or claims).
 
 ``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
 node it is about. Only the full check runs this; a plain, valid file never gets here. The
