@@ -33,7 +33,7 @@ from typing import TypeVar
 from reconciler.errors import Severity
 from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
-from reconciler.render.text import by_channel, summary_line
+from reconciler.render.text import by_channel, its_links, summary_line
 from reconciler.words import plural
 
 #: GitHub's limit on a comment is 65,536 characters; this leaves room for a bot's header
@@ -209,8 +209,8 @@ def _removal_item(plan: Plan, change: Change, taken: LinkValues | None = None) -
             f"{code(taken.url, in_table=False)} (stays live, untracked; taken with the channel)"
         )
     if change.resource is Resource.CHANNEL:
-        links = _taken(change)
-        its = f"its {plural(len(links), 'link')} (listed)" if links else "its links"
+        assert isinstance(change.before, ChannelValues)
+        its = its_links(change.before) + (" (listed)" if _taken(change) else "")
         return (
             f"> - {_channel_label(plan, change.channel)}: the channel is disconnected with "
             f"{its}; Flow Builder flows using it may break"
@@ -359,10 +359,9 @@ def _row(change: Change) -> str:
         what = {
             Action.CONNECT: f"connect as {cell(name_after)}",
             Action.RENAME: f"display name {cell(name_before)} → {cell(name_after)}",
-            Action.REMOVE: "**disconnect the channel and its links** (irreversible)"
-            if not _taken(change)
-            else f"**disconnect the channel and its {plural(len(_taken(change)), 'link')}** "
-            "(irreversible)",
+            Action.REMOVE: f"**disconnect the channel and {its_links(before)}** (irreversible)"
+            if isinstance(before, ChannelValues)
+            else "",
         }[change.action]
         return f"| {icon} | (channel) | {what} | |"
     title = cell(change.title)

@@ -146,10 +146,10 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
             ]
         assert isinstance(before, ChannelValues)
         taken = before.links or ()
-        its = f"its {plural(len(taken), 'link')}" if taken else "its links"
         lines = [
             f"{head} channel {q(before.display_name)}  {st('IRREVERSIBLE', 'red', bold=True)}",
-            f"{indent}disconnects the TikTok account from SleekFlow and removes {its}; "
+            f"{indent}disconnects the TikTok account from SleekFlow and removes "
+            f"{its_links(before)}; "
             "Flow Builder flows using it may break",
         ]
         if taken:
@@ -192,6 +192,12 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
         "replace it wherever it is shared)"
     )
     return lines
+
+
+def its_links(removed: ChannelValues) -> str:
+    """What a channel removal takes, counted: "its 11 links" ("its links" for a plan that
+    doesn't list them)."""
+    return "its links" if removed.links is None else f"its {plural(len(removed.links), 'link')}"
 
 
 def confirm_prompt(plan: Plan) -> str:
