@@ -232,11 +232,15 @@ class DesiredLink(NamedTuple):
     title: str
     message: str
     ref: str | None = None
+    #: The titles the link had before (``renamed_from``): "same link" across an edit of
+    #: title and message together. Matched after the title, before ref and message.
+    renamed_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DesiredChannel:
-    """A channel as the config declares it: its complete link list, or ``remove``."""
+    """A channel as the config declares it: its link list (complete unless ``prune`` is
+    false: then links it doesn't declare are kept), or ``remove``."""
 
     account: str
     display_name: str | None = None
@@ -244,11 +248,13 @@ class DesiredChannel:
     protect: bool = False
     remove: bool = False
     max_change_pct: float = DEFAULT_MAX_CHANGE_PCT
+    #: Whether existing links the config doesn't declare are removed (false: kept, listed).
+    prune: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class DesiredState:
-    """Everything a config declares: its channels, in file order."""
+    """Everything a config declares: its channels, in file order (files in path order)."""
 
     channels: tuple[DesiredChannel, ...] = ()
 

@@ -1,5 +1,6 @@
-"""The three CI jobs, on one config each: ``plan`` for a pull request, ``apply`` of the plan
-reviewed there once it is merged, and the nightly ``drift`` check.
+"""The three CI jobs, on one config each (a file, or a directory of a team's files planned
+as one): ``plan`` for a pull request, ``apply`` of the plan reviewed there once it is
+merged, and the nightly ``drift`` check.
 
 Each writes its files in the directory it is given and returns a ``JobResult``: the exit
 code (``Exit``), the markdown for the job summary, the report to post, and a config's
@@ -271,18 +272,19 @@ def _saved_plan(
 
 
 def _plan(config: str, job: Job) -> Plan:
-    """The plan of ``config`` against the workspace now (``reconciler plan CONFIG``)."""
-    desired, sha = configs.load_with_digest(config)
-    return planning.plan_against(desired, _open(job), config_sha256=sha)
+    """The plan of ``config`` (a file, or a directory of them) against the workspace now
+    (``reconciler plan CONFIG``)."""
+    return planning.plan_against(configs.load_paths([config]), _open(job))
 
 
 def _reviewed(config: str, plan_file: Path, job: Job) -> tuple[Plan, Backend]:
-    """The saved plan, checked (signature, workspace, bound to ``config``, fresh) and made
-    again against the workspace now, as ``apply --plan PLANFILE CONFIG`` does."""
+    """The saved plan, checked (signature, workspace, bound to ``config`` and its files,
+    fresh) and made again against the workspace now, as ``apply --plan PLANFILE CONFIG``
+    does."""
     recorded = saved.load(plan_file, key=job.plan_key)
-    desired = configs.load(config)
+    loaded = configs.load_paths([config])
     backend = _open(job)
-    the_plan = planning.reviewed(recorded, backend, name=str(plan_file), given=(config, desired))
+    the_plan = planning.reviewed(recorded, backend, name=str(plan_file), given=loaded)
     return the_plan, backend
 
 

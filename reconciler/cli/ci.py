@@ -46,8 +46,10 @@ def out_option(default: str) -> Callable[[Callable[..., None]], Callable[..., No
 def ci() -> None:
     """What a CI job runs: plan a pull request, apply the reviewed plan, check for drift.
 
-    Each writes its files per config, appends its markdown to the GitHub job summary and
-    sets step outputs when run by GitHub Actions, and exits 0 (no changes), 2 (changes or
+    Each PATH is one config: a file, or a directory whose *.yaml and *.yml files are planned
+    together (a team's files, one per brand). Each writes its files per config, appends its
+    markdown to the GitHub job summary and sets step outputs when run by GitHub Actions, and
+    exits 0 (no changes), 2 (changes or
     drift) or 1 (any error). A config that does not validate is also reported as GitHub
     annotations (::error file=...), at each problem's line.
     """

@@ -14,6 +14,7 @@ from reconciler.cli.options import (
     format_option,
     load_config,
     open_workspace,
+    paths_argument,
 )
 from reconciler.errors import ReconcilerError
 from reconciler.words import plural
@@ -33,16 +34,17 @@ _bom_option = click.option(
 
 
 def _select(
-    file: str | None,
+    paths: tuple[str, ...],
     backend_opts: BackendOptions,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
 ) -> list[LinkRow]:
-    """The link rows of the workspace (or of FILE's channels), narrowed to ``channels`` and
-    ``titles``; notes about the selection go to stderr."""
+    """The link rows of the workspace (or of the channels the config of PATHs declares),
+    narrowed to ``channels`` and ``titles``; notes about the selection go to stderr."""
     from reconciler import links
 
-    desired = load_config(file)[0] if file is not None else None
+    loaded = load_config(paths) if paths else None
+    file, desired = (loaded.name, loaded.desired) if loaded is not None else (None, None)
     state = open_workspace(backend_opts).read()
     selection = links.select(state, desired)
     for note in selection.notes:
@@ -81,7 +83,7 @@ def _emit(content: str, fmt: str, out: str | None) -> None:
 
 
 @cli.command()
-@click.argument("file", required=False, type=click.Path(path_type=str))
+@paths_argument(required=False)
 @backend_options
 @format_option(
     ["text", "csv", "json"],
@@ -105,7 +107,7 @@ def _emit(content: str, fmt: str, out: str | None) -> None:
     help="Write to FILE instead of standard output.",
 )
 def links(
-    file: str | None,
+    paths: tuple[str, ...],
     backend_opts: BackendOptions,
     fmt: str,
     bom: bool,
@@ -114,7 +116,7 @@ def links(
     plan_file: str | None,
     out: str | None,
 ) -> None:
-    """Every link of the workspace (or of the channels FILE declares) with its URL.
+    """Every link of the workspace (or of the channels PATHs declare) with its URL.
 
     The "Copy message link" of SleekFlow's UI, for all links at once: channel, title, ref,
     message and URL. In CSV, a cell a spreadsheet would run as a formula (starting with =, +,
@@ -125,12 +127,12 @@ def links(
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
     if plan_file is not None:
-        if file is not None:
-            raise click.UsageError("give FILE or --changed-since PLANFILE, not both")
+        if paths:
+            raise click.UsageError("give PATHs or --changed-since PLANFILE, not both")
         changes = _url_changes(plan_file, backend_opts, channels, titles)
         _emit(render_url_changes(changes, fmt, source=plan_file, bom=bom), fmt, out)
         return
-    rows = _select(file, backend_opts, channels, titles)
+    rows = _select(paths, backend_opts, channels, titles)
     _emit(render_links(rows, fmt, bom=bom), fmt, out)
 
 
@@ -155,7 +157,7 @@ def _url_changes(
 
 
 @cli.command()
-@click.argument("file", required=False, type=click.Path(path_type=str))
+@paths_argument(required=False)
 @backend_options
 @click.option(
     "--out",
@@ -169,7 +171,7 @@ def _url_changes(
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
 def qr(
-    file: str | None,
+    paths: tuple[str, ...],
     backend_opts: BackendOptions,
     out_dir: str,
     fmt: str,
@@ -185,13 +187,13 @@ def qr(
     from reconciler import qr as qrcodes
     from reconciler.model import visible
 
-    rows = _select(file, backend_opts, channels, titles)
+    rows = _select(paths, backend_opts, channels, titles)
     if not rows:
         click.echo("No links: no QR code written.")
         return
     files = qrcodes.build(rows, fmt)
-    paths = qrcodes.write(files, out_dir)
-    for item, path in zip(files, paths, strict=True):
+    written = qrcodes.write(files, out_dir)
+    for item, path in zip(files, written, strict=True):
         row = item.row
         click.echo(
             f"{visible(str(path))}  {visible(row.channel)} / {visible(row.title)}  "

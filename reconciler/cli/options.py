@@ -17,7 +17,7 @@ from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
     from reconciler.backends.base import Backend
-    from reconciler.model import DesiredState
+    from reconciler.config import Loaded
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -144,12 +144,24 @@ def plan_key() -> bytes | None:
     return key.encode("utf-8", "surrogateescape") if key else None
 
 
-def load_config(file: str) -> tuple[DesiredState, str]:
-    """The desired state of FILE and the sha256 of its bytes. Config warnings (duplicate
-    refs) reach the user as the plan's diagnostics."""
+def load_config(paths: tuple[str, ...]) -> Loaded:
+    """The config of PATHs (files, and directories of them): its desired state and each
+    file's sha256. Config warnings (duplicate refs) reach the user as the plan's
+    diagnostics."""
     from reconciler import config
 
-    return config.load_with_digest(file)
+    return config.load_paths(paths)
+
+
+def paths_argument(*, required: bool) -> Callable[[_F], _F]:
+    """PATH...: config files, and directories of them (their *.yaml and *.yml files)."""
+    return click.argument(
+        "paths",
+        nargs=-1,
+        required=required,
+        type=click.Path(path_type=str),
+        metavar="PATH..." if required else "[PATH]...",
+    )
 
 
 def write_file(path: str, content: str) -> None:
@@ -161,3 +173,13 @@ def write_file(path: str, content: str) -> None:
         write_atomic(Path(path), content.encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None
+
+
+def make_directory(path: str) -> None:
+    """Make the directory ``path`` (and its parents) if missing, or say why it can't be."""
+    from reconciler.files import reason
+
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot make the directory {path}: {reason(exc)}") from None

@@ -17,6 +17,7 @@ from reconciler.cli.options import (
     format_option,
     load_config,
     open_workspace,
+    paths_argument,
     plan_key,
     use_color,
     write_file,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=str))
+@paths_argument(required=True)
 @backend_options
 @format_option(["text", "markdown", "json"], help="How to print the plan.")
 @click.option(
@@ -45,19 +46,23 @@ if TYPE_CHECKING:
 )
 @force_option
 def plan(
-    file: str,
+    paths: tuple[str, ...],
     backend_opts: BackendOptions,
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
     force: bool,
 ) -> None:
-    """Show what applying FILE to the workspace would change."""
-    desired, sha = load_config(file)
+    """Show what applying the config of PATHs to the workspace would change.
+
+    Each PATH is a config file or a directory of them (its *.yaml and *.yml files,
+    recursively, hidden entries skipped): one config, one plan.
+    """
+    loaded = load_config(paths)
     from reconciler import planning
 
     backend = open_workspace(backend_opts)
-    the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
+    the_plan = planning.plan_against(loaded, backend, force=force)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
@@ -94,7 +99,7 @@ def _render_plan(the_plan: Plan, fmt: str) -> str:
 
 
 @cli.command()
-@click.argument("file", required=False, type=click.Path(path_type=str))
+@paths_argument(required=False)
 @click.option(
     "--plan",
     "plan_file",
@@ -102,7 +107,8 @@ def _render_plan(the_plan: Plan, fmt: str) -> str:
     metavar="PLANFILE",
     help="Apply a plan saved with 'plan --out', without asking again (it was the review); "
     "refused if the workspace moved, if it was made against another workspace or not from "
-    "FILE as it is now, or, with RECONCILER_PLAN_KEY set, if it is not signed with that key.",
+    "PATHs as they are now (a file added, removed or changed), or, with RECONCILER_PLAN_KEY "
+    "set, if it is not signed with that key.",
 )
 @backend_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
@@ -114,7 +120,7 @@ def _render_plan(the_plan: Plan, fmt: str) -> str:
 @force_option
 @format_option(["text", "json"], help="How to print the result.")
 def apply(
-    file: str | None,
+    paths: tuple[str, ...],
     plan_file: str | None,
     backend_opts: BackendOptions,
     auto_approve: bool,
@@ -122,10 +128,10 @@ def apply(
     force: bool,
     fmt: str,
 ) -> None:
-    """Plan FILE (or load PLANFILE), ask, apply, and print the resulting URLs.
+    """Plan the config of PATHs (or load PLANFILE), ask, apply, and print the resulting URLs.
 
-    With --plan, FILE is optional: given, its desired state must be the one the plan was made
-    from.
+    With --plan, PATHs are optional: given, they must name the files the plan was made from,
+    with the same bytes.
     """
     from reconciler import apply as applier
     from reconciler import planning
@@ -133,26 +139,19 @@ def apply(
     from reconciler.render import json as render_json
     from reconciler.render import text
 
-    if file is None and plan_file is None:
-        raise click.UsageError("give a config FILE, or --plan PLANFILE")
+    if not paths and plan_file is None:
+        raise click.UsageError("give a config PATH, or --plan PLANFILE")
     # The files first: a config or plan file that can't be used is refused before the
     # workspace is even opened.
-    desired_and_sha = None if file is None else load_config(file)
+    loaded = load_config(paths) if paths else None
     recorded = None if plan_file is None else saved_plans.load(plan_file, key=plan_key())
     backend = open_workspace(backend_opts)
     if recorded is not None:
         assert plan_file is not None
-        the_plan = planning.reviewed(
-            recorded,
-            backend,
-            name=plan_file,
-            force=force,
-            given=None if file is None or desired_and_sha is None else (file, desired_and_sha[0]),
-        )
+        the_plan = planning.reviewed(recorded, backend, name=plan_file, force=force, given=loaded)
     else:
-        assert desired_and_sha is not None
-        desired, sha = desired_and_sha
-        the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
+        assert loaded is not None
+        the_plan = planning.plan_against(loaded, backend, force=force)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:

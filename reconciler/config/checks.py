@@ -1,7 +1,8 @@
-"""The checks of a config read with positions: what the schema says, worded for a person,
-and the rules a schema can't say (uniqueness ignoring case, UTF-16 length, strict booleans,
-text that is text in YAML 1.1 and 1.2, a ref's length percent-encoded, characters that show
-nothing, titles that look alike).
+"""The checks of a config read with positions: what the schema says, worded for a person
+(``schema_words``), and the rules a schema can't say (uniqueness ignoring case, UTF-16 length,
+strict booleans, text that is text in YAML 1.1 and 1.2, a ref's length percent-encoded,
+characters that show nothing, titles that look alike, ``renamed_from`` titles another link
+has or claims).
 
 ``tree_problems(path, root)`` returns every problem of a YAML tree at the position of the
 node it is about. Only the full check runs this; a plain, valid file never gets here. The
@@ -10,7 +11,6 @@ rules a schema can't say are ``rules``'s (the fast path calls them too); this mo
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,32 +21,29 @@ from reconciler.config.rules import (
     look_alike_titles,
     overlong_messages,
     overlong_refs,
+    renamed_conflicts,
     repeated_ignoring_case,
 )
+from reconciler.config.schema_words import describe
 from reconciler.config.wording import (
-    a_kind,
     characters,
-    container_name,
     cut,
     differing,
     quote_it,
-    ref_characters,
     shown,
-    type_message,
 )
 from reconciler.config.yaml_nodes import Mapping, Node, Scalar, Sequence, kind_of
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
-    ACCOUNT_RULE,
     MESSAGE_LIMIT,
     REF_LIMIT,
+    fold,
     invisible,
     is_bidi,
     shared_refs,
 )
 
 _TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
-_FIELD_HELP = {"account": f"a TikTok username: {ACCOUNT_RULE}"}
 #: The keys that hold text, in a channel and in a link.
 _CHANNEL_TEXT = ("account", "display_name")
 _LINK_TEXT = ("title", "ref", "message")
@@ -104,7 +101,7 @@ class _Checker:
         validator = validator_class()(schema())
         seen: set[tuple[int, int, str]] = set()
         for error in validator.iter_errors(self.root.value):
-            for node, code, message in self.describe(error):
+            for node, code, message in describe(error, self.node_at(error.absolute_path)[0]):
                 key = (node.line, node.col, message)
                 if key not in seen:
                     seen.add(key)
@@ -122,85 +119,6 @@ class _Checker:
                 key = None
                 node = node.nodes[part]
         return node, key
-
-    def describe(self, error: Any) -> list[tuple[Node, str, str]]:
-        """What a jsonschema ``error`` means for the file: ``(node, code, message)`` each."""
-        path = list(error.absolute_path)
-        node, _ = self.node_at(path)
-        out: list[tuple[Node, str, str]] = []
-        field = path[-1] if path and isinstance(path[-1], str) else container_name(path)
-        validator = error.validator
-        if validator == "additionalProperties" and isinstance(node, Mapping):
-            allowed = sorted(error.schema.get("properties", {}))
-            for extra in node.value:
-                if extra not in allowed:
-                    hint = difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6)
-                    suffix = (
-                        f"; did you mean {hint[0]!r}?"
-                        if hint
-                        else f" (allowed: {', '.join(allowed)})"
-                    )
-                    out.append(
-                        (node.keys[extra], "unknown-key", f"unknown key {shown(extra)}{suffix}")
-                    )
-            return out
-        if validator == "required" and isinstance(node, Mapping):
-            for name in error.validator_value:
-                if name not in node.value:
-                    where = container_name(path)
-                    extra = " (unless remove: true)" if name == "display_name" else ""
-                    out.append(
-                        (node, "required", f"{where} is missing required key {name!r}{extra}")
-                    )
-            return out
-        if validator == "not" and isinstance(node, Mapping):
-            return [
-                (
-                    node.keys["links"],
-                    "remove-with-links",
-                    "a channel with 'remove: true' takes no links",
-                )
-            ]
-        if validator == "type":
-            return [(node, "type", type_message(field, error.validator_value, node))]
-        if validator == "const" and field == "version":
-            if (
-                isinstance(node, Scalar)
-                and isinstance(node.value, int | float)
-                and not isinstance(node.value, bool)
-            ):
-                message = f"unsupported version {cut(node.raw)}: this reconciler reads 'version: 1'"
-            else:
-                message = f"version must be the number 1, not {a_kind(node)}: write 'version: 1'"
-            return [(node, "version", message)]
-        if validator == "pattern":
-            if error.validator_value == "\\S":
-                return [(node, "blank", f"{field} must not be blank")]
-            if field == "ref" and isinstance(node, Scalar):
-                return [ref_characters(node)]
-            return [
-                (
-                    node,
-                    "pattern",
-                    f"{field} {shown(error.instance)} is not valid: "
-                    f"{_FIELD_HELP.get(field, error.validator_value)}",
-                )
-            ]
-        if validator == "maxLength":
-            if field in ("message", "ref"):
-                return []  # counted in UTF-16 code units, or percent-encoded: link_problems
-            return [
-                (
-                    node,
-                    "too-long",
-                    f"{field} is {len(error.instance)} characters long; "
-                    f"the limit is {error.validator_value}",
-                )
-            ]
-        if validator in ("minimum", "maximum"):
-            raw = cut(node.raw) if isinstance(node, Scalar) else error.instance
-            return [(node, "range", f"{field} must be between 0 and 100, not {raw}")]
-        return [(node, validator, f"{field}: {error.message}")]  # pragma: no cover - all mapped
 
     # --- what the schema can't say ----------------------------------------------------------
 
@@ -239,8 +157,9 @@ class _Checker:
         self.repeated_names(accounts, "account", "duplicate-account", "is declared twice")
 
     def strict_booleans(self, channel: Mapping) -> None:
-        """``protect`` and ``remove`` as YAML 1.2 writes booleans, not YAML 1.1's yes/on."""
-        for name in ("protect", "remove"):
+        """``protect``, ``remove`` and ``prune`` as YAML 1.2 writes booleans, not YAML 1.1's
+        yes/on."""
+        for name in ("protect", "remove", "prune"):
             node = channel.nodes.get(name)
             if (
                 isinstance(node, Scalar)
@@ -287,38 +206,43 @@ class _Checker:
         error for a bidi control in a title or display name."""
         for name in names:
             node = holder.nodes.get(name)
-            if not isinstance(node, Scalar) or not isinstance(node.value, str):
-                continue  # the schema reports a value of another type
-            reading = reads_as(node.raw) if node.plain else None
-            if reading is not None:
-                self.add(
-                    node,
-                    "type",
-                    f"{name} must be a string, not a {reading.kind} "
-                    f"({reading.reader} reads {cut(node.raw)} as one){quote_it(name, node)}",
-                )
-            hidden = invisible(node.value)
-            if not hidden or name in ("account", "ref"):
-                continue  # their patterns refuse any such character
-            bidi = [(i, c) for i, c in hidden if is_bidi(c)]
-            if bidi and name in ("title", "display_name"):
-                self.add(
-                    node,
-                    "bidi-control",
-                    f"{name} has "
-                    f"{characters(bidi, 'a bidirectional control', 'bidirectional controls')}: "
-                    f"it can make the {name.replace('_', ' ')} read differently from what it "
-                    "holds; remove it",
-                )
-                hidden = [(i, c) for i, c in hidden if not is_bidi(c)]
-            if hidden:
-                self.add(
-                    node,
-                    "invisible-character",
-                    f"{name} has {characters(hidden, _SHOWS_NOTHING, _SHOW_NOTHING)}: "
-                    "a plan shows it only as an escape; remove it unless it is meant",
-                    Severity.WARNING,
-                )
+            if isinstance(node, Scalar):
+                self.text_problem(name, node)
+
+    def text_problem(self, name: str, node: Scalar) -> None:
+        """``text_problems`` of one text ``node``, the value of key ``name``."""
+        if not isinstance(node.value, str):
+            return  # the schema reports a value of another type
+        reading = reads_as(node.raw) if node.plain else None
+        if reading is not None:
+            self.add(
+                node,
+                "type",
+                f"{name} must be a string, not a {reading.kind} "
+                f"({reading.reader} reads {cut(node.raw)} as one){quote_it(name, node)}",
+            )
+        hidden = invisible(node.value)
+        if not hidden or name in ("account", "ref"):
+            return  # their patterns refuse any such character
+        bidi = [(i, c) for i, c in hidden if is_bidi(c)]
+        if bidi and name in ("title", "display_name"):
+            self.add(
+                node,
+                "bidi-control",
+                f"{name} has "
+                f"{characters(bidi, 'a bidirectional control', 'bidirectional controls')}: "
+                f"it can make the {name.replace('_', ' ')} read differently from what it "
+                "holds; remove it",
+            )
+            hidden = [(i, c) for i, c in hidden if not is_bidi(c)]
+        if hidden:
+            self.add(
+                node,
+                "invisible-character",
+                f"{name} has {characters(hidden, _SHOWS_NOTHING, _SHOW_NOTHING)}: "
+                "a plan shows it only as an escape; remove it unless it is meant",
+                Severity.WARNING,
+            )
 
     def link_problems(self, links: Sequence) -> None:
         """Titles unique ignoring case, messages within ``MESSAGE_LIMIT`` UTF-16 units, and a
@@ -329,10 +253,13 @@ class _Checker:
         for link in links.nodes:
             if isinstance(link, Mapping):
                 self.text_problems(link, _LINK_TEXT)
+                for old in _renamed_nodes(link):
+                    self.text_problem("renamed_from", old)
                 titles.extend(_text_at(link, "title"))
                 messages.extend(_text_at(link, "message"))
                 refs.extend(_text_at(link, "ref"))
         self.repeated_names(titles, "title", "duplicate-title", "is used twice in this channel")
+        self.renamed_problems(links)
         too_long = [
             (
                 messages,
@@ -372,6 +299,46 @@ class _Checker:
             ),
             Severity.WARNING,
         )
+
+    def renamed_problems(self, links: Sequence) -> None:
+        """An error for each ``renamed_from`` title that another declared link of the channel
+        has, or that an earlier link claims too (``renamed_conflicts``)."""
+        mappings = [link for link in links.nodes if isinstance(link, Mapping)]
+        renamed = [_renamed_nodes(link) for link in mappings]
+        if not any(renamed):
+            return
+        titled = [_text_at(link, "title") for link in mappings]
+        titles = [found[0][0].value if found else None for found in titled]
+        for conflict in renamed_conflicts(titles, [[n.value for n in olds] for olds in renamed]):
+            node = renamed[conflict.link][conflict.item]
+            other = mappings[conflict.other]
+            if conflict.titled:
+                at = titled[conflict.other][0][0]
+                self.add(
+                    node,
+                    "renamed-from-declared",
+                    f"renamed_from {shown(node.value)} is the title of another link of this "
+                    f"channel (line {at.line}): a link can't be renamed from one that stays; "
+                    "remove it from renamed_from",
+                )
+            else:
+                first = next(
+                    (n for n in renamed[conflict.other] if fold(n.value) == fold(node.value)),
+                    other,
+                )
+                self.add(
+                    node,
+                    "renamed-from-twice",
+                    f"renamed_from {shown(node.value)} is also claimed by the link at line "
+                    f"{first.line}: only one link can be renamed from a title",
+                )
+
+
+def _renamed_nodes(link: Mapping) -> list[Scalar]:
+    """The text nodes of a link's ``renamed_from`` (one title, or a list of them)."""
+    node = link.nodes.get("renamed_from")
+    items = node.nodes if isinstance(node, Sequence) else [node]
+    return [item for item in items if isinstance(item, Scalar) and isinstance(item.value, str)]
 
 
 def _text_at(holder: Mapping, key: str) -> list[tuple[Scalar, Mapping]]:

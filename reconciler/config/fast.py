@@ -31,10 +31,11 @@ from reconciler.config.rules import (
     look_alike_titles,
     overlong_messages,
     overlong_refs,
+    renamed_conflicts,
     repeated_ignoring_case,
 )
 from reconciler.config.yaml_events import MAX_DEPTH, STR_TAG, Loader, gc_paused
-from reconciler.model import DesiredState, has_invisible, invisible, shared_refs
+from reconciler.model import DesiredLink, DesiredState, has_invisible, invisible, shared_refs
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: or 1.2 would resolve to a non-string (yes, y, 0x1, 1e3, 1_000, .nan, ~, dates...) goes the
@@ -46,7 +47,7 @@ _CANONICAL = re.compile(r"true|false|0|[1-9][0-9]{0,17}|(?:0|[1-9][0-9]{0,17})\.
 _TEXT_WORDS = frozenset(
     {
         *("version", "channels", "account", "display_name", "protect", "remove"),
-        *("max_change_pct", "links", "title", "ref", "message"),
+        *("max_change_pct", "prune", "links", "title", "ref", "message", "renamed_from"),
     }
 )
 
@@ -68,6 +69,8 @@ def fast_desired(text: str) -> DesiredState | None:
         return None
     if repeated_ignoring_case([channel["account"] for channel in data["channels"]]):
         return None
+    # One search of the text instead of a look at every link: most files rename nothing.
+    renames = "renamed_from" in text
     channels = []
     for channel in data["channels"]:
         links = desired_links(channel)
@@ -81,10 +84,19 @@ def fast_desired(text: str) -> DesiredState | None:
             or overlong_refs(refs)
             or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
             or look_alike_titles(titles)  # a warning
+            or (renames and _renames_decline(links))
         ):
             return None
         channels.append(desired_channel(channel, links))
     return DesiredState(channels=tuple(channels))
+
+
+def _renames_decline(links: tuple[DesiredLink, ...]) -> bool:
+    """Whether the ``renamed_from`` titles of a channel's links hold anything the full check
+    reports: a conflict (``renamed_conflicts``), a character that shows nothing."""
+    renamed = [link.renamed_from for link in links]
+    olds = [old for titles in renamed for old in titles]
+    return bool(renamed_conflicts([link.title for link in links], renamed)) or _shows_nothing(olds)
 
 
 def _shows_nothing(texts: list[str]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from reconciler.config.confusables import ascii_skeleton, look_alike_keys
 from reconciler.model import MESSAGE_LIMIT, REF_LIMIT, fold, ref_length, utf16_len
@@ -27,6 +28,52 @@ def repeated_ignoring_case(names: Sequence[str]) -> dict[str, list[int]]:
     for index, key in enumerate(folded):
         where[key].append(index)
     return {key: indexes for key, indexes in where.items() if len(indexes) > 1}
+
+
+class RenameConflict(NamedTuple):
+    """A ``renamed_from`` title that can't say "same link": item ``item`` of link ``link``'s
+    list is the title of link ``other`` (``titled``), or link ``other`` claims it first."""
+
+    link: int
+    item: int
+    other: int
+    titled: bool
+
+
+def renamed_conflicts(
+    titles: Sequence[str | None], renamed: Sequence[Sequence[str]]
+) -> list[RenameConflict]:
+    """The ``renamed_from`` titles of a channel's links (``renamed``, one list per link,
+    aligned with ``titles``; None for a link without a title) that another declared link has
+    as its title, or that an earlier link claims too, ignoring case; ``[]`` when none.
+
+    A link naming its own title, or one title twice, says nothing wrong: both are ignored.
+    """
+    if not any(renamed):
+        return []
+    by_title: dict[str, int] = {}
+    for index, title in enumerate(titles):
+        if title is not None:
+            by_title.setdefault(fold(title), index)
+    claimed: dict[str, int] = {}
+    found: list[RenameConflict] = []
+    for index, olds in enumerate(renamed):
+        own: set[str] = set()
+        for item, old in enumerate(olds):
+            key = fold(old)
+            if key in own:
+                continue
+            own.add(key)
+            holder = by_title.get(key)
+            if holder is not None and holder != index:
+                found.append(RenameConflict(link=index, item=item, other=holder, titled=True))
+            elif key in claimed:
+                found.append(
+                    RenameConflict(link=index, item=item, other=claimed[key], titled=False)
+                )
+            else:
+                claimed[key] = index
+    return found
 
 
 def overlong_messages(messages: Sequence[str]) -> dict[int, int]:

@@ -104,15 +104,22 @@ def container_name(path: list[Any]) -> str:
     return last
 
 
-def type_message(field: str, expected: str, node: Node) -> str:
-    """The message for ``field`` of the wrong type, with the fix when it is a likely one."""
-    wanted = {
-        "string": "a string",
-        "array": "a list",
-        "object": "a mapping",
-        "boolean": "true or false",
-        "number": "a number",
-    }.get(expected, expected)
+_WANTED = {
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "boolean": "true or false",
+    "number": "a number",
+}
+
+
+def type_message(field: str, expected: str | list[str], node: Node) -> str:
+    """The message for ``field`` of the wrong type (``expected``: the schema's type, or its
+    list of types), with the fix when it is a likely one."""
+    if isinstance(expected, list):
+        wanted = " or ".join(_WANTED.get(kind, kind) for kind in expected)
+        return f"{field} must be {wanted}, not {a_kind(node)}"
+    wanted = _WANTED.get(expected, expected)
     message = f"{field} must be {wanted}, not {a_kind(node)}"
     if field == "ref" and isinstance(node, Scalar) and node.value is None:
         # ``ref: null`` or ``ref:`` almost always means "no tag", which is said by leaving it out.

@@ -3,7 +3,8 @@
 The rooms of this package:
 
 - ``values``: the values a plan is made of (``Action``, ``Change``, ``Diagnostic``, ``Plan``).
-- ``build``: ``build(desired, actual) -> Plan``, pure and deterministic.
+- ``build``: ``build(desired, actual) -> Plan``, pure and deterministic; ``matching``: how
+  a channel's declared links meet its existing ones (its link changes).
 - ``fingerprint``: the declared part of a workspace as plain data, and its sha256.
 - ``saved``: saved plans (``plan --out``) and every check made on one before it is applied.
 - ``drift``: what moved in a workspace since a saved plan was made, in words.

@@ -1,15 +1,15 @@
 """build(desired, actual) -> Plan. Pure: no I/O, no clock, deterministic.
 
 The file is authoritative for the channels it declares; a channel it does not declare is
-*unmanaged* and never touched. Within a declared channel the file's link list is complete.
-Links match by title ignoring case, then an unmatched declared link and an unmatched existing
-link with the same ``ref`` and ``message`` are the same link renamed (paired in file order with
-existing links in creation order).
+*unmanaged* and never touched. Within a declared channel the file's link list is complete,
+unless the channel says ``prune: false``: then links it doesn't declare are kept and listed.
+Links match by title ignoring case; then by a title of a link's ``renamed_from`` (the same
+link across an edit of title and message); then an unmatched declared link and an unmatched
+existing link with the same ``ref`` and ``message`` are the same link renamed (paired in file
+order with existing links in creation order).
 """
 
 from __future__ import annotations
-
-from collections import defaultdict, deque
 
 from reconciler.errors import Severity
 from reconciler.model import (
@@ -22,9 +22,9 @@ from reconciler.model import (
     WorkspaceRef,
     WorkspaceState,
     fold,
-    link_url,
     shared_refs,
 )
+from reconciler.plan import matching
 from reconciler.plan.unseen import unseen_differences
 from reconciler.plan.values import (
     Action,
@@ -57,30 +57,34 @@ def build(
     can_connect: bool = False,
     force: bool = False,
     config_sha256: str | None = None,
+    config_files: tuple[tuple[str, str], ...] = (),
     workspace: WorkspaceRef | None = None,
 ) -> Plan:
     """The changes that make ``actual`` match ``desired``, and what stands in their way.
 
     ``can_connect`` says whether the backend can connect a channel itself (the local
     workspace can; SleekFlow needs the OAuth step in its UI). ``force`` lets a plan past the
-    bulk-change guard and nothing else. ``workspace`` (which workspace ``actual`` is) is
+    bulk-change guard and nothing else. ``workspace`` (which workspace ``actual`` is) and
+    the config's ``config_sha256`` and ``config_files`` (each file's path and sha256) are
     recorded in the plan.
     """
     changes: list[Change] = []
     diagnostics: list[Diagnostic] = []
     declared = {fold(dc.account) for dc in desired.channels}
     names: list[tuple[str, str]] = []
+    kept: list[str] = []  # the ids of links prune: false keeps
     for dc in desired.channels:
         channel = actual.channel(dc.account)
         if channel is not None:
             names.append((channel.account, channel.display_name))
         elif dc.display_name is not None:
             names.append((dc.account, dc.display_name))
-        channel_changes, channel_diags = _channel_plan(
+        channel_changes, channel_diags, channel_kept = _channel_plan(
             dc, channel, can_connect=can_connect, force=force
         )
         changes.extend(channel_changes)
         diagnostics.extend(channel_diags)
+        kept.extend(channel_kept)
     for channel in sorted(actual.channels, key=lambda c: fold(c.account)):
         if fold(channel.account) not in declared:
             diagnostics.append(
@@ -101,17 +105,19 @@ def build(
         desired=desired,
         actual=actual,
         config_sha256=config_sha256,
+        config_files=config_files,
         forced=force,
         workspace=workspace,
         channel_names=tuple(names),
+        kept_links=frozenset(kept),
     )
 
 
 def _channel_plan(
     dc: DesiredChannel, channel: Channel | None, *, can_connect: bool, force: bool
-) -> tuple[list[Change], list[Diagnostic]]:
+) -> tuple[list[Change], list[Diagnostic], list[str]]:
     """The changes and diagnostics for one declared channel (``channel`` is its workspace
-    channel, None when it isn't connected)."""
+    channel, None when it isn't connected), and the ids of the links it keeps."""
     changes: list[Change] = []
     diags: list[Diagnostic] = []
     if dc.remove:
@@ -125,14 +131,18 @@ def _channel_plan(
                     "workspace: nothing to do (the entry can be dropped from the config)",
                 )
             )
-            return changes, diags
+            return changes, diags, []
+        taken = tuple(
+            LinkValues(title=lk.title, ref=lk.ref, message=lk.message, url=lk.url)
+            for lk in sorted(channel.links, key=lambda lk: lk.seq)
+        )
         changes.append(
             Change(
                 action=Action.REMOVE,
                 resource=Resource.CHANNEL,
                 channel=channel.account,
                 fields=("channel",),
-                before=ChannelValues(display_name=channel.display_name),
+                before=ChannelValues(display_name=channel.display_name, links=taken),
                 channel_id=channel.id,
                 version=channel.version,
             )
@@ -148,7 +158,7 @@ def _channel_plan(
                     "or drop remove: true",
                 )
             )
-        return changes, diags
+        return changes, diags, []
 
     assert dc.display_name is not None  # the config requires it unless remove: true
     account = channel.account if channel is not None else dc.account
@@ -186,7 +196,11 @@ def _channel_plan(
             )
         )
     existing = channel.links if channel is not None else ()
-    changes.extend(_link_changes(account, channel.id if channel else None, dc.links, existing))
+    link_changes, link_diags, kept = matching.link_changes(
+        account, channel.id if channel else None, dc, existing
+    )
+    changes.extend(link_changes)
+    diags.extend(link_diags)
     diags.extend(_duplicate_refs(account, dc.links))
     diags.extend(unseen_differences(account, dc))
     if channel is not None and channel.status is ChannelStatus.DISCONNECTED:
@@ -204,117 +218,7 @@ def _channel_plan(
     guard = _bulk_guard(account, dc, existing, changes, force=force)
     if guard is not None:
         diags.append(guard)
-    return changes, diags
-
-
-def _link_changes(
-    account: str,
-    channel_id: str | None,
-    wanted: tuple[DesiredLink, ...],
-    existing: tuple[Link, ...],
-) -> list[Change]:
-    """The link changes that turn ``existing`` into ``wanted``: matched by title, then by
-    content (a rename), the rest created or removed."""
-    in_creation_order = sorted(existing, key=lambda lk: lk.seq)
-    by_title: dict[str, deque[Link]] = defaultdict(deque)
-    for old in in_creation_order:
-        by_title[fold(old.title)].append(old)
-    pairs: list[tuple[DesiredLink, Link | None]] = []
-    matched: set[str] = set()
-    for want in wanted:
-        candidates = by_title.get(fold(want.title))
-        found = candidates.popleft() if candidates else None
-        if found is not None:
-            matched.add(found.id)
-        pairs.append((want, found))
-    # Renames: an unmatched declared link and an unmatched existing one with the same content.
-    by_content: dict[tuple[str | None, str], deque[Link]] = defaultdict(deque)
-    for old in in_creation_order:
-        if old.id not in matched:
-            by_content[(old.ref, old.message)].append(old)
-    for i, (want, found) in enumerate(pairs):
-        if found is None:
-            candidates = by_content.get((want.ref, want.message))
-            if candidates:
-                renamed = candidates.popleft()
-                matched.add(renamed.id)
-                pairs[i] = (want, renamed)
-
-    changes: list[Change] = []
-    for want, link in pairs:
-        if link is None:
-            changes.append(
-                Change(
-                    action=Action.CREATE,
-                    resource=Resource.LINK,
-                    channel=account,
-                    title=want.title,
-                    fields=("title", "ref", "message"),
-                    after=_values(account, want),
-                    channel_id=channel_id,
-                )
-            )
-            continue
-        fields = tuple(
-            name
-            for name, differs in (
-                ("title", link.title != want.title),
-                ("ref", link.ref != want.ref),
-                ("message", link.message != want.message),
-            )
-            if differs
-        )
-        if not fields:
-            continue  # the common case at scale: nothing to do, no URL to predict
-        before = LinkValues(title=link.title, ref=link.ref, message=link.message, url=link.url)
-        if fields == ("title",):
-            action = Action.UPDATE
-            after = LinkValues(title=want.title, ref=link.ref, message=link.message, url=link.url)
-        else:
-            action = Action.REGENERATE
-            after = _values(account, want)
-        changes.append(
-            Change(
-                action=action,
-                resource=Resource.LINK,
-                channel=account,
-                title=want.title,
-                fields=fields,
-                before=before,
-                after=after,
-                channel_id=channel_id,
-                link_id=link.id,
-                version=link.version,
-            )
-        )
-    for old in in_creation_order:
-        if old.id not in matched:
-            changes.append(
-                Change(
-                    action=Action.REMOVE,
-                    resource=Resource.LINK,
-                    channel=account,
-                    title=old.title,
-                    fields=("link",),
-                    before=LinkValues(
-                        title=old.title, ref=old.ref, message=old.message, url=old.url
-                    ),
-                    channel_id=channel_id,
-                    link_id=old.id,
-                    version=old.version,
-                )
-            )
-    return changes
-
-
-def _values(account: str, want: DesiredLink) -> LinkValues:
-    """A declared link's values, with the URL the URL rule gives it in ``account``."""
-    return LinkValues(
-        title=want.title,
-        ref=want.ref,
-        message=want.message,
-        url=link_url(account, want.ref, want.message),
-    )
+    return changes, diags, kept
 
 
 def _duplicate_refs(account: str, links: tuple[DesiredLink, ...]) -> list[Diagnostic]:

@@ -41,13 +41,34 @@ def describe_config_difference(recorded: DesiredState, given: DesiredState) -> l
     return shown or ["the desired states differ"]
 
 
+def describe_file_difference(recorded: dict[str, str], given: dict[str, str]) -> list[str]:
+    """One line per config file (path to sha256) added, removed or changed since a plan
+    ``recorded`` them, as the config's PATHs ``given`` now name them."""
+    added = [
+        f"{visible(path)}: a config file the plan was not made from"
+        for path in given
+        if path not in recorded
+    ]
+    changed = [
+        f"{visible(path)}: changed since the plan was made (its sha256 differs)"
+        for path, digest in given.items()
+        if path in recorded and recorded[path] != digest
+    ]
+    removed = [
+        f"{visible(path)}: the plan was made from it, and it is not given now"
+        for path in recorded
+        if path not in given
+    ]
+    return added + changed + removed
+
+
 def _channel_difference(before: DesiredChannel, after: DesiredChannel) -> list[str]:
     """The differences of one channel declared in both, in words."""
     account = visible(after.account)
     lines = [
         f"{account}: {name} is {getattr(before, name)!r} in the plan, "
         f"{getattr(after, name)!r} in the config"
-        for name in ("account", "display_name", "protect", "remove", "max_change_pct")
+        for name in ("account", "display_name", "protect", "remove", "max_change_pct", "prune")
         if getattr(before, name) != getattr(after, name)
     ]
     old = {fold(lk.title): lk for lk in before.links}
@@ -60,7 +81,7 @@ def _channel_difference(before: DesiredChannel, after: DesiredChannel) -> list[s
             where = "the config, not the plan" if was is None else "the plan, not the config"
             lines.append(f"{account}: link {visible(present.title)!r} is in {where}")
             continue
-        for name in ("title", "ref", "message"):
+        for name in ("title", "ref", "message", "renamed_from"):
             if getattr(was, name) != getattr(now, name):
                 lines.append(
                     f"{account}: link {visible(now.title)!r} {name} is "

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from typing import Any
 
 from reconciler.model import Channel, DesiredState, WorkspaceState, fold
 
 
-def declared_state(desired: DesiredState, actual: WorkspaceState) -> dict[str, Any]:
+def declared_state(
+    desired: DesiredState, actual: WorkspaceState, *, kept: Collection[str] = ()
+) -> dict[str, Any]:
     """The part of the workspace a plan depends on: each declared account's channel (or
-    None), as plain data. Saved with a plan; its hash is the plan's state fingerprint."""
+    None), as plain data, without the links ``prune: false`` keeps (ids in ``kept``: links
+    made in SleekFlow's UI, which the plan never touches, so one made or edited after the
+    review doesn't make it stale). Saved with a plan; its hash is the state fingerprint."""
     out: dict[str, Any] = {}
     for dc in desired.channels:
         channel = actual.channel(dc.account)
-        out[fold(dc.account)] = None if channel is None else channel_data(channel)
+        out[fold(dc.account)] = None if channel is None else channel_data(channel, kept)
     return out
 
 
-def channel_data(channel: Channel) -> dict[str, Any]:
-    """``channel`` as plain JSON data: its fields, and its links keyed by id. Versions are
-    in it: a plan whose writes name a version is stale once that version moved."""
+def channel_data(channel: Channel, kept: Collection[str] = ()) -> dict[str, Any]:
+    """``channel`` as plain JSON data: its fields, and its links keyed by id (but those in
+    ``kept``). Versions are in it: a plan whose writes name a version is stale once that
+    version moved."""
     return {
         "id": channel.id,
         "account": channel.account,
@@ -42,6 +48,7 @@ def channel_data(channel: Channel) -> dict[str, Any]:
                 "version": link.version,
             }
             for link in channel.links
+            if link.id not in kept
         },
     }
 

@@ -42,7 +42,11 @@ from reconciler.errors import (
 from reconciler.files import reason
 from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState
 from reconciler.plan.build import build
-from reconciler.plan.drift import describe_config_difference, describe_drift
+from reconciler.plan.drift import (
+    describe_config_difference,
+    describe_drift,
+    describe_file_difference,
+)
 from reconciler.plan.fingerprint import declared_state, fingerprint
 from reconciler.plan.values import Plan
 
@@ -55,6 +59,9 @@ class SavedPlan:
 
     desired: DesiredState
     config_sha256: str | None
+    #: Each config file the plan was made from and its sha256 (None in a plan saved before
+    #: plans recorded them).
+    config_files: dict[str, str] | None
     state_fingerprint: str
     prior_state: dict[str, Any]
     forced: bool
@@ -65,12 +72,15 @@ class SavedPlan:
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    """The saved form of ``plan``: the JSON plan plus ``desired``, ``prior_state``, ``forced``
-    (and ``workspace``, which a saved plan must have)."""
+    """The saved form of ``plan``: the JSON plan plus ``desired``, ``prior_state``, ``forced``,
+    ``config_files`` when it was made from files (and ``workspace``, which a saved plan must
+    have)."""
     if plan.workspace is None:
         raise ValueError("a saved plan records the workspace it was made against")
     data = plan.to_dict()
     data["forced"] = plan.forced
+    if plan.config_files:
+        data["config_files"] = dict(plan.config_files)
     data["desired"] = desired_to_dict(plan.desired)
     data["prior_state"] = plan.declared
     return data
@@ -179,6 +189,7 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     return SavedPlan(
         desired=_desired(data["desired"], name),
         config_sha256=data["config_sha256"],
+        config_files=dict(data["config_files"]) if "config_files" in data else None,
         state_fingerprint=data["state_fingerprint"],
         prior_state=dict(data["prior_state"]),
         forced=bool(data.get("forced", False)),
@@ -221,7 +232,8 @@ def _desired(data: Any, name: str) -> DesiredState:
     try:
         channels = []
         for c in data["channels"]:
-            item = {k: c[k] for k in ("account", "display_name", "protect", "remove") if k in c}
+            keys = ("account", "display_name", "protect", "remove", "prune")
+            item = {k: c[k] for k in keys if k in c}
             item = {k: v for k, v in item.items() if v is not None}
             if "max_change_pct" in c:
                 item["max_change_pct"] = c["max_change_pct"]
@@ -249,12 +261,28 @@ def check_workspace(saved: SavedPlan, workspace: WorkspaceRef, *, name: str) -> 
         )
 
 
-def check_bound(saved: SavedPlan, given: DesiredState, *, name: str, config_name: str) -> None:
+def check_bound(
+    saved: SavedPlan,
+    given: DesiredState,
+    *,
+    name: str,
+    config_name: str,
+    files: dict[str, str] | None = None,
+) -> None:
     """Refuse (``UnboundPlan``) a saved plan whose recorded desired state is not ``given``
-    (the config's, parsed now), saying what differs."""
-    if saved.desired == given:
+    (the config's, parsed now), or, when both the plan and the caller have them, whose
+    recorded config files are not ``files`` (path to sha256: a file added, removed or
+    changed), saying what differs."""
+    moved = (
+        describe_file_difference(saved.config_files, files)
+        if saved.config_files is not None and files is not None
+        else []
+    )
+    if saved.desired == given and not moved:
         return
-    lines = describe_config_difference(saved.desired, given)
+    lines = moved + (
+        describe_config_difference(saved.desired, given) if saved.desired != given else []
+    )
     raise UnboundPlan(
         f"{name} was not made from {config_name} as it is now, so it was not applied and "
         "nothing was changed:\n"
@@ -272,9 +300,12 @@ def check_force(saved: SavedPlan, *, force: bool, name: str) -> None:
         )
 
 
-def check_fresh(saved: SavedPlan, actual: WorkspaceState, *, name: str) -> None:
-    """Refuse (``StalePlan``) a saved plan whose workspace state has moved since."""
-    now = declared_state(saved.desired, actual)
+def check_fresh(
+    saved: SavedPlan, actual: WorkspaceState, *, name: str, kept: frozenset[str] = frozenset()
+) -> None:
+    """Refuse (``StalePlan``) a saved plan whose workspace state has moved since (the links
+    ``prune: false`` keeps now, ids in ``kept``, left out: a plan never touches them)."""
+    now = declared_state(saved.desired, actual, kept=kept)
     if fingerprint(now) == saved.state_fingerprint:
         return
     lines = describe_drift(saved.prior_state, now)
@@ -295,25 +326,28 @@ def replan(
     can_connect: bool,
     force: bool = False,
     given: tuple[str, DesiredState] | None = None,
+    given_files: dict[str, str] | None = None,
 ) -> Plan:
     """The plan ``saved`` showed, made again against ``actual`` (the workspace
     ``workspace`` read now), after every check of this module: the workspace, the config
-    ``given`` (its name and desired state) if any, ``--force``, freshness, and the same
-    changes. Raises the ``PlanError`` of the first check that fails; nothing has changed."""
+    ``given`` (its name and desired state) if any, with its files (``given_files``: path to
+    sha256) if known, ``--force``, freshness, and the same changes. Raises the
+    ``PlanError`` of the first check that fails; nothing has changed."""
     check_workspace(saved, workspace, name=name)
     if given is not None:
         config_name, desired = given
-        check_bound(saved, desired, name=name, config_name=config_name)
+        check_bound(saved, desired, name=name, config_name=config_name, files=given_files)
     check_force(saved, force=force, name=name)
-    check_fresh(saved, actual, name=name)
     again = build(
         saved.desired,
         actual,
         can_connect=can_connect,
         force=force,
         config_sha256=saved.config_sha256,
+        config_files=tuple((saved.config_files or {}).items()),
         workspace=workspace,
     )
+    check_fresh(saved, actual, name=name, kept=again.kept_links)
     if [c.to_dict() for c in again.changes] != saved.changes:
         raise StalePlan(f"{name}: the plan no longer matches the workspace; plan again")
     return again

@@ -49,13 +49,18 @@ class LinkValues:
 
 @dataclass(frozen=True, slots=True)
 class ChannelValues:
-    """A channel's fields on one side of a change."""
+    """A channel's fields on one side of a change; for a channel removed, ``links`` are the
+    links it takes with it (in creation order), whose URLs keep working, untracked."""
 
     display_name: str
+    links: tuple[LinkValues, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as plain JSON data."""
-        return {"display_name": self.display_name}
+        """The fields as plain JSON data (``links`` only for a channel removed)."""
+        data: dict[str, Any] = {"display_name": self.display_name}
+        if self.links is not None:
+            data["links"] = [link.to_dict() for link in self.links]
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,12 @@ class Plan:
     desired: DesiredState = field(repr=False, compare=False)
     actual: WorkspaceState = field(repr=False, compare=False)
     config_sha256: str | None = None
+    #: Each config file the plan was made from and its sha256, in path order (what a saved
+    #: plan records, so apply refuses it when a file was added, removed or changed).
+    config_files: tuple[tuple[str, str], ...] = ()
     forced: bool = False
+    #: The ids of the existing links ``prune: false`` keeps: not part of the declared state.
+    kept_links: frozenset[str] = field(default=frozenset(), compare=False)
     #: The workspace the plan was made against (None for a plan of literal states).
     workspace: WorkspaceRef | None = field(default=None, compare=False)
     #: ``(account, display name)`` of each declared channel, in config order: the name the
@@ -172,7 +182,8 @@ class Plan:
     def declared(self) -> dict[str, Any]:
         """The workspace state of the declared channels (``declared_state``)."""
         if self._declared is None:
-            object.__setattr__(self, "_declared", declared_state(self.desired, self.actual))
+            declared = declared_state(self.desired, self.actual, kept=self.kept_links)
+            object.__setattr__(self, "_declared", declared)
         assert self._declared is not None
         return self._declared
 

@@ -33,7 +33,7 @@ from typing import TypeVar
 from reconciler.errors import Severity
 from reconciler.model import visible
 from reconciler.plan import Action, Change, ChannelValues, Diagnostic, LinkValues, Plan, Resource
-from reconciler.render.text import by_channel, summary_line
+from reconciler.render.text import by_channel, its_links, summary_line
 from reconciler.words import plural
 
 #: GitHub's limit on a comment is 65,536 characters; this leaves room for a bot's header
@@ -161,14 +161,24 @@ def _head(plan: Plan) -> list[str]:
         out += _banner_list(errors, _error_item, budget=ERRORS_BUDGET)
     removals = plan.removals
     if removals:
+        # Each removal, and after a channel each link it takes with it.
+        items = [(c, lk) for c in removals for lk in (None, *_taken(c))]
+        channels = sum(c.resource is Resource.CHANNEL for c in removals)
+        taken = len(items) - len(removals)
+        also = (
+            f", and {plural(taken, 'link')} the removed "
+            f"{'channel takes with it' if channels == 1 else 'channels take with them'}"
+            if taken
+            else ""
+        )
         out += [
             "",
             "> [!WARNING]",
-            f"> **{plural(len(removals), 'irreversible removal')}.** A removed link keeps "
+            f"> **{plural(len(removals), 'irreversible removal')}{also}.** A removed link keeps "
             "working but can no longer be edited or tracked; a removed channel is "
             "disconnected from SleekFlow with all its links. Applying needs `--allow-removals`.",
         ]
-        out += _banner_list(removals, lambda c: _removal_item(plan, c))
+        out += _banner_list(items, lambda item: _removal_item(plan, *item))
     regenerations = plan.regenerations
     if regenerations:
         out += [
@@ -186,11 +196,24 @@ def _error_item(diag: Diagnostic) -> str:
     return f"> - {_SEVERITY_ICON[diag.severity]} `{diag.code}`: {cell(diag.message)}"
 
 
-def _removal_item(plan: Plan, change: Change) -> str:
-    if change.resource is Resource.CHANNEL:
+def _taken(change: Change) -> tuple[LinkValues, ...]:
+    """The links a channel removal takes with it (none for any other change)."""
+    before = change.before
+    return (before.links or ()) if isinstance(before, ChannelValues) else ()
+
+
+def _removal_item(plan: Plan, change: Change, taken: LinkValues | None = None) -> str:
+    if taken is not None:
         return (
-            f"> - {_channel_label(plan, change.channel)}: the channel is disconnected with its "
-            "links; Flow Builder flows using it may break"
+            f"> - {code(change.channel, in_table=False)} / {cell(taken.title)}: "
+            f"{code(taken.url, in_table=False)} (stays live, untracked; taken with the channel)"
+        )
+    if change.resource is Resource.CHANNEL:
+        assert isinstance(change.before, ChannelValues)
+        its = its_links(change.before) + (" (listed)" if _taken(change) else "")
+        return (
+            f"> - {_channel_label(plan, change.channel)}: the channel is disconnected with "
+            f"{its}; Flow Builder flows using it may break"
         )
     assert isinstance(change.before, LinkValues)
     return (
@@ -305,8 +328,18 @@ def _tables(plan: Plan, changes: list[Change]) -> list[str]:
             "| action | title | what changes | URL |",
             "|---|---|---|---|",
         ]
-        out += [_row(change) for change in group]
+        for change in group:
+            out.append(_row(change))
+            out.extend(_taken_row(lk) for lk in _taken(change))
     return out
+
+
+def _taken_row(link: LinkValues) -> str:
+    """A link that a channel removal takes with it, in the channel's table."""
+    return (
+        f"| 🗑️ with the channel | {cell(link.title)} | the URL stays live, untracked | "
+        f"{code(link.url)} |"
+    )
 
 
 def _short(text: str | None) -> str:
@@ -326,7 +359,9 @@ def _row(change: Change) -> str:
         what = {
             Action.CONNECT: f"connect as {cell(name_after)}",
             Action.RENAME: f"display name {cell(name_before)} → {cell(name_after)}",
-            Action.REMOVE: "**disconnect the channel and its links** (irreversible)",
+            Action.REMOVE: f"**disconnect the channel and {its_links(before)}** (irreversible)"
+            if isinstance(before, ChannelValues)
+            else "",
         }[change.action]
         return f"| {icon} | (channel) | {what} | |"
     title = cell(change.title)

@@ -145,11 +145,20 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
                 f"{head} channel display name {q(before.display_name)} -> {q(after.display_name)}"
             ]
         assert isinstance(before, ChannelValues)
-        return [
+        taken = before.links or ()
+        lines = [
             f"{head} channel {q(before.display_name)}  {st('IRREVERSIBLE', 'red', bold=True)}",
-            f"{indent}disconnects the TikTok account from SleekFlow and removes its links; "
+            f"{indent}disconnects the TikTok account from SleekFlow and removes "
+            f"{its_links(before)}; "
             "Flow Builder flows using it may break",
         ]
+        if taken:
+            lines.append(
+                f"{indent}the URLs of its links keep working with their messages, but are no "
+                "longer tracked:"
+            )
+            lines.extend(f"{indent}  {q(lk.title)}: {visible(lk.url)}" for lk in taken)
+        return lines
     title = q(change.title)
     if change.action is Action.CREATE:
         assert isinstance(after, LinkValues)
@@ -183,6 +192,12 @@ def _change_lines(change: Change, st: _Styler) -> list[str]:
         "replace it wherever it is shared)"
     )
     return lines
+
+
+def its_links(removed: ChannelValues) -> str:
+    """What a channel removal takes, counted: "its 11 links" ("its links" for a plan that
+    doesn't list them)."""
+    return "its links" if removed.links is None else f"its {plural(len(removed.links), 'link')}"
 
 
 def confirm_prompt(plan: Plan) -> str:

@@ -177,6 +177,30 @@ def test_apply_refuses_a_config_that_changed_since_the_plan(repo: Path, ci: Run)
     )
 
 
+def test_a_directory_of_configs_plans_and_applies_as_one(repo: Path, ci: Run) -> None:
+    # issue 15: a team's files in one directory are one config, one comment, one plan
+    teams = repo / "teams"
+    (teams / "us").mkdir(parents=True)
+    (teams / "us" / "acmepets.yaml").write_text(CONFIG, encoding="utf-8")
+    (teams / "zz-empty.yml").write_text("version: 1\nchannels: []\n", encoding="utf-8")
+    assert ci("plan", "teams", "--out", "p").returncode == 2
+    comment = read(repo / "p" / "teams" / "comment.md")
+    assert comment.startswith("<!-- reconciler-plan: teams -->\n")
+    saved = json.loads(read(repo / "p" / "teams" / "plan.json"))
+    assert sorted(saved["config_files"]) == ["teams/us/acmepets.yaml", "teams/zz-empty.yml"]
+    # a file added to the directory after the review: refused, nothing applied
+    (teams / "late.yaml").write_text("version: 1\nchannels: []\n", encoding="utf-8")
+    refused = ci("apply", "teams", "--plans", "p", "--out", "a")
+    assert refused.returncode == 1
+    assert "teams/late.yaml: a config file the plan was not made from" in read(
+        repo / "a" / "teams" / "apply.md"
+    )
+    (teams / "late.yaml").unlink()
+    applied = ci("apply", "teams", "--plans", "p", "--out", "b")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 2 changes applied." in read(repo / "b" / "teams" / "apply.md")
+
+
 def test_apply_without_a_reviewed_plan(repo: Path, ci: Run) -> None:
     result = ci("apply", "workspace.yaml", "--plans", "missing", "--out", "a")
     assert result.returncode == 1

@@ -435,8 +435,14 @@ def test_a_saved_plan_must_come_from_the_given_file(applied: Cli) -> None:
     assert run.export() == exported
     missing = run("apply", run.tmp / "nope.yaml", "--plan", saved, "--auto-approve", code=1)
     assert "nope.yaml" in missing.stderr
-    # the bytes may differ (a comment), the desired state may not
+    # the bytes may not differ either: a saved plan records each file's sha256 (issue 15)
     run.config.write_bytes(original + b"# a comment changes the bytes, not the config\n")
+    commented = run("apply", run.config, "--plan", saved, "--auto-approve", code=1)
+    assert f"{run.config}: changed since the plan was made (its sha256 differs)" in (
+        commented.stderr
+    )
+    assert run.export() == exported
+    run.config.write_bytes(original)
     run("apply", run.config, "--plan", saved)  # no prompt: the saved plan was the review
     assert run.links()[VIP].message == "Join our VIP program now"
 
@@ -744,7 +750,7 @@ def test_debug_lets_the_traceback_through(run: Cli) -> None:
 
 def test_apply_needs_a_file_or_a_plan(run: Cli) -> None:
     result = run("apply", "--auto-approve", code=1)
-    assert "give a config FILE, or --plan PLANFILE" in result.stderr
+    assert "give a config PATH, or --plan PLANFILE" in result.stderr
     assert not run.store.exists()
 
 

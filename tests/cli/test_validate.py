@@ -229,7 +229,8 @@ def _fixture(name: str) -> Maker:
 
 BAD_INPUTS: dict[str, tuple[Maker, str]] = {
     "missing file": (_missing, "no such file"),
-    "directory": (_directory, "is a directory, not a config file"),
+    # a directory is its *.yaml and *.yml files; one with none is refused
+    "directory": (_directory, "a directory with no *.yaml or *.yml file in it"),
     "empty file": (_bytes(b""), "1:1: the file is empty: it needs 'version: 1' and 'channels'"),
     "not utf-8": (_bytes(b"version: 1\n\x80"), "2:1: not valid UTF-8 (byte 0x80)"),
     "utf-16 with bom": (
@@ -300,13 +301,13 @@ def test_billion_laughs_fails_in_well_under_a_second() -> None:
 def test_missing_argument_is_a_usage_error_not_a_crash() -> None:
     result = run("validate")
     assert result.exit_code == 1  # never 2: that is --detailed-exitcode's "changes"
-    assert "Missing argument 'FILE...'" in result.stderr
+    assert "Missing argument 'PATH...'" in result.stderr
 
 
 def test_validate_has_help_text() -> None:
     result = run("validate", "--help")
     assert result.exit_code == 0
-    assert "Check each FILE against the schema" in result.stdout
+    assert "Check the config of PATHs against the schema" in result.stdout
     assert "--format [text|json|github]" in result.stdout
 
 

@@ -154,7 +154,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     _, problems = config.check(CHANNEL + "    zzz: 1\n", "w")
     assert [located(p) for p in problems] == [
         "5:5: unknown key 'zzz' (allowed: account, display_name, links, max_change_pct, "
-        "protect, remove)"
+        "protect, prune, remove)"
     ]
 
 

@@ -37,6 +37,24 @@ def test_every_bad_fixture_is_declined() -> None:
         assert accepted == path.name.startswith("ok-"), path.name
 
 
+def test_prune_and_renamed_from_take_the_fast_path_with_the_full_result() -> None:
+    text = (
+        "version: 1\nchannels:\n  - account: acme\n    display_name: Acme\n    prune: false\n"
+        "    links:\n      - title: Ad - Cyber Monday\n        renamed_from: Ad - Black Friday\n"
+        "        message: Cyber Monday deals!\n      - title: Bio\n"
+        "        renamed_from: [Old bio, Older bio]\n        message: Hi\n"
+    )
+    assert agree(text)
+    (channel,) = config.check(text, "w.yaml")[0].channels  # type: ignore[union-attr]
+    assert channel.prune is False
+    assert [link.renamed_from for link in channel.links] == [
+        ("Ad - Black Friday",),
+        ("Old bio", "Older bio"),
+    ]
+    # a conflict is the full check's to word: the fast path declines it
+    assert fast_desired(text.replace("Old bio", "ad - black friday")) is None
+
+
 def test_what_the_fast_path_declines() -> None:
     base = "version: 1\nchannels:\n  - account: acme\n    display_name: {}\n"
     assert read_plain(base.format("Acme")) is not None
@@ -75,11 +93,15 @@ _channel = st.fixed_dictionaries(
     {"account": _text | st.sampled_from(["acme", "ACME", "a.b"]), "display_name": _text},
     optional={
         "links": st.lists(
-            st.fixed_dictionaries({"title": _text, "message": _text}, optional={"ref": _text})
+            st.fixed_dictionaries(
+                {"title": _text, "message": _text},
+                optional={"ref": _text, "renamed_from": _text | st.lists(_text, max_size=3)},
+            )
             | _link,
             max_size=4,
         ),
         "protect": st.booleans() | _text,
+        "prune": st.booleans() | _text,
         "max_change_pct": st.integers(-1, 101) | st.floats(allow_nan=True),
     },
 )
@@ -138,20 +160,29 @@ _messages = st.sampled_from(
     ]
 )
 _rule_link = st.builds(
-    lambda title, ref, message: (
-        {"title": title, "message": message} | ({} if ref is None else {"ref": ref})
+    lambda title, ref, message, renamed: (
+        {"title": title, "message": message}
+        | ({} if ref is None else {"ref": ref})
+        | ({} if renamed is None else {"renamed_from": renamed})
     ),
     _names,
     _refs,
     _messages,
+    # renamed_from (issue 15): a title or a list; names another link's title, or one that
+    # another link claims too, or a title with a character that shows nothing
+    st.none() | _names | st.lists(_names, min_size=1, max_size=2),
 )
 _rule_document = st.builds(
     lambda channels: {"version": 1, "channels": channels},
     st.lists(
         st.builds(
-            lambda account, links: {"account": account, "display_name": "D", "links": links},
+            lambda account, links, prune: (
+                {"account": account, "display_name": "D", "links": links}
+                | ({} if prune is None else {"prune": prune})
+            ),
             _accounts,
             st.lists(_rule_link, max_size=4),
+            st.none() | st.booleans(),
         ),
         max_size=3,
     ),

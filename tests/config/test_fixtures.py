@@ -166,6 +166,21 @@ EXPECTED: dict[str, list[str]] = {
         "5:1: YAML syntax error: while parsing a flow sequence (started at line 4, column 19): "
         "did not find expected ',' or ']'",
     ],
+    "bad-prune-yes": ["5:12: prune must be true or false, not 'no'"],
+    "bad-renamed-from-declared": [
+        "7:23: renamed_from 'Ad - Black Friday' is the title of another link of this channel "
+        "(line 9): a link can't be renamed from one that stays; remove it from renamed_from"
+    ],
+    "bad-renamed-from-twice": [
+        "12:13: renamed_from 'ad - black friday' is also claimed by the link at line 7: only "
+        "one link can be renamed from a title"
+    ],
+    "bad-renamed-from-type": [
+        "7:23: renamed_from must be a string or a list, not a number",
+        "10:23: renamed_from must name at least one title, or be left out",
+        "13:24: renamed_from must not be blank",
+        '13:30: renamed_from must be a string, not a boolean; quote it: renamed_from: "yes"',
+    ],
     "ok-ref-equals": [],
     "ok-utf8-bom": [],
     "warn-duplicate-ref": [

@@ -161,7 +161,18 @@ def test_remove_channel_is_irreversible_and_lists_no_link_removals() -> None:
             Resource.CHANNEL,
             "oldbrand",
             fields=("channel",),
-            before=ChannelValues("Old Brand"),
+            # the links it takes with it are listed with the channel, not as link removals
+            before=ChannelValues(
+                "Old Brand",
+                links=(
+                    LinkValues(
+                        title="Bio",
+                        ref=None,
+                        message="Hi",
+                        url="https://tiktok.me/oldbrand?message=Hi",
+                    ),
+                ),
+            ),
             channel_id="c-oldbrand",
             version=1,
         ),

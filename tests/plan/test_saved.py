@@ -19,7 +19,7 @@ from reconciler.errors import (
     UntrustedPlan,
     WrongWorkspace,
 )
-from reconciler.model import WorkspaceRef
+from reconciler.model import DesiredLink, WorkspaceRef
 from reconciler.plan import saved
 from reconciler.render.json import dumps
 from tests.helpers import channel, dc, desired, dl, link, workspace
@@ -223,3 +223,32 @@ def test_edits_that_keep_the_json_valid_are_refused_when_signed(tmp_path: Path) 
     path.write_text(json.dumps(data, sort_keys=True, indent=4) + "\n", encoding="utf-8")
     with pytest.raises(UntrustedPlan, match="edited after it was signed"):
         saved.load(path, key=KEY)
+
+
+def test_prune_and_renamed_from_are_recorded_and_read_back(tmp_path: Path) -> None:
+    want = desired(
+        dc(
+            "acmepets",
+            "Acme",
+            DesiredLink(title="Cyber Monday", message="Hey", ref="bio", renamed_from=("Bio",)),
+            prune=False,
+        )
+    )
+    plan = planner.build(want, ACTUAL, workspace=HERE, config_files=(("w.yaml", "b" * 64),))
+    path = tmp_path / "plan.json"
+    path.write_text(saved.dumps(plan), encoding="utf-8")
+    back = saved.load(path)
+    assert back.desired == want
+    assert back.config_files == {"w.yaml": "b" * 64}
+    assert replan(back, given=("w.yaml", want), given_files={"w.yaml": "b" * 64}).changes == (
+        plan.changes
+    )
+    # a config file changed, added or left out since: refused, each named
+    with pytest.raises(UnboundPlan) as info:
+        replan(back, given=("w.yaml x.yaml", want), given_files={"w.yaml": "c" * 64, "x": "d"})
+    assert str(info.value).splitlines()[1:3] == [
+        "  x: a config file the plan was not made from",
+        "  w.yaml: changed since the plan was made (its sha256 differs)",
+    ]
+    with pytest.raises(UnboundPlan, match=r"w\.yaml: the plan was made from it, and it is not"):
+        replan(back, given=("other.yaml", want), given_files={})

@@ -84,7 +84,17 @@ def test_every_action_plan_is_valid_and_complete() -> None:
         ("link", True, None),
         ("channel", True, None),
     ]
-    assert removals[1]["before"] == {"display_name": "Old Brand"}
+    assert removals[1]["before"] == {
+        "display_name": "Old Brand",
+        "links": [  # what the channel takes with it: the URL keeps working, untracked
+            {
+                "title": "Poster",
+                "ref": None,
+                "message": "QR",
+                "url": "https://tiktok.me/oldbrand?message=QR",
+            }
+        ],
+    }
     assert data["diagnostics"] == [
         {
             "severity": "warning",

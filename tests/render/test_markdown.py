@@ -248,7 +248,8 @@ def test_removals_banner(rendered: dict[str, str]) -> None:
         "**reconciler** — Plan: 3 to remove (IRREVERSIBLE).",
         "",
         "> [!WARNING]",
-        "> **3 irreversible removals.** A removed link keeps working but can no longer be "
+        "> **3 irreversible removals, and 1 link the removed channel takes with it.** A removed "
+        "link keeps working but can no longer be "
         "edited or tracked; a removed channel is disconnected from SleekFlow with all its links. "
         "Applying needs `--allow-removals`.",
     ]
@@ -257,8 +258,12 @@ def test_removals_banner(rendered: dict[str, str]) -> None:
         "Spring%20is%20here%21` (stays live, untracked)" in out
     )
     assert (
-        "> - Old Brand (`oldbrand`): the channel is disconnected with its links; Flow Builder "
-        "flows using it may break" in out
+        "> - Old Brand (`oldbrand`): the channel is disconnected with its 1 link (listed); "
+        "Flow Builder flows using it may break" in out
+    )
+    assert (
+        "> - `oldbrand` / Poster: `https://tiktok.me/oldbrand?message=QR` (stays live, "
+        "untracked; taken with the channel)" in out
     )
 
 

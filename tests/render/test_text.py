@@ -45,8 +45,10 @@ acmepets
 
 oldbrand
     - remove channel "Old Brand"  IRREVERSIBLE
-      disconnects the TikTok account from SleekFlow and removes its links; Flow Builder flows \
+      disconnects the TikTok account from SleekFlow and removes its 1 link; Flow Builder flows \
 using it may break
+      the URLs of its links keep working with their messages, but are no longer tracked:
+        "Poster": https://tiktok.me/oldbrand?message=QR
 
 newshop
     + connect channel, display name "New Shop"
