@@ -1,8 +1,10 @@
 """``reconciler links``, ``reconciler qr`` and ``reconciler history``: the links where
-marketers use them (copy every URL, print QR codes, know which URL replaces which)."""
+marketers use them (copy every URL, print QR codes, a page of them all, know which URL
+replaces which)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -15,7 +17,6 @@ from reconciler.cli.options import (
     load_config,
     open_workspace,
 )
-from reconciler.errors import ReconcilerError
 from reconciler.words import plural
 
 if TYPE_CHECKING:
@@ -84,19 +85,21 @@ def _emit(content: str, fmt: str, out: str | None) -> None:
 @click.argument("file", required=False, type=click.Path(path_type=str))
 @backend_options
 @format_option(
-    ["text", "csv", "json"],
-    help="How to print the links (csv opens in a spreadsheet; json is for tools).",
+    ["text", "csv", "json", "html"],
+    help="How to print the links (csv opens in a spreadsheet; json is for tools; html is one "
+    "page with every link, its QR code and a copy button, for the people who place them).",
 )
 @_bom_option
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
 @click.option(
     "--changed-since",
-    "plan_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    metavar="PLANFILE",
-    help="List the links PLANFILE regenerates instead: old URL, new URL, and whether the "
-    "workspace has the new one.",
+    "changed_since",
+    metavar="PLANFILE|DATE",
+    help="List the links whose URL changed instead: those PLANFILE regenerates, or those "
+    "regenerated since DATE (2026-03-01, midnight UTC, or an ISO 8601 time): old URL, new "
+    "URL, and whether the workspace has the new one. With --format html: which links the "
+    "page marks as changed (default: the last 30 days).",
 )
 @click.option(
     "--out",
@@ -111,7 +114,7 @@ def links(
     bom: bool,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
-    plan_file: str | None,
+    changed_since: str | None,
     out: str | None,
 ) -> None:
     """Every link of the workspace (or of the channels FILE declares) with its URL.
@@ -119,39 +122,84 @@ def links(
     The "Copy message link" of SleekFlow's UI, for all links at once: channel, title, ref,
     message and URL. In CSV, a cell a spreadsheet would run as a formula (starting with =, +,
     -, @) gets a leading ' so it shows as text.
+
+    Which posters to reprint since March 1st: links --changed-since 2026-03-01.
     """
+    from reconciler.history import moment
     from reconciler.render.links import render_links, render_url_changes
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
-    if plan_file is not None:
+    if fmt == "html":
+        _emit(_page(file, backend_opts, channels, titles, changed_since), fmt, out)
+        return
+    if changed_since is not None:
         if file is not None:
-            raise click.UsageError("give FILE or --changed-since PLANFILE, not both")
-        changes = _url_changes(plan_file, backend_opts, channels, titles)
-        _emit(render_url_changes(changes, fmt, source=plan_file, bom=bom), fmt, out)
+            raise click.UsageError("give FILE or --changed-since, not both")
+        when = moment(changed_since)
+        changes = _url_changes(changed_since, when, backend_opts, channels, titles)
+        source = None if when is not None else changed_since
+        rendered = render_url_changes(changes, fmt, source=source, since=when, bom=bom)
+        _emit(rendered, fmt, out)
         return
     rows = _select(file, backend_opts, channels, titles)
     _emit(render_links(rows, fmt, bom=bom), fmt, out)
 
 
 def _url_changes(
-    plan_file: str, backend_opts: BackendOptions, channels: tuple[str, ...], titles: tuple[str, ...]
+    changed_since: str,
+    when: datetime | None,
+    backend_opts: BackendOptions,
+    channels: tuple[str, ...],
+    titles: tuple[str, ...],
 ) -> list[UrlChangeRow]:
-    """The regenerations of a saved plan, with their status in the workspace now."""
-    from reconciler import links
+    """The links whose URL changed since ``when`` (the history), or, when it is None, that
+    the saved plan ``changed_since`` regenerates, with their status in the workspace now."""
+    from reconciler import history, links
     from reconciler.plan import saved
 
-    regenerations = links.regenerations(saved.load(plan_file))
-    rows = links.url_changes(regenerations, open_workspace(backend_opts).read())
+    backend = open_workspace(backend_opts)
+    if when is None:
+        rows = links.url_changes(links.regenerations(saved.load(changed_since)), backend.read())
+        scope = f"the links {changed_since} regenerates"
+    else:
+        events = history.history(backend, since=when)
+        rows = history.url_changes_since(events, backend.read())
+        scope = "the links whose URL changed since then"
     return list(
         links.narrow(
             rows,
             known_channels={r.channel for r in rows},
             channels=channels,
             titles=titles,
-            scope=f"the links {plan_file} regenerates",
+            scope=scope,
         )
     )
+
+
+def _page(
+    file: str | None,
+    backend_opts: BackendOptions,
+    channels: tuple[str, ...],
+    titles: tuple[str, ...],
+    changed_since: str | None,
+) -> str:
+    """The page of links (``--format html``): the selected links, those whose URL changed in
+    the window ``page.window`` makes of ``changed_since`` marked."""
+    from reconciler import history, links, page
+    from reconciler.plan import saved
+    from reconciler.render.html import render_page
+
+    rows = _select(file, backend_opts, channels, titles)
+    window = page.window(changed_since, datetime.now(UTC))
+    backend = open_workspace(backend_opts)
+    state = backend.read()
+    if window.plan is not None:
+        changes = links.url_changes(links.regenerations(saved.load(window.plan)), state)
+    else:
+        changes = history.url_changes_since(history.history(backend, since=window.since), state)
+    built = page.build(rows, changes, window=window.label, workspace=str(backend.workspace()))
+    return render_page(built)
 
 
 @cli.command()
@@ -210,30 +258,45 @@ def qr(
 
 
 @cli.command()
-@click.argument("account")
+@click.argument("account", required=False)
 @click.argument("title", required=False)
 @backend_options
 @format_option(["text", "csv", "json"], help="How to print the history.")
 @_bom_option
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only what happened from DATE on: 2026-03-01 (midnight UTC) or an ISO 8601 time.",
+)
 def history(
-    account: str, title: str | None, backend_opts: BackendOptions, fmt: str, bom: bool
+    account: str | None,
+    title: str | None,
+    backend_opts: BackendOptions,
+    fmt: str,
+    bom: bool,
+    since: str | None,
 ) -> None:
-    """The URLs the links of ACCOUNT (or the link TITLE) have had: old URL, new URL, when.
+    """The URLs the links of every channel, of ACCOUNT, or of its link TITLE have had: old
+    URL, new URL, when.
 
-    Kept by the local workspace: every create, regeneration, rename and removal.
+    The workspace keeps every create, regeneration, rename and removal (SleekFlow's API
+    serves it too), also of links and channels removed since.
     """
-    from reconciler import links
-    from reconciler.backends.local import LocalBackend
+    from reconciler import history as url_history
     from reconciler.render.links import render_history
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
-    if backend_opts.kind != "local":
-        raise ReconcilerError(
-            "history is kept by the local workspace (--backend local); "
-            f"the {backend_opts.kind} backend has none"
-        )
+    when = None
+    if since is not None:
+        when = url_history.moment(since)
+        if when is None:
+            raise click.BadParameter(
+                f"{since!r} is not a date (2026-03-01) or an ISO 8601 time "
+                "(2026-03-01T09:30:00+02:00)",
+                param_hint="'--since'",
+            )
     backend = open_workspace(backend_opts)
-    assert isinstance(backend, LocalBackend)  # the only kind that keeps one, checked above
-    rows = links.history(backend, account, title)
-    _emit(render_history(rows, fmt, account=account, title=title, bom=bom), fmt, None)
+    rows = url_history.history(backend, account, title, since=when)
+    rendered = render_history(rows, fmt, account=account, title=title, since=when, bom=bom)
+    _emit(rendered, fmt, None)
