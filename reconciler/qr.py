@@ -23,9 +23,14 @@ Choices, for print:
   ``<title>`` and ``<desc>``; PNG ``iTXt`` ``Title`` and ``Description`` chunks (UTF-8) and a
   ``tEXt`` ``URL`` chunk (segno writes no PNG text, so they are added to its output here).
 - **File names** ``{channel}--{title-slug}.{ext}``: ASCII, lower case, no path separator, no
-  leading dot, bounded length; a title the slug can't spell (non-ASCII, too long, empty)
+  leading dot, bounded length. Titles are transliterated to ASCII first (anyascii: "Bio Link
+  - Español" is ``bio-link-espanol``); a title the slug can't spell (too long, nothing left)
   gets a short hash of the exact title, and titles that slug alike get theirs too, so every
   name is unique and the same links always get the same names.
+- **Runs say what changed**: a file is rewritten only when its bytes change, so a second run
+  over the same links writes nothing, and the files written are the codes to reprint. Files
+  of links that no longer exist (named as this module names them, in the channels asked for)
+  are listed as stale, and removed when asked (``prune``).
 """
 
 from __future__ import annotations
@@ -34,13 +39,14 @@ import hashlib
 import io
 import re
 import struct
-import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from anyascii import anyascii
 
 from reconciler.errors import QrError
 from reconciler.files import reason, write_atomic
@@ -203,12 +209,13 @@ def title_hash(title: str) -> str:
 
 
 def slug(text: str, *, max_len: int = MAX_SLUG) -> tuple[str, bool]:
-    """``text`` as lower-case ASCII letters and digits joined by ``-``, and whether that
-    lost something a reader of the name would need (non-ASCII, cut short, or empty)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """``text`` as lower-case ASCII letters and digits joined by ``-`` (transliterated first:
+    "Español" is ``espanol``, "日本語" ``ribenyu``, an emoji its name), and whether that
+    can't stand for the title alone (cut short, or empty)."""
+    ascii_text = anyascii(text)
     base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     cut = base[:max_len].rstrip("-")
-    return cut, (not text.isascii()) or cut != base or not cut
+    return cut, cut != base or not cut
 
 
 def channel_part(account: str) -> str:
@@ -282,10 +289,51 @@ def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
     return files
 
 
-def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
-    """Write ``files`` into ``out_dir`` (created if missing), each atomically; the paths
-    written. Raises ``QrError`` for a directory that can't be made or written, and never
-    writes outside it: a name with a directory part is refused, and an existing file (or
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What ``write`` did: the files written (new or changed), those left as they were (the
+    same bytes), and the stale ones (codes of links that no longer exist), removed or not."""
+
+    written: tuple[Path, ...]
+    unchanged: tuple[Path, ...]
+    stale: tuple[Path, ...]
+    pruned: bool
+
+
+#: The name of a file this module writes: channel part, ``--``, slug, extension.
+_OURS = re.compile(r"(?P<channel>[a-z0-9_.-]+?)--[a-z0-9-]+\.(svg|png)")
+
+
+def stale_scope(
+    rows: Sequence[LinkRow], *, channels: Sequence[str], titles: Sequence[str], whole: bool
+) -> frozenset[str] | None:
+    """Whose files in the directory count as stale when no link has their name: None for
+    any channel's (``whole``: every link of the workspace was asked for), the channel parts
+    of ``channels`` (or of the rows' channels, for a config's), none at all when only some
+    ``titles`` were asked for (the rest of a channel is not known to be gone)."""
+    if titles:
+        return frozenset()
+    if channels:
+        return frozenset(channel_part(c) for c in channels)
+    if whole:
+        return None
+    return frozenset(channel_part(r.channel) for r in rows)
+
+
+def write(
+    files: Sequence[QrFile],
+    out_dir: str | Path,
+    *,
+    scope: frozenset[str] | None = frozenset(),
+    prune: bool = False,
+) -> Written:
+    """Write ``files`` into ``out_dir`` (created if missing), each atomically and only when
+    its bytes differ from the file there. Files named as this module names them, of a
+    channel in ``scope`` (None: any), that are not among ``files`` in either format, are
+    stale: listed, and removed when ``prune``.
+
+    Raises ``QrError`` for a directory that can't be made or written, and never writes (or
+    removes) outside it: a name with a directory part is refused, and an existing file (or
     symbolic link) of the same name is replaced, not followed."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -297,7 +345,7 @@ def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
         raise QrError(f"cannot write QR codes to {out}: {reason(exc)}") from None
     if not root.is_dir():
         raise QrError(f"cannot write QR codes to {out}: not a directory")
-    written = []
+    written, unchanged = [], []
     for item in files:
         name = item.filename
         if (
@@ -311,9 +359,49 @@ def write(files: Sequence[QrFile], out_dir: str | Path) -> list[Path]:
         ):
             raise QrError(f"refusing to write {name!r}: not a plain file name inside {out}")
         target = root / name
+        if _holds(target, item.content):
+            unchanged.append(out / name)
+            continue
         try:
             write_atomic(target, item.content)
         except OSError as exc:
             raise QrError(f"cannot write {out / name}: {reason(exc)}") from None
         written.append(out / name)
-    return written
+    stale = _stale(root, {Path(f.filename).stem for f in files}, scope)
+    if prune:
+        for name in stale:
+            try:
+                (root / name).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise QrError(f"cannot remove {out / name}: {reason(exc)}") from None
+    return Written(
+        written=tuple(written),
+        unchanged=tuple(unchanged),
+        stale=tuple(out / name for name in stale),
+        pruned=prune,
+    )
+
+
+def _holds(target: Path, content: bytes) -> bool:
+    """Whether ``target`` is a regular file (not a symbolic link) with exactly ``content``."""
+    try:
+        return not target.is_symlink() and target.is_file() and target.read_bytes() == content
+    except OSError:
+        return False
+
+
+def _stale(root: Path, current: set[str], scope: frozenset[str] | None) -> list[str]:
+    """The names in ``root`` of codes this module wrote whose stem no current file has, of a
+    channel in ``scope`` (None: any), sorted."""
+    if scope is not None and not scope:
+        return []
+    out = []
+    for entry in root.iterdir():
+        match = _OURS.fullmatch(entry.name)
+        if match is None or Path(entry.name).stem in current or entry.is_symlink():
+            continue
+        if (scope is None or match["channel"] in scope) and entry.is_file():
+            out.append(entry.name)
+    return sorted(out)

@@ -5,6 +5,7 @@ replaces which)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -20,6 +21,7 @@ from reconciler.cli.options import (
 from reconciler.words import plural
 
 if TYPE_CHECKING:
+    from reconciler import qr as qrcodes
     from reconciler.links import LinkRow, UrlChangeRow
 
 _CHANNEL_HELP = "Only this channel (TikTok account; repeat for several)."
@@ -216,6 +218,11 @@ def _page(
 @format_option(["svg", "png"], help="SVG (vector: any print size) or PNG (300 dpi, 1 mm a module).")
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the QR codes in DIR of links that no longer exist (else they are listed).",
+)
 def qr(
     file: str | None,
     backend_opts: BackendOptions,
@@ -223,28 +230,36 @@ def qr(
     fmt: str,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
+    prune: bool,
 ) -> None:
     """Write a QR code per link, for posters, flyers and events.
 
     Files are named CHANNEL--TITLE.svg (or .png), with the link's URL and title in the file's
     metadata; error correction at least Q (25% of a code can be damaged; segno raises it when
     the URL leaves room) unless the URL is too long for Q.
+
+    A file is rewritten only when its code changes, and each one written is listed: those are
+    the codes to print again. Codes in DIR of links that no longer exist are listed as stale
+    (--prune removes them).
     """
     from reconciler import qr as qrcodes
     from reconciler.model import visible
 
     rows = _select(file, backend_opts, channels, titles)
-    if not rows:
+    files = qrcodes.build(rows, fmt)
+    scope = qrcodes.stale_scope(rows, channels=channels, titles=titles, whole=file is None)
+    done = qrcodes.write(files, out_dir, scope=scope, prune=prune)
+    if not rows and not done.stale:
         click.echo("No links: no QR code written.")
         return
-    files = qrcodes.build(rows, fmt)
-    paths = qrcodes.write(files, out_dir)
-    for item, path in zip(files, paths, strict=True):
-        row = item.row
-        click.echo(
-            f"{visible(str(path))}  {visible(row.channel)} / {visible(row.title)}  "
-            f"(version {item.version}, error correction {item.error})"
-        )
+    written = set(done.written)
+    for item in files:
+        row, path = item.row, Path(out_dir) / item.filename
+        if path in written:
+            click.echo(
+                f"{visible(str(path))}  {visible(row.channel)} / {visible(row.title)}  "
+                f"(version {item.version}, error correction {item.error})"
+            )
         if item.downgraded:
             click.echo(
                 f"warning: {visible(row.channel)} / {visible(row.title)}: the URL is too long "
@@ -253,8 +268,27 @@ def qr(
                 "clean, or shorten the message",
                 err=True,
             )
-    n = len(files)
-    click.echo(f"Wrote {plural(n, 'QR code')} to {visible(out_dir)}.")
+    for path in done.stale:
+        click.echo(
+            f"removed {visible(str(path))}  (no link has this code now)"
+            if done.pruned
+            else f"stale {visible(str(path))}  (no link has this code now; --prune removes it)"
+        )
+    click.echo(_qr_summary(done, out_dir))
+
+
+def _qr_summary(done: qrcodes.Written, out_dir: str) -> str:
+    """The last line of ``qr``: how many codes were written, left alone, stale or removed."""
+    from reconciler.model import visible
+
+    head = f"Wrote {plural(len(done.written), 'QR code')} to {visible(out_dir)}"
+    parts = []
+    if done.unchanged:
+        parts.append(f"{len(done.unchanged)} unchanged")
+    if done.stale:
+        what = "removed" if done.pruned else "stale (--prune removes them)"
+        parts.append(f"{len(done.stale)} {what}")
+    return head + ("; " + "; ".join(parts) if parts else "") + "."
 
 
 @cli.command()

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.runners import SALE, VIP, Cli, reprint_story
+from tests.runners import SALE, VIP, Cli, apply_example, example, link_of, reprint_story
 
 #: Each test runs on the local store and over HTTP.
 both_backends = pytest.mark.parametrize(
@@ -79,3 +79,36 @@ def test_the_page_marks_what_changed_since_a_day(run: Cli, backend: str) -> None
     assert "in the last 30 days" in default
     workspace = "SleekFlow API http://" if backend == "http" else "local workspace "
     assert f"of <bdi>{workspace}" in default
+
+
+@both_backends
+def test_qr_runs_say_which_codes_to_print_again(run: Cli, backend: str) -> None:
+    apply_example(run)
+    out = run.tmp / "qr"
+    first = run("qr", "--out", out).stdout
+    assert first.splitlines()[-1] == f"Wrote 8 QR codes to {out}."
+    again = run("qr", "--out", out).stdout
+    assert again == f"Wrote 0 QR codes to {out}; 8 unchanged.\n"
+
+    data = example()
+    link_of(data, *VIP)["message"] = "Join our VIP program today"
+    data["channels"][0]["links"] = [
+        lk for lk in data["channels"][0]["links"] if lk["title"] != SALE[1]
+    ]
+    run.write(data)
+    run("apply", run.config, "--auto-approve", "--allow-removals")
+    changed = run("qr", "--out", out).stdout.splitlines()
+    assert changed == [
+        f"{out / 'acmepets--vip-program.svg'}  acmepets / VIP Program  "
+        "(version 8, error correction Q)",
+        f"stale {out / 'acmepets--ad-summer-sale.svg'}  (no link has this code now; "
+        "--prune removes it)",
+        f"Wrote 1 QR code to {out}; 6 unchanged; 1 stale (--prune removes them).",
+    ]
+    pruned = run("qr", "--out", out, "--prune").stdout.splitlines()
+    assert pruned == [
+        f"removed {out / 'acmepets--ad-summer-sale.svg'}  (no link has this code now)",
+        f"Wrote 0 QR codes to {out}; 7 unchanged; 1 removed.",
+    ]
+    assert len(list(out.iterdir())) == 7
+    assert (out / "acmepets.global--bio-link-espanol.svg").is_file()
