@@ -1,10 +1,11 @@
 """What the page of links for marketers shows (``links --format html``): every link, and which
 of them got a new URL lately, with the old URL to replace. ``render.html`` lays it out.
 
-Pure: rows and URL changes in (``links.select``, ``links.url_changes`` of a saved plan, or
-``history.url_changes_since``), a ``LinksPage`` out. Which stretch of time counts as "lately"
-is decided here (``window``): the last ``history.RECENT`` (30 days) unless a date or a plan
-is given.
+``build`` is pure: rows and URL changes in (``links.url_changes`` of a saved plan, or
+``history.url_changes_since``), a ``LinksPage`` out; ``of_workspace`` reads those changes from
+a backend for it (the command line and ``reconciler ci apply`` both use it). Which stretch of
+time counts as "lately" is decided here (``window``): the last ``history.RECENT`` (30 days)
+unless a date or a plan is given.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from reconciler import history
+from reconciler.backends.base import Backend
 from reconciler.history import RECENT, moment
-from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
+from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow, regenerations, url_changes
 from reconciler.model import fold
+from reconciler.plan import saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +87,14 @@ def build(
     channels = {fold(row.channel) for row in rows}
     gone = tuple(c for c in changes if c.current_url is None and fold(c.channel) in channels)
     return LinksPage(links=links, window=window, workspace=workspace, gone=gone)
+
+
+def of_workspace(backend: Backend, rows: Sequence[LinkRow], window: Window) -> LinksPage:
+    """The page of ``rows`` (selected from ``backend``'s workspace), marked with the URL
+    changes of ``window``: those of its saved plan, or the history's since its time."""
+    state = backend.read()
+    if window.plan is not None:
+        changes = url_changes(regenerations(saved.load(window.plan)), state)
+    else:
+        changes = history.url_changes_since(history.history(backend, since=window.since), state)
+    return build(rows, changes, window=window.label, workspace=str(backend.workspace()))

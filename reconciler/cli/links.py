@@ -188,20 +188,12 @@ def _page(
 ) -> str:
     """The page of links (``--format html``): the selected links, those whose URL changed in
     the window ``page.window`` makes of ``changed_since`` marked."""
-    from reconciler import history, links, page
-    from reconciler.plan import saved
+    from reconciler import page
     from reconciler.render.html import render_page
 
     rows = _select(file, backend_opts, channels, titles)
     window = page.window(changed_since, datetime.now(UTC))
-    backend = open_workspace(backend_opts)
-    state = backend.read()
-    if window.plan is not None:
-        changes = links.url_changes(links.regenerations(saved.load(window.plan)), state)
-    else:
-        changes = history.url_changes_since(history.history(backend, since=window.since), state)
-    built = page.build(rows, changes, window=window.label, workspace=str(backend.workspace()))
-    return render_page(built)
+    return render_page(page.of_workspace(open_workspace(backend_opts), rows, window))
 
 
 @cli.command()
