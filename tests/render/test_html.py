@@ -16,39 +16,10 @@ from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
 from reconciler.model import ChannelStatus, link_url
 from reconciler.render.html import render_page
 from reconciler.render.html.assets import asset
+from tests.helpers import HOSTILE, OLD_VIP, PAGE_ROWS, VIP_CHANGE, link_row
 
-HOSTILE = "<script>alert('x')</script> & \"quoted\" \u202eevil"
-
-
-def row(channel: str, ident: int, title: str, message: str, ref: str | None = None) -> LinkRow:
-    return LinkRow(
-        channel=channel,
-        title=title,
-        ref=ref,
-        message=message,
-        url=link_url(channel, ref, message),
-        display_name=channel.title(),
-        link_id=str(ident),
-        seq=ident,
-    )
-
-
-ROWS = [
-    row("acmepets", 1, "Bio", "Hi! I'd like to join the June giveaway.", "bio_link"),
-    row("acmepets", 2, "VIP Program", "Join our VIP program today", "vip"),
-    row("acmepets", 3, HOSTILE, HOSTILE + " <img src=x onerror=alert(1)>"),
-    row("zoo", 4, "Bio Link - 日本語", "こんにちは 🐶", "bio_ja"),
-]
-OLD_VIP = link_url("acmepets", "vip", "Join our VIP program")
-CHANGE = UrlChangeRow(
-    channel="acmepets",
-    title="VIP Program",
-    where="ads",
-    old_url=OLD_VIP,
-    new_url=ROWS[1].url,
-    status=ChangeStatus.APPLIED,
-    current_url=ROWS[1].url,
-)
+ROWS = PAGE_ROWS
+CHANGE = VIP_CHANGE
 
 
 def render(rows: list[LinkRow] = ROWS, changes: list[UrlChangeRow] = [CHANGE]) -> str:  # noqa: B006
@@ -127,7 +98,7 @@ def test_every_value_is_escaped() -> None:
     assert html.escape(HOSTILE) in text
     assert "<bdi>" + html.escape(HOSTILE) + "</bdi>" in text
     # a lone surrogate can't break the encoding
-    odd = render([row("acmepets", 9, "\ud800", "m")], [])
+    odd = render([link_row("acmepets", 9, "\ud800", "m")], [])
     assert "\\ud800" in odd and odd.encode("utf-8")
 
 
@@ -154,22 +125,25 @@ def test_a_changed_link_is_marked_with_its_old_url() -> None:
 
 def test_a_link_removed_after_its_new_url_is_listed() -> None:
     gone = UrlChangeRow(
-        channel="zoo",
+        channel="acmepets.global",
         title="Poster",
         where="print / QR codes",
-        old_url="https://tiktok.me/zoo?message=a",
-        new_url="https://tiktok.me/zoo?message=b",
+        old_url="https://tiktok.me/acmepets.global?message=a",
+        new_url="https://tiktok.me/acmepets.global?message=b",
         status=ChangeStatus.CHANGED_SINCE,
         current_url=None,
     )
     built = page.build(ROWS, [gone], window="w", workspace="ws")
     assert built.gone == (gone,) and built.changed == 0
     text = render_page(built)
-    assert "Removed since" in text and "https://tiktok.me/zoo?message=b" in text
+    assert "Removed since" in text and "https://tiktok.me/acmepets.global?message=b" in text
+    # a channel the page doesn't show: not listed
+    elsewhere = page.build(ROWS[:3], [gone], window="w", workspace="ws")
+    assert elsewhere.gone == ()
 
 
 def test_a_url_no_qr_code_can_hold_says_so() -> None:
-    long = row("acmepets", 5, "Long", "日本語" * 166 + "日本")
+    long = link_row("acmepets", 5, "Long", "日本語" * 166 + "日本")
     text = render([long], [])
     assert "<svg" not in text
     assert "too long for a QR code" in text

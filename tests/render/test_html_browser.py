@@ -15,48 +15,15 @@ import zxingcpp
 from PIL import Image
 
 from reconciler import page
-from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
-from reconciler.model import link_url
 from reconciler.render.html import render_page
+from tests.helpers import OLD_VIP, PAGE_ROWS, VIP_CHANGE
 
-HOSTILE = "<script>alert('x')</script> & \"quoted\""
-
-
-def row(channel: str, ident: int, title: str, message: str, ref: str | None = None) -> LinkRow:
-    return LinkRow(
-        channel=channel,
-        title=title,
-        ref=ref,
-        message=message,
-        url=link_url(channel, ref, message),
-        display_name=f"{channel.title()} shop",
-        link_id=str(ident),
-        seq=ident,
-    )
-
-
-ROWS = [
-    row("acmepets", 1, "June Giveaway Bio Link", "Hi! I'd like to join the June giveaway.", "bio"),
-    row("acmepets", 2, "VIP Program", "Join our VIP program today", "vip"),
-    row("acmepets", 3, HOSTILE, "Hi <b>there</b> & welcome"),
-    row("acmepets.global", 4, "Bio Link - 日本語", "こんにちは！ 🐶🐱 ページから", "bio_ja"),
-    row("acmepets.global", 5, "Adoption RSVP", "RSVP: see you there 🐶🐱 — a spot?", "rsvp"),
-]
-OLD_VIP = link_url("acmepets", "vip", "Join our VIP program")
-CHANGE = UrlChangeRow(
-    channel="acmepets",
-    title="VIP Program",
-    where="ads",
-    old_url=OLD_VIP,
-    new_url=ROWS[1].url,
-    status=ChangeStatus.APPLIED,
-    current_url=ROWS[1].url,
-)
+ROWS = PAGE_ROWS
 
 
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = page.build(ROWS, [CHANGE], window="since 2026-03-01", workspace="local workspace")
+    built = page.build(ROWS, [VIP_CHANGE], window="since 2026-03-01", workspace="local workspace")
     path = tmp_path_factory.mktemp("page") / "links.html"
     path.write_text(render_page(built), encoding="utf-8")
     return path
