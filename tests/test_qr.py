@@ -9,8 +9,10 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
+import segno
 import yaml
 import zxingcpp
 from PIL import Image
@@ -331,3 +333,31 @@ def test_an_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
         locked.mkdir(mode=0o500)
         with pytest.raises(QrError, match="cannot write"):
             qr.write(files, locked)
+
+
+def _every_candidate_in_full(url: str) -> Any:
+    """``qr.encode`` as it was before its probing: every candidate made in full at each
+    level, the smallest version winning (the plain URL on a tie)."""
+    candidates: list[Any] = [url]
+    parts = [p for p in re.split(r"([0-9A-Z $%*+\-./:]{16,})", url) if p]
+    if len(parts) > 1:
+        candidates.append(parts)
+    for error in qr.ERROR_LEVELS:
+        made = []
+        for content in candidates:
+            try:
+                made.append(segno.make(content, error=error, micro=False))
+            except segno.DataOverflowError:
+                continue
+        if made:
+            return min(made, key=lambda code: int(code.version))
+    raise AssertionError("too long")
+
+
+@pytest.mark.parametrize("message", ["Hi!", "日本語 🐶" * 12, "x" * 400, "🐶" * 250, "a%b " * 60])
+def test_probing_with_one_mask_picks_the_same_code(message: str) -> None:
+    urls = [r.url for r in example_rows()] + [link_url("acmepets", "ref", message)]
+    for url in urls:
+        fast, full = qr.encode(url), _every_candidate_in_full(url)
+        assert (fast.version, fast.error, fast.mask) == (full.version, full.error, full.mask)
+        assert fast.matrix == full.matrix
