@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+#: Debian's package first, then the names a Chromium or Chrome has elsewhere (GitHub's runners).
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: Headless, and quiet: without the background-networking flags Chromium tries to reach
 #: Google's hosts at every start (and this machine's network is closed).
 CHROMIUM_ARGS = [
@@ -37,7 +39,8 @@ def _no_browser(reason: str) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """A headless Chromium (a Playwright ``Browser``) for the session."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = (shutil.which(name) for name in BROWSERS)
+    executable = next((path for path in found if path is not None), None)
     if executable is None:
         _no_browser("no chromium on this machine (apt-get install chromium; .ci/run does)")
     try:
