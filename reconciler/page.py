@@ -18,7 +18,7 @@ from reconciler import history
 from reconciler.backends.base import Backend
 from reconciler.history import RECENT, moment
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow, regenerations, url_changes
-from reconciler.model import fold
+from reconciler.model import WorkspaceState, fold
 from reconciler.plan import saved
 
 
@@ -89,12 +89,16 @@ def build(
     return LinksPage(links=links, window=window, workspace=workspace, gone=gone)
 
 
+def url_changes_in(backend: Backend, window: Window, state: WorkspaceState) -> list[UrlChangeRow]:
+    """The URL changes of ``window`` with their status in ``state`` (``backend``'s workspace
+    now): those its saved plan regenerates, or the history's since its time."""
+    if window.plan is not None:
+        return url_changes(regenerations(saved.load(window.plan)), state)
+    return history.url_changes_since(history.history(backend, since=window.since), state)
+
+
 def of_workspace(backend: Backend, rows: Sequence[LinkRow], window: Window) -> LinksPage:
     """The page of ``rows`` (selected from ``backend``'s workspace), marked with the URL
-    changes of ``window``: those of its saved plan, or the history's since its time."""
-    state = backend.read()
-    if window.plan is not None:
-        changes = url_changes(regenerations(saved.load(window.plan)), state)
-    else:
-        changes = history.url_changes_since(history.history(backend, since=window.since), state)
+    changes of ``window`` (``url_changes_in``)."""
+    changes = url_changes_in(backend, window, backend.read())
     return build(rows, changes, window=window.label, workspace=str(backend.workspace()))

@@ -23,6 +23,7 @@ from reconciler.words import plural
 if TYPE_CHECKING:
     from reconciler import qr as qrcodes
     from reconciler.links import LinkRow, UrlChangeRow
+    from reconciler.page import Window
 
 _CHANNEL_HELP = "Only this channel (TikTok account; repeat for several)."
 _TITLE_HELP = "Only links with this title, ignoring case (repeat for several)."
@@ -127,7 +128,6 @@ def links(
 
     Which posters to reprint since March 1st: links --changed-since 2026-03-01.
     """
-    from reconciler.history import moment
     from reconciler.render.links import render_links, render_url_changes
 
     if bom and fmt != "csv":
@@ -138,10 +138,10 @@ def links(
     if changed_since is not None:
         if file is not None:
             raise click.UsageError("give FILE or --changed-since, not both")
-        when = moment(changed_since)
-        changes = _url_changes(changed_since, when, backend_opts, channels, titles)
-        source = None if when is not None else changed_since
-        rendered = render_url_changes(changes, fmt, source=source, since=when, bom=bom)
+        changes, window = _url_changes(changed_since, backend_opts, channels, titles)
+        rendered = render_url_changes(
+            changes, fmt, source=window.plan, since=window.since, bom=bom
+        )
         _emit(rendered, fmt, out)
         return
     rows = _select(file, backend_opts, channels, titles)
@@ -150,33 +150,25 @@ def links(
 
 def _url_changes(
     changed_since: str,
-    when: datetime | None,
     backend_opts: BackendOptions,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
-) -> list[UrlChangeRow]:
-    """The links whose URL changed since ``when`` (the history), or, when it is None, that
-    the saved plan ``changed_since`` regenerates, with their status in the workspace now."""
-    from reconciler import history, links
-    from reconciler.plan import saved
+) -> tuple[list[UrlChangeRow], Window]:
+    """The links whose URL changed since the date or time ``changed_since`` names, or that
+    the saved plan it names regenerates, with their status in the workspace now."""
+    from reconciler import links, page
 
+    window = page.window(changed_since, datetime.now(UTC))
     backend = open_workspace(backend_opts)
-    if when is None:
-        rows = links.url_changes(links.regenerations(saved.load(changed_since)), backend.read())
-        scope = f"the links {changed_since} regenerates"
-    else:
-        events = history.history(backend, since=when)
-        rows = history.url_changes_since(events, backend.read())
-        scope = "the links whose URL changed since then"
-    return list(
-        links.narrow(
-            rows,
-            known_channels={r.channel for r in rows},
-            channels=channels,
-            titles=titles,
-            scope=scope,
-        )
+    rows = page.url_changes_in(backend, window, backend.read())
+    scope = (
+        f"the links {window.plan} regenerates"
+        if window.plan is not None
+        else "the links whose URL changed since then"
     )
+    known = {r.channel for r in rows}
+    narrowed = links.narrow(rows, known_channels=known, channels=channels, titles=titles, scope=scope)
+    return list(narrowed), window
 
 
 def _page(
