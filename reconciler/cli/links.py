@@ -167,8 +167,8 @@ def _url_changes(
         else "the links whose URL changed since then"
     )
     known = {r.channel for r in rows}
-    narrowed = links.narrow(rows, known_channels=known, channels=channels, titles=titles, scope=scope)
-    return list(narrowed), window
+    kept = links.narrow(rows, known_channels=known, channels=channels, titles=titles, scope=scope)
+    return list(kept), window
 
 
 def _page(
