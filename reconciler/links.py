@@ -1,8 +1,8 @@
 """The links of a workspace where marketers use them: which links, and which URLs changed.
 
-Pure, like ``plan``: everything here takes states (and a saved plan's regenerations, or the
-local store's history rows) and returns rows; nothing reads a file or the network. The CLI
-reads the workspace, calls these, and hands the rows to ``render.links``.
+Pure, like ``plan``: everything here takes states (and a saved plan's regenerations) and
+returns rows; nothing reads a file or the network. The CLI reads the workspace, calls these,
+and hands the rows to ``render.links``.
 
 - :func:`select`: every link of the workspace, or of the channels a config declares, as
   :class:`LinkRow` (channel, title, ref, message, URL), in a fixed order.
@@ -11,7 +11,8 @@ reads the workspace, calls these, and hands the rows to ``render.links``.
 - :func:`regenerations`: the links a saved plan regenerates; :func:`url_changes`: each of
   them with where its old URL is likely shared (:func:`where_shared`), and whether the
   workspace now has the new URL.
-- :func:`link_history`: the history rows of one link, followed through its renames.
+
+The URL history (which URLs changed when) is ``history``'s.
 """
 
 from __future__ import annotations
@@ -308,58 +309,3 @@ def url_changes(regenerations: Iterable[Regeneration], state: WorkspaceState) ->
             )
         )
     return out
-
-
-# --- history ------------------------------------------------------------------------------
-
-#: One event of a link's URL history: ``link_id``, ``title``, ``event``, ``old_url``,
-#: ``new_url``, ``at``.
-HistoryRow = dict[str, str | None]
-
-
-class HistoryBackend(Protocol):
-    """A backend that keeps the URL history of its links (the local store)."""
-
-    description: str
-
-    def read(self) -> WorkspaceState:
-        """Every channel with its links."""
-        ...
-
-    def history(self, account: str) -> list[HistoryRow]:
-        """The history rows of the links of ``account``, oldest first."""
-        ...
-
-
-def link_history(rows: Sequence[HistoryRow], title: str) -> list[HistoryRow]:
-    """The history rows (oldest first) of every link that was ever titled ``title`` (ignoring
-    case), followed by the link's id through its renames and regenerations. Two links that
-    once had the same URL stay apart: a removed link and a later one with the same ref and
-    message are different links."""
-    ids = {row.get("link_id") for row in rows if fold(str(row.get("title") or "")) == fold(title)}
-    return [row for row in rows if row.get("link_id") in ids]
-
-
-def history(backend: HistoryBackend, account: str, title: str | None = None) -> list[HistoryRow]:
-    """The history rows of ``account`` in a backend that keeps one (the local store), or of
-    its link ``title`` (``link_history``). ``SelectionError`` when there is no such channel, now
-    or in the history, or no link ever had the title: the message names what there is."""
-    rows = backend.history(account)
-    if not rows:
-        state = backend.read()
-        if state.channel(account) is None:
-            existing = ", ".join(repr(c.account) for c in state.channels) or "(none)"
-            raise SelectionError(
-                f"no channel {visible(account)!r} in {backend.description}, and no history "
-                f"of one; channels: {existing}"
-            )
-    if title is None:
-        return rows
-    found = link_history(rows, title)
-    if not found:
-        titles = sorted({str(r["title"]) for r in rows}, key=str.casefold)
-        raise SelectionError(
-            f"no link titled {visible(title)!r} in the history of {visible(account)}; "
-            f"titles: {', '.join(repr(visible(t)) for t in titles) or '(none)'}"
-        )
-    return found

@@ -31,6 +31,7 @@ from PIL import Image, PngImagePlugin
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.errors import Problem
+from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
 from reconciler.model import (
     Channel,
     ChannelStatus,
@@ -105,6 +106,46 @@ def channel(
 
 def workspace(*channels: Channel) -> WorkspaceState:
     return WorkspaceState(channels)
+
+
+# --- the page of links: its rows, one of them changed ---------------------------------------
+
+#: A title that would be markup, a bidi override, if it were not escaped.
+HOSTILE = "<script>alert('x')</script> & \"quoted\" \u202eevil"
+
+
+def link_row(channel: str, ident: int, title: str, message: str, ref: str | None = None) -> LinkRow:
+    """A link as ``links.select`` gives it, with the URL of the rule."""
+    return LinkRow(
+        channel=channel,
+        title=title,
+        ref=ref,
+        message=message,
+        url=link_url(channel, ref, message),
+        display_name=f"{channel.title()} shop",
+        link_id=str(ident),
+        seq=ident,
+    )
+
+
+PAGE_ROWS = [
+    link_row("acmepets", 1, "June Giveaway Bio Link", "Hi! I'd like to join the giveaway.", "bio"),
+    link_row("acmepets", 2, "VIP Program", "Join our VIP program today", "vip"),
+    link_row("acmepets", 3, HOSTILE, "Hi <b>there</b> & welcome <img src=x onerror=alert(1)>"),
+    link_row("acmepets.global", 4, "Bio Link - 日本語", "こんにちは！ 🐶🐱 ページから", "bio_ja"),
+    link_row("acmepets.global", 5, "Adoption RSVP", "RSVP: see you there 🐶🐱 — a spot?", "rsvp"),
+]  # fmt: skip
+#: The VIP link's URL before its message changed, and that change, applied.
+OLD_VIP = link_url("acmepets", "vip", "Join our VIP program")
+VIP_CHANGE = UrlChangeRow(
+    channel="acmepets",
+    title="VIP Program",
+    where="ads",
+    old_url=OLD_VIP,
+    new_url=PAGE_ROWS[1].url,
+    status=ChangeStatus.APPLIED,
+    current_url=PAGE_ROWS[1].url,
+)
 
 
 # --- a real workspace -----------------------------------------------------------------------

@@ -6,7 +6,10 @@ and the example workspace the command-line tests start from."""
 from __future__ import annotations
 
 import subprocess
+import time
 import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,7 @@ STORE_COMMANDS = {
 
 HTTP_KEY = "sk-live-7f3a9c-HTTP-LIFECYCLE-KEY"
 #: Commands that read the workspace: over http they get --backend http --api-url.
-WORKSPACE_COMMANDS = {"plan", "apply", "export", "status"}
+WORKSPACE_COMMANDS = {"plan", "apply", "export", "status", "links", "qr", "history"}
 
 
 class Cli:
@@ -109,9 +112,9 @@ class Cli:
 
 
 class HttpCli(Cli):
-    """``Cli`` with plan, apply, export and status sent to a sandbox over HTTP, the key in
-    SLEEKFLOW_API_KEY. ``sandbox connect``/``disconnect`` and ``links()`` still use the store
-    the sandbox serves, standing in for what happens in SleekFlow's UI."""
+    """``Cli`` with plan, apply, export, status, links, qr and history sent to a sandbox over
+    HTTP, the key in SLEEKFLOW_API_KEY. ``sandbox connect``/``disconnect`` and ``links()``
+    still use the store the sandbox serves, standing in for what happens in SleekFlow's UI."""
 
     def __init__(self, tmp_path: Path, server: Sandbox) -> None:
         super().__init__(tmp_path)
@@ -207,3 +210,40 @@ def reconciler(
     if code is not None:
         assert result.returncode == code, f"exit {result.returncode}, expected {code}:\n{output}"
     return result
+
+
+@dataclass(frozen=True)
+class Reprints:
+    """What ``reprint_story`` did: the Summer Sale ad regenerated before ``moment`` (a time
+    to the second, as ISO 8601), the VIP link after it; each link's URL before and after."""
+
+    moment: str
+    sale_before: str
+    sale_after: str
+    vip_before: str
+    vip_after: str
+
+
+def reprint_story(run: Cli) -> Reprints:
+    """The example applied, then the Summer Sale ad edited (a new URL), a second boundary
+    crossed, and the VIP link edited: which posters to reprint depends on since when."""
+    apply_example(run)
+    before = run.links()
+    data = example()
+    link_of(data, *SALE)["message"] = "Hi! Is the Summer Sale still on?"
+    run.write(data)
+    run("apply", run.config, "--auto-approve")
+    sale_after = run.links()[SALE].url
+    # The history keeps times to the second: the VIP edit must come a second later.
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.05)
+    link_of(data, *VIP)["message"] = "Join our VIP program today"
+    run.write(data)
+    run("apply", run.config, "--auto-approve")
+    return Reprints(
+        moment=moment.isoformat(),
+        sale_before=before[SALE].url,
+        sale_after=sale_after,
+        vip_before=before[VIP].url,
+        vip_after=run.links()[VIP].url,
+    )

@@ -1,6 +1,6 @@
 """Selecting links (workspace or a config's channels, --channel, --title), the URL changes of a
-saved plan and their status, and a link's history followed through renames. Literal states;
-the saved plan is a real one, made and read back by plan.saved."""
+saved plan and their status. Literal states; the saved plan is a real one, made and read back
+by plan.saved."""
 
 from __future__ import annotations
 
@@ -209,50 +209,3 @@ def test_url_changes_of_a_channel_gone_from_the_workspace(tmp_path: Path) -> Non
     saved = saved_plan(tmp_path)
     rows = links.url_changes(links.regenerations(saved), workspace())
     assert [(r.status, r.current_url) for r in rows] == [(ChangeStatus.CHANGED_SINCE, None)] * 2
-
-
-# --- history --------------------------------------------------------------------------------
-
-
-def test_link_history_follows_renames() -> None:
-    with memory_backend() as backend:
-        seed(
-            backend, workspace(channel("acmepets", "Acme", link(1, "Old", "Hi"), link(2, "B", "x")))
-        )
-        ch = backend.read().channel("acmepets")
-        assert ch is not None
-        old, other = ch.links
-        edits = (("Old", None, "Hi v2"), ("New", None, "Hi v2"), ("New", "r", "Hi v3"))
-        for title, ref, message in edits:
-            old = backend.update_link(
-                ch.id, old.id, title=title, ref=ref, message=message, version=old.version
-            )
-        backend.update_link(ch.id, other.id, title="B", ref=None, message="y", version=1)
-        rows = backend.history("acmepets")
-    new = links.link_history(rows, "new")
-    assert [(r["title"], r["event"]) for r in new] == [
-        ("Old", "created"),
-        ("Old", "regenerated"),
-        ("New", "renamed"),
-        ("New", "regenerated"),
-    ]
-    assert links.link_history(rows, "old") == new
-    assert [r["event"] for r in links.link_history(rows, "B")] == ["created", "regenerated"]
-    assert links.link_history(rows, "nothing") == []
-
-
-def test_history_keeps_a_removed_link_apart_from_a_later_one_with_the_same_url(tmp_path) -> None:
-    from reconciler.backends.local import LocalBackend
-    from reconciler.links import link_history
-
-    store = LocalBackend(tmp_path / "ws.db")
-    cid = store.connect_channel("acme", "Acme").id
-    x = store.create_link(cid, title="X", ref="r", message="m", key="k1")
-    x = store.update_link(cid, x.id, title="X renamed", ref="r", message="m", version=x.version)
-    store.remove_link(cid, x.id, version=x.version)
-    y = store.create_link(cid, title="Y", ref="r", message="m", key="k2")
-    rows = store.history("acme")
-    assert [r["event"] for r in link_history(rows, "X")] == ["created", "renamed", "removed"]
-    assert {r["link_id"] for r in link_history(rows, "X renamed")} == {x.id}
-    assert [r["link_id"] for r in link_history(rows, "Y")] == [y.id]
-    store.close()

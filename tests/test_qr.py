@@ -9,8 +9,10 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
+import segno
 import yaml
 import zxingcpp
 from PIL import Image
@@ -157,16 +159,29 @@ def test_plain_titles_give_readable_names() -> None:
     assert names("June Giveaway", channel="Acme.Pets_2") == ["acme.pets_2--june-giveaway.svg"]
 
 
-def test_unicode_titles_get_a_stable_hash() -> None:
-    (ja,) = names("Bio Link - 日本語")
-    (es,) = names("Bio Link - Español")
-    assert ja == f"acmepets--bio-link-{qr.title_hash('Bio Link - 日本語')}.svg"
-    assert es == f"acmepets--bio-link-espanol-{qr.title_hash('Bio Link - Español')}.svg"
-    (only,) = names("日本語")
-    assert only == f"acmepets--link-{qr.title_hash('日本語')}.svg"
-    # a different script, another name; the same title, the same name
-    assert names("日本語", "中文") == [only, f"acmepets--link-{qr.title_hash('中文')}.svg"]
-    assert names("日本語") == [only]
+def test_titles_are_transliterated_to_ascii_before_a_hash_is_needed() -> None:
+    assert names("Bio Link - Español", "Bio Link - 日本語", "Bio Link - Français") == [
+        "acmepets--bio-link-espanol.svg",
+        "acmepets--bio-link-ribenyu.svg",
+        "acmepets--bio-link-francais.svg",
+    ]
+    assert names("Grüße aus Köln", "Привет", "🐶 Dog Day") == [
+        "acmepets--grusse-aus-koln.svg",
+        "acmepets--privet.svg",
+        "acmepets--dog-dog-day.svg",
+    ]
+    # a title that transliterates like another still gets its hash, both of them do
+    assert names("Español", "Espanol") == [
+        f"acmepets--espanol-{qr.title_hash('Español')}.svg",
+        f"acmepets--espanol-{qr.title_hash('Espanol')}.svg",
+    ]
+
+
+def test_a_title_with_nothing_to_spell_gets_a_stable_hash() -> None:
+    (only,) = names("¿?")
+    assert only == f"acmepets--link-{qr.title_hash('¿?')}.svg"
+    assert names("¿?", "¡!") == [only, f"acmepets--link-{qr.title_hash('¡!')}.svg"]
+    assert names("¿?") == [only]
 
 
 @pytest.mark.parametrize(
@@ -227,15 +242,60 @@ def test_long_titles_are_cut_and_stay_unique() -> None:
 # --- writing --------------------------------------------------------------------------------
 
 
-def test_write_creates_the_directory_and_replaces_files(tmp_path: Path) -> None:
+def test_write_creates_the_directory_and_writes_only_what_changed(tmp_path: Path) -> None:
     files = qr.build([row("VIP"), row("Bio", seq=1)], "png")
     out = tmp_path / "new" / "qr"
-    written = qr.write(files, out)
-    assert written == [out / "acmepets--vip.png", out / "acmepets--bio.png"]
-    assert [p.read_bytes() for p in written] == [f.content for f in files]
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)  # no temp
-    qr.write(files, out)  # again: the same files, replaced
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    done = qr.write(files, out)
+    assert done.written == (out / "acmepets--vip.png", out / "acmepets--bio.png")
+    assert done.unchanged == () and done.stale == ()
+    assert [p.read_bytes() for p in done.written] == [f.content for f in files]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in done.written)  # no temp
+    stamp = (out / "acmepets--vip.png").stat().st_mtime_ns
+    os.utime(out / "acmepets--vip.png", ns=(stamp - 10**9, stamp - 10**9))
+    again = qr.write(files, out)  # the same bytes: nothing written
+    assert again.written == () and again.unchanged == done.written
+    assert (out / "acmepets--vip.png").stat().st_mtime_ns == stamp - 10**9
+    # the VIP link's message changed: only its code is written
+    changed = qr.build([row("VIP", message="Hi again!"), row("Bio", seq=1)], "png")
+    third = qr.write(changed, out)
+    assert third.written == (out / "acmepets--vip.png",)
+    assert third.unchanged == (out / "acmepets--bio.png",)
+
+
+def test_codes_of_links_gone_are_stale_and_pruned_when_asked(tmp_path: Path) -> None:
+    out = tmp_path / "qr"
+    qr.write(qr.build([row("VIP"), row("Old", seq=1), row("Z", channel="zoo")], "svg"), out)
+    qr.write(qr.build([row("Old", seq=1)], "png"), out)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "acmepets--readme.md").write_text("mine", encoding="utf-8")
+    rows = [row("VIP")]
+    now = qr.build(rows, "png")
+    # the whole workspace: every code of ours no link has now, of any channel and format
+    done = qr.write(now, out, scope=None)
+    assert [p.name for p in done.stale] == [
+        "acmepets--old.png",
+        "acmepets--old.svg",
+        "zoo--z.svg",
+    ]
+    assert (out / "acmepets--vip.svg").exists()  # the same link in the other format: kept
+    # one channel asked for: only its codes; some titles asked for: none
+    only = qr.stale_scope(rows, channels=["AcmePets"], titles=[], whole=False)
+    assert [p.name for p in qr.write(now, out, scope=only).stale] == [
+        "acmepets--old.png",
+        "acmepets--old.svg",
+    ]
+    some = qr.stale_scope(rows, channels=[], titles=["VIP"], whole=True)
+    assert qr.write(now, out, scope=some).stale == ()
+    assert qr.stale_scope(rows, channels=[], titles=[], whole=True) is None
+    assert qr.stale_scope(rows, channels=[], titles=[], whole=False) == {"acmepets"}
+    pruned = qr.write(now, out, scope=None, prune=True)
+    assert pruned.pruned and len(pruned.stale) == 3
+    assert sorted(p.name for p in out.iterdir()) == [
+        "acmepets--readme.md",
+        "acmepets--vip.png",
+        "acmepets--vip.svg",
+        "notes.txt",
+    ]
 
 
 def test_write_replaces_a_symlink_rather_than_following_it(tmp_path: Path) -> None:
@@ -273,3 +333,31 @@ def test_an_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
         locked.mkdir(mode=0o500)
         with pytest.raises(QrError, match="cannot write"):
             qr.write(files, locked)
+
+
+def _every_candidate_in_full(url: str) -> Any:
+    """``qr.encode`` as it was before its probing: every candidate made in full at each
+    level, the smallest version winning (the plain URL on a tie)."""
+    candidates: list[Any] = [url]
+    parts = [p for p in re.split(r"([0-9A-Z $%*+\-./:]{16,})", url) if p]
+    if len(parts) > 1:
+        candidates.append(parts)
+    for error in qr.ERROR_LEVELS:
+        made = []
+        for content in candidates:
+            try:
+                made.append(segno.make(content, error=error, micro=False))
+            except segno.DataOverflowError:
+                continue
+        if made:
+            return min(made, key=lambda code: int(code.version))
+    raise AssertionError("too long")
+
+
+@pytest.mark.parametrize("message", ["Hi!", "日本語 🐶" * 12, "x" * 400, "🐶" * 250, "a%b " * 60])
+def test_probing_with_one_mask_picks_the_same_code(message: str) -> None:
+    urls = [r.url for r in example_rows()] + [link_url("acmepets", "ref", message)]
+    for url in urls:
+        fast, full = qr.encode(url), _every_candidate_in_full(url)
+        assert (fast.version, fast.error, fast.mask) == (full.version, full.error, full.mask)
+        assert fast.matrix == full.matrix

@@ -13,9 +13,10 @@ not conditional: a create of a title the channel has since got is ``TitleTaken``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from reconciler.model import Channel, Link, WorkspaceRef, WorkspaceState
+from reconciler.model import Channel, Link, UrlEvent, WorkspaceRef, WorkspaceState
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,13 @@ class Backend(Protocol):
 
     def workspace(self) -> WorkspaceRef:
         """Which workspace this is (what a plan records). Reading it creates nothing."""
+        ...
+
+    def history(
+        self, account: str | None = None, *, since: datetime | None = None
+    ) -> list[UrlEvent]:
+        """The URL history of the workspace's links, oldest first: every channel's, or
+        ``account``'s (ignoring case; kept after a channel is removed), from ``since`` on."""
         ...
 
     def connect_channel(self, account: str, display_name: str) -> Channel:

@@ -22,14 +22,16 @@ from reconciler.ci.jobs import (
     apply,
     combined,
     drift,
+    links_page,
     missing_api_key,
     plan,
 )
 from reconciler.ci.names import directory_name, directory_names, marker
 
 #: The step outputs ``reconciler ci`` sets when ``$GITHUB_OUTPUT`` is there: whether any
-#: config has changes, and the saved plans and the reports (one path a line, one per config).
-OUTPUTS = ("has-changes", "plan-file", "comment-file")
+#: config has changes, and the saved plans, the reports and (apply) the pages of links (one
+#: path a line, one per config).
+OUTPUTS = ("has-changes", "plan-file", "comment-file", "links-page")
 
 __all__ = [
     "OUTPUTS",
@@ -42,6 +44,7 @@ __all__ = [
     "directory_name",
     "directory_names",
     "drift",
+    "links_page",
     "marker",
     "missing_api_key",
     "plan",

@@ -14,12 +14,13 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 
 from reconciler import apply as applier
 from reconciler import config as configs
-from reconciler import planning
+from reconciler import links, page, planning
 from reconciler.backends.base import Backend
 from reconciler.ci.names import marker
 from reconciler.ci.report import APPLY_OUTPUT_LIMIT, cut_middle, failure, fenced
@@ -34,6 +35,7 @@ from reconciler.files import reason, write_atomic
 from reconciler.plan import Plan, saved
 from reconciler.render import markdown as render_markdown
 from reconciler.render import text as render_text
+from reconciler.render.html import render_page
 from reconciler.render.markdown import code, size
 
 #: GitHub refuses a comment or an issue body over 65,536 characters; the plan stays under
@@ -66,6 +68,8 @@ class Job:
     concurrency: int = 8
     #: The URL of the CI run, for a footer.
     run_url: str | None = None
+    #: What time it is (the page of links marks the URLs changed in the 30 days before).
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,9 @@ class JobResult:
     problems: tuple[Problem, ...] = ()
     #: What goes to the job's log besides the summary (apply's report, in full).
     log: str = ""
+    #: The page of the config's links written after an apply (``links.html``), if the
+    #: workspace could be read for it.
+    links_page: Path | None = None
 
 
 def combined(exits: Iterable[Exit]) -> Exit:
@@ -152,7 +159,9 @@ def apply(config: str, plan_file: Path, out: Path, job: Job, *, allow_removals: 
     ``reconciler apply --plan PLANFILE CONFIG --auto-approve`` does: refused, changing
     nothing, when it is unsigned or signed otherwise while a plan key is set, made against
     another workspace, not made from ``config`` as it is now, stale, or removing something
-    without ``allow_removals``. Writes ``apply.md`` in ``out``; CLEAN or FAILED."""
+    without ``allow_removals``. Writes ``apply.md`` in ``out``, and once the plan was
+    applied (or had nothing to apply) the page of the config's links (``links_page``);
+    CLEAN or FAILED."""
     out.mkdir(parents=True, exist_ok=True)
     report = out / "apply.md"
     problems: tuple[Problem, ...] = ()
@@ -186,18 +195,45 @@ def apply(config: str, plan_file: Path, out: Path, job: Job, *, allow_removals: 
     if not the_plan.changes:
         log = shown + "Nothing to apply.\n"
         markdown = "**reconciler** — applied the reviewed plan.\n\n" + fenced(log.rstrip("\n"))
-        return _applied(config, report, markdown, Exit.CLEAN, log=log)
+        written = links_page(config, out, backend, job)
+        return _applied(config, report, markdown, Exit.CLEAN, log=log, links_page=written)
     result = applier.run(
         the_plan, backend, allow_removals=allow_removals, concurrency=job.concurrency
     )
     log = shown + "\n" + render_text.render_apply(result)
+    written = links_page(config, out, backend, job)
     if result.ok:
         markdown = "**reconciler** — applied the reviewed plan.\n\n" + fenced(
             cut_middle(log.rstrip("\n"), APPLY_OUTPUT_LIMIT)
         )
-        return _applied(config, report, markdown, Exit.CLEAN, log=log, has_changes=True)
+        return _applied(
+            config, report, markdown, Exit.CLEAN, log=log, has_changes=True, links_page=written
+        )
     markdown = failure(_NOT_APPLIED, log) + "\n"
-    return _applied(config, report, markdown, Exit.FAILED, log=log, has_changes=bool(result.done))
+    return _applied(
+        config,
+        report,
+        markdown,
+        Exit.FAILED,
+        log=log,
+        has_changes=bool(result.done),
+        links_page=written,
+    )
+
+
+def links_page(config: str, out: Path, backend: Backend, job: Job) -> Path | None:
+    """Write ``links.html`` in ``out``: the page of the links of the channels ``config``
+    declares, as the workspace has them now, with those whose URL changed in the last 30
+    days marked (``reconciler links CONFIG --format html``). None, and no file, when the
+    workspace can't be read for it: the apply's own report says what happened."""
+    try:
+        rows = links.select(backend.read(), configs.load(config)).rows
+        built = page.of_workspace(backend, rows, page.window(None, job.clock()))
+    except ReconcilerError:
+        return None
+    path = out / "links.html"
+    _write(path, render_page(built))
+    return path
 
 
 _NOT_APPLIED = "The reviewed plan was not applied (or not in full: see below)."
@@ -309,6 +345,7 @@ def _applied(
     log: str,
     has_changes: bool = False,
     problems: tuple[Problem, ...] = (),
+    links_page: Path | None = None,
 ) -> JobResult:
     _write(report, markdown)
     return JobResult(
@@ -319,6 +356,7 @@ def _applied(
         has_changes=has_changes,
         problems=problems,
         log=log,
+        links_page=links_page,
     )
 
 

@@ -98,7 +98,8 @@ def apply_command(
 ) -> None:
     """Apply the plan reviewed for each PATH, exactly: as 'reconciler apply --plan PLANFILE
     PATH --auto-approve', refused (nothing changed) if the workspace or PATH moved since.
-    The report is apply.md."""
+    The report is apply.md; links.html is the page of PATH's links after the apply (every
+    URL with its QR code, those changed in the last 30 days marked), to publish."""
     from reconciler import ci as jobs
 
     def each(config: str, job: Job) -> JobResult:
@@ -155,11 +156,13 @@ def _run(
         verdict = _VERDICTS[kind].get(result.exit, _FAILED[kind])
         click.echo(f"reconciler ci: {kind} of {config}: {verdict}", err=True)
         results.append(result)
-    run.set_outputs(
-        {
-            "has-changes": "true" if any(r.has_changes for r in results) else "false",
-            "plan-file": "\n".join(str(r.plan_file.resolve()) for r in results if r.plan_file),
-            "comment-file": "\n".join(str(r.report.resolve()) for r in results),
-        }
-    )
+    outputs = {
+        "has-changes": "true" if any(r.has_changes for r in results) else "false",
+        "plan-file": "\n".join(str(r.plan_file.resolve()) for r in results if r.plan_file),
+        "comment-file": "\n".join(str(r.report.resolve()) for r in results),
+    }
+    if kind == "apply":
+        pages = (str(r.links_page.resolve()) for r in results if r.links_page)
+        outputs["links-page"] = "\n".join(pages)
+    run.set_outputs(outputs)
     sys.exit(jobs.combined(r.exit for r in results))

@@ -1,8 +1,11 @@
 """``reconciler links``, ``reconciler qr`` and ``reconciler history``: the links where
-marketers use them (copy every URL, print QR codes, know which URL replaces which)."""
+marketers use them (copy every URL, print QR codes, a page of them all, know which URL
+replaces which)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -16,11 +19,12 @@ from reconciler.cli.options import (
     open_workspace,
     paths_argument,
 )
-from reconciler.errors import ReconcilerError
 from reconciler.words import plural
 
 if TYPE_CHECKING:
+    from reconciler import qr as qrcodes
     from reconciler.links import LinkRow, UrlChangeRow
+    from reconciler.page import Window
 
 _CHANNEL_HELP = "Only this channel (TikTok account; repeat for several)."
 _TITLE_HELP = "Only links with this title, ignoring case (repeat for several)."
@@ -86,19 +90,21 @@ def _emit(content: str, fmt: str, out: str | None) -> None:
 @paths_argument(required=False)
 @backend_options
 @format_option(
-    ["text", "csv", "json"],
-    help="How to print the links (csv opens in a spreadsheet; json is for tools).",
+    ["text", "csv", "json", "html"],
+    help="How to print the links (csv opens in a spreadsheet; json is for tools; html is one "
+    "page with every link, its QR code and a copy button, for the people who place them).",
 )
 @_bom_option
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
 @click.option(
     "--changed-since",
-    "plan_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    metavar="PLANFILE",
-    help="List the links PLANFILE regenerates instead: old URL, new URL, and whether the "
-    "workspace has the new one.",
+    "changed_since",
+    metavar="PLANFILE|DATE",
+    help="List the links whose URL changed instead: those PLANFILE regenerates, or those "
+    "regenerated since DATE (2026-03-01, midnight UTC, or an ISO 8601 time): old URL, new "
+    "URL, and whether the workspace has the new one. With --format html: which links the "
+    "page marks as changed (default: the last 30 days).",
 )
 @click.option(
     "--out",
@@ -113,7 +119,7 @@ def links(
     bom: bool,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
-    plan_file: str | None,
+    changed_since: str | None,
     out: str | None,
 ) -> None:
     """Every link of the workspace (or of the channels PATHs declare) with its URL.
@@ -121,39 +127,67 @@ def links(
     The "Copy message link" of SleekFlow's UI, for all links at once: channel, title, ref,
     message and URL. In CSV, a cell a spreadsheet would run as a formula (starting with =, +,
     -, @) gets a leading ' so it shows as text.
+
+    Which posters to reprint since March 1st: links --changed-since 2026-03-01.
     """
     from reconciler.render.links import render_links, render_url_changes
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
-    if plan_file is not None:
+    if fmt == "html":
+        _emit(_page(paths, backend_opts, channels, titles, changed_since), fmt, out)
+        return
+    if changed_since is not None:
         if paths:
-            raise click.UsageError("give PATHs or --changed-since PLANFILE, not both")
-        changes = _url_changes(plan_file, backend_opts, channels, titles)
-        _emit(render_url_changes(changes, fmt, source=plan_file, bom=bom), fmt, out)
+            raise click.UsageError("give PATHs or --changed-since, not both")
+        changes, window = _url_changes(changed_since, backend_opts, channels, titles)
+        rendered = render_url_changes(
+            changes, fmt, source=window.plan, since=window.since, bom=bom
+        )
+        _emit(rendered, fmt, out)
         return
     rows = _select(paths, backend_opts, channels, titles)
     _emit(render_links(rows, fmt, bom=bom), fmt, out)
 
 
 def _url_changes(
-    plan_file: str, backend_opts: BackendOptions, channels: tuple[str, ...], titles: tuple[str, ...]
-) -> list[UrlChangeRow]:
-    """The regenerations of a saved plan, with their status in the workspace now."""
-    from reconciler import links
-    from reconciler.plan import saved
+    changed_since: str,
+    backend_opts: BackendOptions,
+    channels: tuple[str, ...],
+    titles: tuple[str, ...],
+) -> tuple[list[UrlChangeRow], Window]:
+    """The links whose URL changed since the date or time ``changed_since`` names, or that
+    the saved plan it names regenerates, with their status in the workspace now."""
+    from reconciler import links, page
 
-    regenerations = links.regenerations(saved.load(plan_file))
-    rows = links.url_changes(regenerations, open_workspace(backend_opts).read())
-    return list(
-        links.narrow(
-            rows,
-            known_channels={r.channel for r in rows},
-            channels=channels,
-            titles=titles,
-            scope=f"the links {plan_file} regenerates",
-        )
+    window = page.window(changed_since, datetime.now(UTC))
+    backend = open_workspace(backend_opts)
+    rows = page.url_changes_in(backend, window, backend.read())
+    scope = (
+        f"the links {window.plan} regenerates"
+        if window.plan is not None
+        else "the links whose URL changed since then"
     )
+    known = {r.channel for r in rows}
+    kept = links.narrow(rows, known_channels=known, channels=channels, titles=titles, scope=scope)
+    return list(kept), window
+
+
+def _page(
+    paths: tuple[str, ...],
+    backend_opts: BackendOptions,
+    channels: tuple[str, ...],
+    titles: tuple[str, ...],
+    changed_since: str | None,
+) -> str:
+    """The page of links (``--format html``): the selected links, those whose URL changed in
+    the window ``page.window`` makes of ``changed_since`` marked."""
+    from reconciler import page
+    from reconciler.render.html import render_page
+
+    rows = _select(paths, backend_opts, channels, titles)
+    window = page.window(changed_since, datetime.now(UTC))
+    return render_page(page.of_workspace(open_workspace(backend_opts), rows, window))
 
 
 @cli.command()
@@ -170,6 +204,11 @@ def _url_changes(
 @format_option(["svg", "png"], help="SVG (vector: any print size) or PNG (300 dpi, 1 mm a module).")
 @click.option("--channel", "channels", multiple=True, metavar="ACCOUNT", help=_CHANNEL_HELP)
 @click.option("--title", "titles", multiple=True, metavar="TITLE", help=_TITLE_HELP)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the QR codes in DIR of links that no longer exist (else they are listed).",
+)
 def qr(
     paths: tuple[str, ...],
     backend_opts: BackendOptions,
@@ -177,28 +216,36 @@ def qr(
     fmt: str,
     channels: tuple[str, ...],
     titles: tuple[str, ...],
+    prune: bool,
 ) -> None:
     """Write a QR code per link, for posters, flyers and events.
 
     Files are named CHANNEL--TITLE.svg (or .png), with the link's URL and title in the file's
     metadata; error correction at least Q (25% of a code can be damaged; segno raises it when
     the URL leaves room) unless the URL is too long for Q.
+
+    A file is rewritten only when its code changes, and each one written is listed: those are
+    the codes to print again. Codes in DIR of links that no longer exist are listed as stale
+    (--prune removes them).
     """
     from reconciler import qr as qrcodes
     from reconciler.model import visible
 
     rows = _select(paths, backend_opts, channels, titles)
-    if not rows:
+    files = qrcodes.build(rows, fmt)
+    scope = qrcodes.stale_scope(rows, channels=channels, titles=titles, whole=not paths)
+    done = qrcodes.write(files, out_dir, scope=scope, prune=prune)
+    if not rows and not done.stale:
         click.echo("No links: no QR code written.")
         return
-    files = qrcodes.build(rows, fmt)
-    written = qrcodes.write(files, out_dir)
-    for item, path in zip(files, written, strict=True):
-        row = item.row
-        click.echo(
-            f"{visible(str(path))}  {visible(row.channel)} / {visible(row.title)}  "
-            f"(version {item.version}, error correction {item.error})"
-        )
+    written = set(done.written)
+    for item in files:
+        row, path = item.row, Path(out_dir) / item.filename
+        if path in written:
+            click.echo(
+                f"{visible(str(path))}  {visible(row.channel)} / {visible(row.title)}  "
+                f"(version {item.version}, error correction {item.error})"
+            )
         if item.downgraded:
             click.echo(
                 f"warning: {visible(row.channel)} / {visible(row.title)}: the URL is too long "
@@ -207,35 +254,69 @@ def qr(
                 "clean, or shorten the message",
                 err=True,
             )
-    n = len(files)
-    click.echo(f"Wrote {plural(n, 'QR code')} to {visible(out_dir)}.")
+    for path in done.stale:
+        click.echo(
+            f"removed {visible(str(path))}  (no link has this code now)"
+            if done.pruned
+            else f"stale {visible(str(path))}  (no link has this code now; --prune removes it)"
+        )
+    click.echo(_qr_summary(done, out_dir))
+
+
+def _qr_summary(done: qrcodes.Written, out_dir: str) -> str:
+    """The last line of ``qr``: how many codes were written, left alone, stale or removed."""
+    from reconciler.model import visible
+
+    head = f"Wrote {plural(len(done.written), 'QR code')} to {visible(out_dir)}"
+    parts = []
+    if done.unchanged:
+        parts.append(f"{len(done.unchanged)} unchanged")
+    if done.stale:
+        what = "removed" if done.pruned else "stale (--prune removes them)"
+        parts.append(f"{len(done.stale)} {what}")
+    return head + ("; " + "; ".join(parts) if parts else "") + "."
 
 
 @cli.command()
-@click.argument("account")
+@click.argument("account", required=False)
 @click.argument("title", required=False)
 @backend_options
 @format_option(["text", "csv", "json"], help="How to print the history.")
 @_bom_option
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only what happened from DATE on: 2026-03-01 (midnight UTC) or an ISO 8601 time.",
+)
 def history(
-    account: str, title: str | None, backend_opts: BackendOptions, fmt: str, bom: bool
+    account: str | None,
+    title: str | None,
+    backend_opts: BackendOptions,
+    fmt: str,
+    bom: bool,
+    since: str | None,
 ) -> None:
-    """The URLs the links of ACCOUNT (or the link TITLE) have had: old URL, new URL, when.
+    """The URLs the links of every channel, of ACCOUNT, or of its link TITLE have had: old
+    URL, new URL, when.
 
-    Kept by the local workspace: every create, regeneration, rename and removal.
+    The workspace keeps every create, regeneration, rename and removal (SleekFlow's API
+    serves it too), also of links and channels removed since.
     """
-    from reconciler import links
-    from reconciler.backends.local import LocalBackend
+    from reconciler import history as url_history
     from reconciler.render.links import render_history
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
-    if backend_opts.kind != "local":
-        raise ReconcilerError(
-            "history is kept by the local workspace (--backend local); "
-            f"the {backend_opts.kind} backend has none"
-        )
+    when = None
+    if since is not None:
+        when = url_history.moment(since)
+        if when is None:
+            raise click.BadParameter(
+                f"{since!r} is not a date (2026-03-01) or an ISO 8601 time "
+                "(2026-03-01T09:30:00+02:00)",
+                param_hint="'--since'",
+            )
     backend = open_workspace(backend_opts)
-    assert isinstance(backend, LocalBackend)  # the only kind that keeps one, checked above
-    rows = links.history(backend, account, title)
-    _emit(render_history(rows, fmt, account=account, title=title, bom=bom), fmt, None)
+    rows = url_history.history(backend, account, title, since=when)
+    rendered = render_history(rows, fmt, account=account, title=title, since=when, bom=bom)
+    _emit(rendered, fmt, None)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from reconciler.links import HistoryRow, LinkRow, UrlChangeRow
-from reconciler.model import ChannelStatus, visible
+from reconciler.links import LinkRow, UrlChangeRow
+from reconciler.model import ChannelStatus, UrlEvent, visible
 from reconciler.render import escape_surrogates
 from reconciler.render.json import dumps
 from reconciler.render.text import q
@@ -26,7 +27,7 @@ from reconciler.words import plural
 BOM = "\ufeff"
 LINK_COLUMNS = ("channel", "title", "ref", "message", "url")
 URL_CHANGE_COLUMNS = ("channel", "title", "where", "status", "old_url", "new_url", "current_url")
-HISTORY_COLUMNS = ("at", "title", "event", "old_url", "new_url")
+HISTORY_COLUMNS = ("at", "channel", "title", "event", "old_url", "new_url")
 #: First characters that make a spreadsheet cell a formula (or, for tab and CR, that some
 #: spreadsheets strip before looking for one).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -99,20 +100,34 @@ def links_text(rows: Sequence[LinkRow]) -> str:
 
 
 def render_url_changes(
-    rows: Sequence[UrlChangeRow], fmt: str, *, source: str, bom: bool = False
+    rows: Sequence[UrlChangeRow],
+    fmt: str,
+    *,
+    source: str | None = None,
+    since: datetime | None = None,
+    bom: bool = False,
 ) -> str:
-    """The links a plan regenerated: old URL -> new URL, where the old one is likely shared,
-    and whether the workspace has the new one yet. ``source`` names the plan file."""
+    """The links whose URL changed: old URL -> new URL, where the old one is likely shared,
+    and whether the workspace has the new one. ``source`` names the plan file that
+    regenerates them, or ``since`` the time from which the history was read."""
     if fmt == "csv":
         return to_csv((r.to_dict() for r in rows), URL_CHANGE_COLUMNS, bom=bom)
+    origin: dict[str, Any] = {"since": since.isoformat()} if since else {"plan": source}
     if fmt == "json":
-        return dumps({"plan": source, "url_changes": [r.to_dict() for r in rows]})
-    if not rows:
-        return f"{visible(source)} regenerates no link: no URL to replace.\n"
+        return dumps(origin | {"url_changes": [r.to_dict() for r in rows]})
     n = len(rows)
+    if since is not None:
+        when = f"since {since.isoformat()}"
+        if not rows:
+            return f"No link got a new URL {when}: nothing to replace.\n"
+        head = f"{plural(n, 'link')} got a new URL {when}."
+    else:
+        if not rows:
+            return f"{visible(str(source))} regenerates no link: no URL to replace.\n"
+        head = f"{visible(str(source))} regenerates {plural(n, 'link')}."
     out = [
-        f"{visible(source)} regenerates {plural(n, 'link')}. Replace each old URL "
-        "wherever it is shared (the old one keeps working with the OLD message):"
+        f"{head} Replace each old URL wherever it is shared (the old one keeps working with "
+        "the OLD message):"
     ]
     for row in rows:
         out.append("")
@@ -137,34 +152,42 @@ def _status_line(row: UrlChangeRow) -> str:
 
 
 def render_history(
-    rows: Sequence[HistoryRow],
+    rows: Sequence[UrlEvent],
     fmt: str,
     *,
-    account: str,
+    account: str | None = None,
     title: str | None = None,
+    since: datetime | None = None,
     bom: bool = False,
 ) -> str:
-    """The URLs the links of ``account`` (or the link ``title``) have had, oldest first:
-    when, event, old URL, new URL."""
+    """The URLs the links of every channel, of ``account`` or of its link ``title`` have
+    had (from ``since`` on), oldest first: when, event, old URL, new URL."""
     if fmt == "csv":
-        return to_csv(rows, HISTORY_COLUMNS, bom=bom)
+        return to_csv((r.to_dict() for r in rows), HISTORY_COLUMNS, bom=bom)
     if fmt == "json":
         return dumps(
-            {"channel": account, "history": [{k: r.get(k) for k in HISTORY_COLUMNS} for r in rows]}
+            {
+                "channel": account,
+                "since": since.isoformat() if since else None,
+                "history": [r.to_dict() for r in rows],
+            }
         )
-    whose = visible(account) + (f" / {q(title)}" if title is not None else "")
+    whose = "every channel" if account is None else visible(account)
+    whose += f" / {q(title)}" if title is not None else ""
+    whose += f" since {since.isoformat()}" if since is not None else ""
     if not rows:
-        return f"No history for {whose}.\n"
+        return f"No history for {whose}.\n" if account else f"No URL history{whose[13:]}.\n"
     out = [f"URL history of {whose}, oldest first:"]
     for row in rows:
-        event = str(row.get("event"))
-        out.append(f"{visible(str(row.get('at')))}  {event:<11}  {q(row.get('title'))}")
-        old, new = row.get("old_url"), row.get("new_url")
+        event = str(row.event)
+        name = q(row.title) if account is not None else f"{visible(row.channel)} / {q(row.title)}"
+        out.append(f"{visible(row.at)}  {event:<11}  {name}")
+        old, new = row.old_url, row.new_url
         if event == "regenerated":
             out.append(f"    old: {visible(str(old))}")
             out.append(f"    new: {visible(str(new))}")
         elif new:
-            out.append(f"    url: {visible(str(new))}")
+            out.append(f"    url: {visible(new)}")
         elif old:
-            out.append(f"    url: {visible(str(old))}  (still works, no longer tracked)")
+            out.append(f"    url: {visible(old)}  (still works, no longer tracked)")
     return "\n".join(out) + "\n"

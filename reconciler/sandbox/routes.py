@@ -27,6 +27,7 @@ from reconciler.errors import (
     WorkspaceChanged,
 )
 from reconciler.sandbox.validation import (
+    history_params,
     method_not_allowed,
     openapi,
     page,
@@ -44,6 +45,7 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("links", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/?")),
     ("link", re.compile(rf"/v1/tiktok/channels/{_ID}/message-links/{_ID}")),
     ("workspace", re.compile(r"/v1/workspace")),
+    ("history", re.compile(r"/v1/tiktok/message-link-history/?")),
     ("openapi", re.compile(r"/openapi\.json")),
 ]
 #: The methods each route takes.
@@ -53,6 +55,7 @@ ALLOWED = {
     "links": {"GET", "POST"},
     "link": {"GET", "PATCH", "DELETE"},
     "workspace": {"GET"},
+    "history": {"GET"},
     "openapi": {"GET"},
 }
 #: A well-formed ``Idempotency-Key``: 1-255 visible ASCII characters.
@@ -180,6 +183,17 @@ class Api:
         """A page of the channels."""
         limit, after = page_params(self._query())
         rows = self._call(lambda b: b.page_channels(after=after, limit=limit + 1))
+        return 200, page(rows, limit), {}
+
+    def get_history(self, body: Any) -> Answer:
+        """A page of the URL history, oldest first: every channel's or one account's
+        (``account``), from a time on (``since``)."""
+        query = self._query()
+        account, since = history_params(query)
+        limit, after = page_params(query)
+        rows = self._call(
+            lambda b: b.page_history(account=account, since=since, after=after, limit=limit + 1)
+        )
         return 200, page(rows, limit), {}
 
     def get_channel(self, channel_id: str, body: Any) -> Answer:

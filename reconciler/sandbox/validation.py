@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable
+from datetime import datetime
 from functools import cache
 from http import HTTPStatus
 from importlib import resources
@@ -18,9 +20,11 @@ from typing import Any
 
 from reconciler.errors import ApiProblem
 from reconciler.model import (
+    ACCOUNT_RULE,
     MESSAGE_LIMIT,
     REF_CHARACTERS,
     REF_LIMIT,
+    is_account,
     is_ref_text,
     ref_length,
     utf16_len,
@@ -168,3 +172,34 @@ def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     rows = rows[:limit]
     cursor = encode_cursor(int(rows[-1]["id"])) if more and rows else None
     return {"data": rows, "next_cursor": cursor}
+
+
+# --- the history's query -----------------------------------------------------------------------
+
+#: An RFC 3339 time with its offset (``T`` and ``Z`` in either case), as ``since`` takes it.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def history_params(query: dict[str, list[str]]) -> tuple[str | None, datetime | None]:
+    """``(account, since)`` of a history request's query (None when absent; the last of a
+    repeated parameter wins); a 400 ApiProblem naming each one that isn't valid."""
+    errors = []
+    account = query["account"][-1] if "account" in query else None
+    if account is not None and not is_account(account):
+        errors.append({"field": "account", "message": f"must be a TikTok account: {ACCOUNT_RULE}"})
+    since = None
+    if "since" in query:
+        text = query["since"][-1]
+        try:
+            if not _RFC3339.fullmatch(text):
+                raise ValueError(text)
+            # fromisoformat takes at most 6 digits of a second; more say nothing a store keeps.
+            text = re.sub(r"(\.\d{6})\d+", r"\1", text.upper())
+            since = datetime.fromisoformat(text)
+        except ValueError:
+            errors.append(
+                {"field": "since", "message": "must be an RFC 3339 time, as 2026-03-01T00:00:00Z"}
+            )
+    if errors:
+        raise ApiProblem(400, "validation", "the query is not valid", errors=errors)
+    return account, since

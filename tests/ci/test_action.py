@@ -238,6 +238,9 @@ def test_the_plan_step_writes_the_comment_and_the_outputs(repo: Path, tmp_path: 
     assert outputs["exitcode"] == "0", log
     assert outputs["has-changes"] == "true"
     assert "Apply complete: 2 changes applied." in log
+    page = Path(outputs["links-page"])
+    assert page.name == "links.html" and page.parent.parent == Path(outputs["out-dir"])
+    assert page.read_text(encoding="utf-8").count('<article class="link"') == 2
     outputs, ran, log = run_action(
         repo,
         tmp_path,

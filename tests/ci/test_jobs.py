@@ -264,3 +264,32 @@ def test_several_configs_exit_with_the_worst(repo: Path, ci: Run) -> None:
     assert "plan of workspace.yaml: changes" in result.stderr
     assert "plan of bad.yaml: error" in result.stderr
     assert (repo / "o" / "workspace" / "plan.json").is_file()
+
+
+def test_apply_writes_the_page_of_links_and_none_without_a_workspace(
+    repo: Path, ci: Run, tmp_path: Path
+) -> None:
+    from reconciler import ci as jobs
+
+    assert ci("plan", "workspace.yaml", "--out", "plans").returncode == 2
+    output = tmp_path / "output"
+    result = ci(
+        "apply", "workspace.yaml", "--plans", "plans", "--out", "out", GITHUB_OUTPUT=str(output)
+    )
+    assert result.returncode == 0, result.stderr
+    page = repo / "out" / "workspace" / "links.html"
+    assert read_outputs(output)["links-page"] == str(page)
+    html = read(page)
+    state = LocalBackend(store(repo)).read()
+    urls = [lk.url.replace("&", "&amp;") for c in state.channels for lk in c.links]
+    assert len(urls) == 2 and all(html.count(f">{u}</a>") == 1 for u in urls)
+    assert "2 links got a new URL" not in html and "in the last 30 days" in html
+
+    # a workspace that can't be read: no page, and no error of its own
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database at all" * 100)
+    job = jobs.Job(workspace=lambda: LocalBackend(broken))
+    out = tmp_path / "nothing"
+    out.mkdir()
+    assert jobs.links_page(str(repo / "workspace.yaml"), out, job.workspace(), job) is None
+    assert list(out.iterdir()) == []

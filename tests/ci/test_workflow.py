@@ -130,6 +130,22 @@ def test_each_config_has_its_artifact_and_apply_applies_it() -> None:
     assert apply["pr-number"] == "${{ steps.reviewed.outputs.pr }}"
 
 
+def test_every_apply_publishes_the_page_of_links_and_links_it_from_the_summary() -> None:
+    steps = _steps("apply")
+    ids = [s.get("id") for s in steps]
+    assert ids.index("apply") < ids.index("page")
+    (upload,) = [s for s in steps if s.get("id") == "page"]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["name"] == "reconciler-links-${{ matrix.name }}"
+    assert upload["with"]["path"] == "${{ steps.apply.outputs.links-page }}"
+    # after every apply that wrote one, a failed one included
+    assert upload["if"] == "${{ !cancelled() && steps.apply.outputs.links-page != '' }}"
+    (summary,) = [s for s in steps if s.get("name") == "Link the page from the job summary"]
+    assert summary["env"]["PAGE_URL"] == "${{ steps.page.outputs.artifact-url }}"
+    assert '[Download links.html]($PAGE_URL)' in summary["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
+
+
 def test_the_drift_issue_is_found_by_its_marker() -> None:
     (issue,) = [s for s in _steps("drift") if s.get("uses", "").startswith("actions/github-script")]
     assert issue["env"]["DRIFT_FILE"] == "${{ steps.drift.outputs.comment-file }}"

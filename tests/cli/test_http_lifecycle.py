@@ -119,7 +119,7 @@ def test_editing_a_message_regenerates_the_url_over_http(applied: HttpCli) -> No
     after = run.links()[VIP]
     assert (after.id, after.url) == (before.id, new_url)
     history = run.backend().history(*VIP)
-    assert [(h["event"], h["old_url"], h["new_url"]) for h in history][-1] == (
+    assert [(h.event, h.old_url, h.new_url) for h in history][-1] == (
         "regenerated",
         before.url,
         new_url,
@@ -178,7 +178,7 @@ def test_removals_need_allow_removals_over_http(applied: HttpCli) -> None:
     assert SALE not in run.links() and PROMO not in run.links()
     status = body(run("status").stdout)
     assert status.splitlines() == ['acmepets  connected  3 links  "Acme Pets (US)"']
-    assert [h["event"] for h in run.backend().history(*SALE)] == ["created", "removed"]
+    assert [h.event for h in run.backend().history(*SALE)] == ["created", "removed"]
     run("plan", run.config, "--detailed-exitcode", code=0)
 
 

@@ -144,7 +144,7 @@ def test_editing_a_message_regenerates_the_url(applied: Cli) -> None:
     assert f"old: {before.url}" in table and f"new: {new_url}" in table
     after = run.links()[VIP]
     assert (after.id, after.url) == (before.id, new_url)
-    assert [(h["event"], h["old_url"], h["new_url"]) for h in run.backend().history(*VIP)][-1] == (
+    assert [(h.event, h.old_url, h.new_url) for h in run.backend().history(*VIP)][-1] == (
         "regenerated",
         before.url,
         new_url,
@@ -258,7 +258,7 @@ def test_removing_a_link_needs_allow_removals(applied: Cli) -> None:
     out = run("apply", run.config, "--auto-approve", "--allow-removals").stdout
     assert "remove acmepets: Ad - Summer Sale" in out
     assert SALE not in run.links()
-    events = [h["event"] for h in run.backend().history(*SALE)]
+    events = [h.event for h in run.backend().history(*SALE)]
     assert events == ["created", "removed"]
 
 

@@ -365,12 +365,8 @@ def test_history_errors(applied: Cli) -> None:
     assert "channels: 'acmepets', 'acmepets.global'" in result.stderr
     result = run("history", "acmepets", "Nope", code=1)
     assert result.stderr.startswith("no link titled 'Nope' in the history of acmepets; titles: ")
-    result = run(
-        "history", "acmepets", "--backend", "http", "--api-url", "http://127.0.0.1:9", code=1
-    )
-    assert result.stderr == (
-        "history is kept by the local workspace (--backend local); the http backend has none\n"
-    )
+    result = run("history", "--since", "March", code=1)
+    assert "Invalid value for '--since': 'March' is not a date (2026-03-01)" in result.stderr
     run("sandbox", "connect", "fresh")
     assert run("history", "fresh").stdout == "No history for fresh.\n"
 

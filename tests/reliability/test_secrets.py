@@ -142,7 +142,11 @@ def test_every_command_with_the_key_set_and_debug_on(
     run("plan", config, *run.http, "--out", plan_file)
     run("apply", config, *run.http, "--auto-approve")  # the saved plan is stale now
     run("apply", "--plan", plan_file, *run.http, "--auto-approve", code=1)
-    run("history", "acmepets", *run.http, code=1)  # the http backend has none
+    run("history", "acmepets", *run.http)
+    run("history", "--since", "2026-03-01", "--format", "json", *run.http)
+    run("links", "--changed-since", "2026-03-01", *run.http)
+    run("links", *run.http, "--format", "html", "--out", tmp_path / "links.html")
+    run("history", "nope", *run.http, code=1)
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nchannels:\n  - account: ACME PETS\n", encoding="utf-8")
     run("validate", bad, code=1)

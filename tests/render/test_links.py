@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
 
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
-from reconciler.model import ChannelStatus, link_url
+from reconciler.model import ChannelStatus, LinkEvent, UrlEvent, link_url
 from reconciler.render.links import (
     BOM,
     LINK_COLUMNS,
@@ -187,10 +187,16 @@ def test_url_changes_as_csv_and_json() -> None:
     assert data == {"plan": "p.json", "url_changes": [rows[0].to_dict()]}
 
 
-HISTORY: list[dict[str, Any]] = [
-    {"title": "VIP", "event": "created", "old_url": None, "new_url": "u1", "at": "t1"},
-    {"title": "VIP", "event": "regenerated", "old_url": "u1", "new_url": "u2", "at": "t2"},
-    {"title": "VIP", "event": "removed", "old_url": "u2", "new_url": None, "at": "t3"},
+def event(kind: LinkEvent, old: str | None, new: str | None, at: str) -> UrlEvent:
+    return UrlEvent(
+        channel="acmepets", link_id="7", title="VIP", event=kind, old_url=old, new_url=new, at=at
+    )
+
+
+HISTORY = [
+    event(LinkEvent.CREATED, None, "u1", "t1"),
+    event(LinkEvent.REGENERATED, "u1", "u2", "t2"),
+    event(LinkEvent.REMOVED, "u2", None, "t3"),
 ]
 
 
@@ -208,10 +214,53 @@ def test_history_as_text_csv_and_json() -> None:
     ]
     assert render_history([], "text", account="acme") == "No history for acme.\n"
     back = read_csv(render_history(HISTORY, "csv", account="acmepets"))
-    assert [(b["event"], b["old_url"], b["new_url"]) for b in back] == [
-        ("created", "", "u1"),
-        ("regenerated", "u1", "u2"),
-        ("removed", "u2", ""),
+    assert [(b["channel"], b["event"], b["old_url"], b["new_url"]) for b in back] == [
+        ("acmepets", "created", "", "u1"),
+        ("acmepets", "regenerated", "u1", "u2"),
+        ("acmepets", "removed", "u2", ""),
     ]
     data = json.loads(render_history(HISTORY, "json", account="acmepets"))
-    assert data == {"channel": "acmepets", "history": HISTORY}
+    assert data == {
+        "channel": "acmepets",
+        "since": None,
+        "history": [e.to_dict() for e in HISTORY],
+    }
+    assert data["history"][1] == {
+        "at": "t2",
+        "channel": "acmepets",
+        "title": "VIP",
+        "event": "regenerated",
+        "old_url": "u1",
+        "new_url": "u2",
+        "link_id": "7",
+    }
+
+
+def test_history_of_every_channel_since_a_day() -> None:
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    text = render_history(HISTORY[1:2], "text", since=march)
+    assert text.splitlines() == [
+        "URL history of every channel since 2026-03-01T00:00:00+00:00, oldest first:",
+        't2  regenerated  acmepets / "VIP"',
+        "    old: u1",
+        "    new: u2",
+    ]
+    assert render_history([], "text", since=march) == (
+        "No URL history since 2026-03-01T00:00:00+00:00.\n"
+    )
+    assert render_history([], "text") == "No URL history.\n"
+    data = json.loads(render_history(HISTORY, "json", since=march))
+    assert (data["channel"], data["since"]) == (None, "2026-03-01T00:00:00+00:00")
+
+
+def test_url_changes_since_a_day() -> None:
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [change(ChangeStatus.APPLIED, "https://tiktok.me/acmepets?message=new")]
+    text = render_url_changes(rows, "text", since=march)
+    assert text.startswith("1 link got a new URL since 2026-03-01T00:00:00+00:00. Replace")
+    assert "    old: https://tiktok.me/acmepets?message=old" in text
+    assert render_url_changes([], "text", since=march) == (
+        "No link got a new URL since 2026-03-01T00:00:00+00:00: nothing to replace.\n"
+    )
+    data = json.loads(render_url_changes(rows, "json", since=march))
+    assert data == {"since": "2026-03-01T00:00:00+00:00", "url_changes": [rows[0].to_dict()]}

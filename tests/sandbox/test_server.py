@@ -501,7 +501,7 @@ def test_a_repeated_patch_changes_nothing_more(client: httpx.Client, served: San
     second = client.patch(path, json={"message": "Two"}, headers={"If-Match": '"2"'}).json()
     assert first == second and second["version"] == 2
     backend = LocalBackend(served.store)
-    events = [h["event"] for h in backend.history("other", "Twice")]
+    events = [h.event for h in backend.history("other", "Twice")]
     backend.close()
     assert events == ["created", "regenerated"]
 
@@ -617,6 +617,7 @@ OPERATIONS = [
     ("PATCH", "/v1/tiktok/channels/{channel_id}/message-links/{link_id}"),
     ("DELETE", "/v1/tiktok/channels/{channel_id}/message-links/{link_id}"),
     ("DELETE", "/v1/tiktok/channels/{channel_id}"),
+    ("GET", "/v1/tiktok/message-link-history"),
 ]
 
 

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -29,8 +30,11 @@ from reconciler.model import (
     Channel,
     ChannelStatus,
     Link,
+    LinkEvent,
+    UrlEvent,
     WorkspaceRef,
     WorkspaceState,
+    as_utc,
     fold,
     visible,
 )
@@ -107,6 +111,24 @@ class HttpBackend:
                 f"read workspace: unexpected data from the server ({reason})"
             ) from None
         return WorkspaceState(tuple(sorted(result, key=lambda c: fold(c.account))))
+
+    def history(
+        self, account: str | None = None, *, since: datetime | None = None
+    ) -> list[UrlEvent]:
+        """The URL history, oldest first (``GET /v1/tiktok/message-link-history``, page by
+        page): every channel's, or ``account``'s, from ``since`` on when given. Raises
+        ``BackendError`` for a failed request or data of the wrong shape."""
+        query = {}
+        if account is not None:
+            query["account"] = account
+        if since is not None:
+            query["since"] = as_utc(since).isoformat().replace("+00:00", "Z")
+        what = "read the URL history" + (f" of {visible(account)}" if account else "")
+        items = self.api.pages("/v1/tiktok/message-link-history", what, query)
+        try:
+            return [_event(item) for item in items]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise BackendError(f"{what}: unexpected data from the server") from None
 
     def workspace(self) -> WorkspaceRef:
         """This workspace: the API's URL (without credentials) and the id ``GET
@@ -248,6 +270,24 @@ def _link(raw: dict[str, Any], seq: int = 0) -> Link:
         url=str(raw["url"]),
         seq=seq,
         version=_version(raw),
+    )
+
+
+def _event(raw: dict[str, Any]) -> UrlEvent:
+    """An entry of the API's URL history as a value (``KeyError``/``ValueError`` when
+    malformed)."""
+
+    def url(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return UrlEvent(
+        channel=str(raw["account"]),
+        link_id=str(raw["link_id"]),
+        title=str(raw["title"]),
+        event=LinkEvent(raw["event"]),
+        old_url=url(raw["old_url"]),
+        new_url=url(raw["new_url"]),
+        at=str(raw["at"]),
     )
 
 

@@ -340,15 +340,18 @@ class ApiClient:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise BackendError(f"{what}: unexpected data from the server") from None
 
-    def pages(self, path: str, what: str) -> Iterator[dict[str, Any]]:
-        """Every item of a paginated list, following ``next_cursor`` until it is null.
+    def pages(
+        self, path: str, what: str, query: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list (``query``: its parameters beyond the paging),
+        following ``next_cursor`` until it is null.
 
         A page without ``data`` and ``next_cursor`` is an error rather than the last page: a
         workspace read short would plan creates for links that exist."""
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            params: dict[str, Any] = {"limit": PAGE_LIMIT}
+            params: dict[str, Any] = {**(query or {}), "limit": PAGE_LIMIT}
             if cursor:
                 params["cursor"] = cursor
             data = self.json(self.request("GET", path, what=what, params=params), what)

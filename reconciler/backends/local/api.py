@@ -8,6 +8,7 @@ Only the sandbox uses this view; the engine uses ``LocalBackend``. The view comp
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from reconciler.backends.local.backend import LocalBackend
@@ -15,6 +16,7 @@ from reconciler.backends.local.rows import parse_id
 from reconciler.backends.local.shapes import (
     channel_columns,
     channel_dict,
+    event_dict,
     link_columns,
     link_dict,
 )
@@ -75,6 +77,14 @@ class StoreApi:
         if not rows:
             raise BackendError(f"link {link_id} of channel {channel_id} does not exist")
         return link_dict(rows[0])
+
+    def page_history(
+        self, *, account: str | None, since: datetime | None, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` entries of the URL history with an id above ``after``, oldest
+        first: every channel's or ``account``'s, from ``since`` on."""
+        rows = self.backend.history_page(account, since=since, after=after, limit=limit)
+        return [event_dict(ident, event) for ident, event in rows]
 
     def idempotent_response(self, key: str) -> dict[str, Any]:
         """The link as first returned for a create made with ``key`` (``create_link``

@@ -26,8 +26,11 @@ from reconciler.model import (
     Channel,
     ChannelStatus,
     Link,
+    LinkEvent,
+    UrlEvent,
     WorkspaceRef,
     WorkspaceState,
+    as_utc,
     fold,
     link_url,
 )
@@ -92,18 +95,54 @@ class LocalBackend:
         creates nothing."""
         return WorkspaceRef("local", str(self.path.resolve()), self.store.workspace_id())
 
-    def history(self, account: str, title: str | None = None) -> list[dict[str, str | None]]:
-        """The URL history of a channel's links (or of one title), oldest first. Each row:
-        ``link_id`` (stable across renames and regenerations), ``title``, ``event``,
-        ``old_url``, ``new_url``, ``at``."""
-        keys = ("link_id", "title", "event", "old_url", "new_url", "at")
-        query = f"SELECT {', '.join(keys)} FROM link_history WHERE account = ?"
-        params: list[str] = [fold(account)]
-        if title is not None:
-            query += " AND title = ? COLLATE NOCASE"
-            params.append(title)
-        rows = self.store.query(query + " ORDER BY id", tuple(params))
-        return [dict(zip(keys, (str(row[0]), *row[1:]), strict=True)) for row in rows]
+    def history(
+        self, account: str | None = None, title: str | None = None, *, since: datetime | None = None
+    ) -> list[UrlEvent]:
+        """The URL history, oldest first: every channel's, or ``account``'s (ignoring case;
+        a removed channel's is kept), from ``since`` on (inclusive) when given; with
+        ``title``, only the entries made under that title (ignoring case; ``history``
+        follows a link through its renames)."""
+        rows = self.history_page(account, since=since)
+        return [e for _, e in rows if title is None or e.title.casefold() == title.casefold()]
+
+    def history_page(
+        self,
+        account: str | None = None,
+        *,
+        since: datetime | None = None,
+        after: int = 0,
+        limit: int = -1,
+    ) -> list[tuple[int, UrlEvent]]:
+        """Up to ``limit`` (-1: all) entries of the URL history with an id above ``after``,
+        oldest first, each with its id (what a page of the API's history is cut at)."""
+        query = (
+            "SELECT id, account, link_id, title, event, old_url, new_url, at FROM link_history "
+            "WHERE id > ?"
+        )
+        params: list[object] = [after]
+        if account is not None:
+            query += " AND account = ?"
+            params.append(fold(account))
+        if since is not None:
+            # Every time is written by _now: UTC, to the second, so text orders as time does.
+            query += " AND at >= ?"
+            params.append(utc_text(since))
+        rows = self.store.query(query + " ORDER BY id LIMIT ?", (*params, limit))
+        return [
+            (
+                row[0],
+                UrlEvent(
+                    channel=row[1],
+                    link_id=str(row[2]),
+                    title=row[3],
+                    event=LinkEvent(row[4]),
+                    old_url=row[5],
+                    new_url=row[6],
+                    at=row[7],
+                ),
+            )
+            for row in rows
+        ]
 
     # --- channels --------------------------------------------------------------------------
 
@@ -196,11 +235,11 @@ class LocalBackend:
         another (unless that link has been removed since); with a different request it raises
         ``IdempotencyMismatch``. Keys are forgotten after ``IDEMPOTENCY_TTL``.
         """
-        now = self._clock()
-        stamp = now.isoformat(timespec="seconds")
+        now = as_utc(self._clock())
+        stamp = utc_text(now)
         request = json.dumps([str(parse_id(channel_id)), title, ref, message], ensure_ascii=False)
         with self.store.transaction() as db:
-            expired = (now - IDEMPOTENCY_TTL).isoformat(timespec="seconds")
+            expired = utc_text(now - IDEMPOTENCY_TTL)
             db.execute("DELETE FROM idempotency WHERE created_at < ?", (expired,))
             row = db.execute(
                 "SELECT request, response FROM idempotency WHERE key = ?", (key,)
@@ -324,7 +363,13 @@ class LocalBackend:
     # --- helpers ---------------------------------------------------------------------------
 
     def _now(self) -> str:
-        return self._clock().isoformat(timespec="seconds")
+        return utc_text(self._clock())
+
+
+def utc_text(moment: datetime) -> str:
+    """``moment`` as the history writes times: ISO 8601 in UTC, to the second (a time
+    without a zone is taken as UTC)."""
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 def _link(

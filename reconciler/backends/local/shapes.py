@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.backends.local.rows import CHANNEL_FIELDS, channel_columns, select_list
-from reconciler.model import Link
+from reconciler.model import Link, UrlEvent
 
-__all__ = ["channel_columns", "channel_dict", "link_columns", "link_dict", "link_from_dict"]
+__all__ = [
+    "channel_columns",
+    "channel_dict",
+    "event_dict",
+    "link_columns",
+    "link_dict",
+    "link_from_dict",
+]
 
 #: A channel as the API shows it is the ``CHANNEL_FIELDS`` columns, in that order; a link, these
 #: columns of ``links``, in this order.
@@ -44,6 +51,20 @@ def channel_dict(row: tuple[Any, ...]) -> dict[str, Any]:
 def link_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     """A ``links`` row selected as ``link_columns``, as the API shows a link."""
     return _shown(LINK_FIELDS, row)
+
+
+def event_dict(ident: int, event: UrlEvent) -> dict[str, Any]:
+    """An entry of the URL history as the API shows it: ``id`` its place in the history."""
+    return {
+        "id": str(ident),
+        "account": event.channel,
+        "link_id": event.link_id,
+        "title": event.title,
+        "event": str(event.event),
+        "old_url": event.old_url,
+        "new_url": event.new_url,
+        "at": event.at,
+    }
 
 
 def link_from_dict(data: dict[str, Any]) -> Link:

@@ -119,16 +119,17 @@ def test_history_records_every_url_a_link_had(store: Path) -> None:
         ("created", "Other", None, other.url),
         ("removed", "Other", other.url, None),
     ]
-    # by account (any case), and by title ignoring case
+    # by account (any case), and from a time on (inclusive)
     everything = b.history("acmepets")
-    assert len(everything) == 6
-    assert [h["at"] for h in everything] == [f"2025-06-01T12:00:{s:02d}+00:00" for s in range(6)]
-    vip = b.history("ACMEPETS", "vip program")
-    assert [(h["event"], h["old_url"], h["new_url"]) for h in vip] == [
+    assert len(everything) == 6 and b.history() == everything
+    assert [h.at for h in everything] == [f"2025-06-01T12:00:{s:02d}+00:00" for s in range(6)]
+    later = b.history("ACMEPETS", since=datetime(2025, 6, 1, 12, 0, 1, tzinfo=UTC))
+    assert [(h.event, h.old_url, h.new_url) for h in later[:3]] == [
         ("renamed", url1, url1),
         ("regenerated", url1, url2),
         ("removed", url2, None),
     ]
+    assert len(later) == 5
     assert b.history("someone-else") == []
     b.close()
 
@@ -222,7 +223,7 @@ def test_history_rows_name_the_link_across_renames_and_regenerations(tmp_path: P
     b.update_link(cid, link.id, title="Bio link", ref="bio", message="Hello", version=2)
     other = b.create_link(cid, title="Ad", ref="ad", message="Hi", key="k2")
     rows = b.history("ACME")
-    assert [(r["link_id"], r["event"]) for r in rows] == [
+    assert [(r.link_id, r.event) for r in rows] == [
         (link.id, "created"),
         (link.id, "renamed"),
         (link.id, "regenerated"),
@@ -235,4 +236,4 @@ def test_an_update_to_the_same_values_writes_nothing(tmp_path: Path) -> None:
     link = b.create_link(cid, title="Bio", ref="bio", message="Hi", key="k1")
     again = b.update_link(cid, link.id, title="Bio", ref="bio", message="Hi", version=1)
     assert again == link and again.version == 1
-    assert [r["event"] for r in b.history("acme")] == ["created"]
+    assert [r.event for r in b.history("acme")] == ["created"]
