@@ -35,8 +35,9 @@ class SandboxApp:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self) -> StoreApi:
-        """The API's view of a newly opened store (the caller closes it)."""
-        return StoreApi(LocalBackend(self.store))
+        """The API's view of a newly opened store (the caller closes it), in WAL mode: one
+        connection's write never blocks another's reads."""
+        return StoreApi(LocalBackend(self.store, wal=True))
 
     def check_store(self) -> None:
         """Open and check the store, reading one row: a ``StoreError`` now for a store that

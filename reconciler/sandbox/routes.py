@@ -109,16 +109,16 @@ def split_target(target: str) -> SplitResult:
 class Api:
     """The API's resources as seen by one request: ``target`` is its request target,
     ``idempotency_key`` its header (None when absent), ``if_match`` its ``If-Match`` headers;
-    ``open_store`` opens the store, once per call of the store, each closed after it."""
+    ``store`` gives the store to use (the connection's: the caller opens and closes it)."""
 
     def __init__(
         self,
-        open_store: Callable[[], StoreApi],
+        store: Callable[[], StoreApi],
         target: str,
         idempotency_key: str | None,
         if_match: list[str] | None = None,
     ) -> None:
-        self._open = open_store
+        self._store = store
         self._target = target
         self._key = idempotency_key
         self._if_match = if_match or []
@@ -140,8 +140,8 @@ class Api:
         return parse_qs(split_target(self._target).query, keep_blank_values=True)
 
     def _call(self, func: Callable[[StoreApi], Any]) -> Any:
-        """``func`` on a freshly opened store, its backend errors as ApiProblems."""
-        store = self._open()
+        """``func`` on the store, its backend errors as ApiProblems."""
+        store = self._store()
         try:
             return func(store)
         except IdempotencyMismatch as exc:
@@ -158,8 +158,6 @@ class Api:
             raise
         except BackendError as exc:
             raise ApiProblem(404, "not-found", str(exc)) from None
-        finally:
-            store.close()
 
     # --- the routes: ``<method>_<route name>`` ----------------------------------------------
 

@@ -3,8 +3,9 @@
 Built on the standard library's ``ThreadingHTTPServer``: a handler owns its socket, so a
 "dropped after commit" fault really is a closed connection with no response after the write
 committed (an ASGI app can't do that under uvicorn: raising before responding becomes a 500,
-a different fault). One SQLite connection per request, ``BEGIN IMMEDIATE`` for writes and a busy
-timeout serialise writers.
+a different fault). One SQLite connection per server thread (per client connection: the
+handler's), the store in WAL mode so reads never wait for a commit, ``BEGIN IMMEDIATE`` for
+writes and a busy timeout serialise writers.
 
 Errors are RFC 9457 ``application/problem+json`` with a stable ``type``; bad input is a 4xx,
 never a 500.

@@ -43,7 +43,8 @@ def _utcnow() -> datetime:
 class LocalBackend:
     """The workspace in a SQLite file at ``path`` (created on the first write), or in a
     connection given by the caller (tests: ``sqlite3.connect(":memory:")``). ``clock`` gives
-    the time of each write (history, idempotency keys).
+    the time of each write (history, idempotency keys); ``wal`` puts the file in WAL mode
+    (``Store``).
 
     The engine's ``Backend``: ``read`` and the writes, plus the URL ``history`` the local
     workspace keeps (``links.history``). Its store is ``store``."""
@@ -56,11 +57,12 @@ class LocalBackend:
         *,
         connection: sqlite3.Connection | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        wal: bool = False,
     ) -> None:
         self.description = f"local workspace {path}"
         self._clock = clock
-        #: The SQLite store this backend reads and writes.
-        self.store = Store(path, connection=connection)
+        #: The SQLite store this backend reads and writes (``wal``: see ``Store``).
+        self.store = Store(path, connection=connection, wal=wal)
 
     @property
     def path(self) -> Path:

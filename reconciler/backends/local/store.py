@@ -34,11 +34,20 @@ DEFAULT_STORE = ".reconciler/workspace.db"
 class Store:
     """A reconciler store in a SQLite file at ``path`` (created on the first write), or in a
     connection given by the caller (tests: ``sqlite3.connect(":memory:")``), which is given
-    the schema at once."""
+    the schema at once. ``wal``: once the file is known to be a store, put it in WAL mode
+    (readers never wait for a writer; commits are durable against a crash of the process,
+    not of the machine), as the sandbox serving it to many connections does."""
 
-    def __init__(self, path: str | Path, *, connection: sqlite3.Connection | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        connection: sqlite3.Connection | None = None,
+        wal: bool = False,
+    ) -> None:
         self.path = Path(path)
         self._db = connection
+        self._wal = wal
         #: True once the open database is known to hold a schema this version reads.
         self._ready = False
         self._version = SCHEMA_VERSION
@@ -132,6 +141,8 @@ class Store:
         # An older store is read as it is; it is migrated by the first write.
         self._version = version
         self._ready = True
+        if self._wal:
+            _enter_wal(db)
 
     def _initialise(self, db: sqlite3.Connection) -> None:
         """Give a blank database the schema, in one transaction."""
@@ -259,6 +270,14 @@ def _is_blank(db: sqlite3.Connection) -> bool:
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     version = db.execute("PRAGMA user_version").fetchone()[0]
     return bool(tables == 0 and app_id == 0 and version == 0)
+
+
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Put the store in WAL mode (it stays so) with commits synced at checkpoints. Only an
+    optimisation: a store that can't be (on a read-only medium) is used as it is."""
+    with contextlib.suppress(sqlite3.Error):
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
 
 
 def _rollback(db: sqlite3.Connection) -> None:
