@@ -5,28 +5,99 @@ do exactly the same; ``apply.run`` then applies the plan.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.backends.base import Backend
-from reconciler.model import DesiredState
+from reconciler.errors import ReconcilerError
+from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState
 from reconciler.plan import Plan, build
 
 if TYPE_CHECKING:
     from reconciler.plan.saved import SavedPlan
 
+T = TypeVar("T")
+
+
+class ReadAhead:
+    """A workspace opened, and read at once when its reads wait on a network
+    (``capabilities.remote``), while the caller does something else (parses the config).
+
+    ``open_backend`` is called here; a ``ReconcilerError`` it raises is kept and raised by
+    ``backend`` and ``read`` instead, so the caller's own errors (a config's) still come
+    first. A local workspace is read only when asked: its read is CPU work, no faster beside
+    the parse."""
+
+    def __init__(self, open_backend: Callable[[], Backend]) -> None:
+        self._error: ReconcilerError | None = None
+        self._read: tuple[WorkspaceState, WorkspaceRef] | BaseException | None = None
+        self._thread: threading.Thread | None = None
+        try:
+            self._backend: Backend | None = open_backend()
+        except ReconcilerError as exc:
+            self._backend, self._error = None, exc
+            return
+        if self._backend.capabilities.remote:
+            # A daemon thread: a config error ends the command without waiting for it.
+            self._thread = threading.Thread(target=self._run, name="read-ahead", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self._backend is not None
+        try:
+            self._read = (self._backend.read(), self._backend.workspace())
+        except BaseException as exc:  # handed to the caller by read()
+            self._read = exc
+
+    def during(self, work: Callable[[], T]) -> T:
+        """``work()`` while the workspace is read; if it fails, the backend is closed (a read
+        under way stops at its next request) and its error raised."""
+        try:
+            return work()
+        except BaseException:
+            if self._backend is not None:
+                self._backend.close()
+            raise
+
+    def backend(self) -> Backend:
+        """The backend (the error that refused to open it, raised now)."""
+        if self._error is not None:
+            raise self._error
+        assert self._backend is not None
+        return self._backend
+
+    def read(self) -> tuple[WorkspaceState, WorkspaceRef]:
+        """The workspace's state and identity, read ahead or now."""
+        backend = self.backend()
+        if self._thread is None:
+            return backend.read(), backend.workspace()
+        self._thread.join()
+        if isinstance(self._read, BaseException):
+            raise self._read
+        assert self._read is not None
+        return self._read
+
 
 def plan_against(
-    desired: DesiredState, backend: Backend, *, force: bool = False, config_sha256: str | None
+    desired: DesiredState,
+    backend: Backend | ReadAhead,
+    *,
+    force: bool = False,
+    config_sha256: str | None,
 ) -> Plan:
     """The plan of ``desired`` (a config whose bytes have ``config_sha256``) against the
-    workspace ``backend`` reaches, as it is now: what ``plan`` and ``apply FILE`` run."""
+    workspace ``backend`` reaches (or a ``ReadAhead`` of it), as it is now: what ``plan`` and
+    ``apply FILE`` run."""
+    ahead = backend if isinstance(backend, ReadAhead) else ReadAhead(lambda: backend)
+    state, workspace = ahead.read()
     return build(
         desired,
-        backend.read(),
-        can_connect=backend.capabilities.can_connect,
+        state,
+        can_connect=ahead.backend().capabilities.can_connect,
         force=force,
         config_sha256=config_sha256,
-        workspace=backend.workspace(),
+        workspace=workspace,
     )
 
 

@@ -24,6 +24,7 @@ from reconciler.cli.options import (
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.model import DesiredState
     from reconciler.plan import Plan
 
 
@@ -53,11 +54,12 @@ def plan(
     force: bool,
 ) -> None:
     """Show what applying FILE to the workspace would change."""
-    desired, sha = load_config(file)
     from reconciler import planning
 
-    backend = open_workspace(backend_opts)
-    the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
+    # The workspace is read while the config is parsed (its errors still come first).
+    ahead = planning.ReadAhead(lambda: open_workspace(backend_opts))
+    desired, sha = ahead.during(lambda: load_config(file))
+    the_plan = planning.plan_against(desired, ahead, force=force, config_sha256=sha)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
@@ -135,11 +137,19 @@ def apply(
 
     if file is None and plan_file is None:
         raise click.UsageError("give a config FILE, or --plan PLANFILE")
-    # The files first: a config or plan file that can't be used is refused before the
-    # workspace is even opened.
-    desired_and_sha = None if file is None else load_config(file)
+    # The files first: a config or plan file that can't be used is refused before anything
+    # is written, and before any error of the workspace's (which a config's plan reads while
+    # the config is parsed).
+    desired_and_sha: tuple[DesiredState, str] | None = None
+    ahead = None
+    if plan_file is None:
+        assert file is not None
+        ahead = planning.ReadAhead(lambda: open_workspace(backend_opts))
+        desired_and_sha = ahead.during(lambda: load_config(file))
+    elif file is not None:
+        desired_and_sha = load_config(file)
     recorded = None if plan_file is None else saved_plans.load(plan_file, key=plan_key())
-    backend = open_workspace(backend_opts)
+    backend = open_workspace(backend_opts) if ahead is None else ahead.backend()
     if recorded is not None:
         assert plan_file is not None
         the_plan = planning.reviewed(
@@ -152,7 +162,8 @@ def apply(
     else:
         assert desired_and_sha is not None
         desired, sha = desired_and_sha
-        the_plan = planning.plan_against(desired, backend, force=force, config_sha256=sha)
+        assert ahead is not None
+        the_plan = planning.plan_against(desired, ahead, force=force, config_sha256=sha)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:

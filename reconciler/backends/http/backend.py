@@ -44,7 +44,7 @@ _WORKSPACE_ID = re.compile(r"[\x21-\x7e]{1,200}")
 class HttpBackend:
     """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
 
-    capabilities = Capabilities(can_connect=False, parallel_writes=True)
+    capabilities = Capabilities(can_connect=False, parallel_writes=True, remote=True)
 
     def __init__(
         self,
@@ -85,10 +85,10 @@ class HttpBackend:
     # --- reading -----------------------------------------------------------------------------
 
     def read(self) -> WorkspaceState:
-        """Every channel with its links, read page by page (channels' links at once, up to
-        ``concurrency``). Raises ``BackendError`` for a failed request or data of the wrong
-        shape."""
-        channels = list(self.api.pages("/v1/tiktok/channels", "list channels"))
+        """Every channel with its links, read page by page: each channel's links are asked for
+        as soon as the channel is listed, up to ``concurrency`` at once, and the workspace's
+        id (``workspace``) beside them. Raises ``BackendError`` for a failed request or data
+        of the wrong shape."""
 
         def links_of(raw: dict[str, Any]) -> Channel:
             cid = str(raw["id"])
@@ -100,7 +100,13 @@ class HttpBackend:
 
         try:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                result = list(pool.map(links_of, channels))
+                if self._workspace is None:
+                    pool.submit(self.workspace)  # asked for again (and raised) by its caller
+                pending = [
+                    pool.submit(links_of, raw)
+                    for raw in self.api.pages("/v1/tiktok/channels", "list channels")
+                ]
+                result = [future.result() for future in pending]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             reason = visible(str(exc))[:200]
             raise BackendError(
