@@ -31,24 +31,27 @@ class ReadAhead:
 
     def __init__(self, open_backend: Callable[[], Backend]) -> None:
         self._error: ReconcilerError | None = None
-        self._read: tuple[WorkspaceState, WorkspaceRef] | BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._results: dict[str, object] = {}
+        self._threads: list[threading.Thread] = []
         try:
             self._backend: Backend | None = open_backend()
         except ReconcilerError as exc:
             self._backend, self._error = None, exc
             return
         if self._backend.capabilities.remote:
-            # A daemon thread: a config error ends the command without waiting for it.
-            self._thread = threading.Thread(target=self._run, name="read-ahead", daemon=True)
-            self._thread.start()
+            # The state and the workspace's identity at once, each in a daemon thread: a
+            # config error ends the command without waiting for them.
+            for name in ("read", "workspace"):
+                thread = threading.Thread(target=self._run, args=(name,), daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
-    def _run(self) -> None:
-        assert self._backend is not None
+    def _run(self, name: str) -> None:
+        """``backend.<name>()``, its result or its error kept for ``read``."""
         try:
-            self._read = (self._backend.read(), self._backend.workspace())
-        except BaseException as exc:  # handed to the caller by read()
-            self._read = exc
+            self._results[name] = getattr(self._backend, name)()
+        except BaseException as exc:
+            self._results[name] = exc
 
     def during(self, work: Callable[[], T]) -> T:
         """``work()`` while the workspace is read; if it fails, the backend is closed (a read
@@ -70,13 +73,16 @@ class ReadAhead:
     def read(self) -> tuple[WorkspaceState, WorkspaceRef]:
         """The workspace's state and identity, read ahead or now."""
         backend = self.backend()
-        if self._thread is None:
+        if not self._threads:
             return backend.read(), backend.workspace()
-        self._thread.join()
-        if isinstance(self._read, BaseException):
-            raise self._read
-        assert self._read is not None
-        return self._read
+        for thread in self._threads:
+            thread.join()
+        state, ident = self._results["read"], self._results["workspace"]
+        for result in (state, ident):
+            if isinstance(result, BaseException):
+                raise result
+        assert isinstance(state, WorkspaceState) and isinstance(ident, WorkspaceRef)
+        return state, ident
 
 
 def plan_against(

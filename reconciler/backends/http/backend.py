@@ -86,9 +86,8 @@ class HttpBackend:
 
     def read(self) -> WorkspaceState:
         """Every channel with its links, read page by page: each channel's links are asked for
-        as soon as the channel is listed, up to ``concurrency`` at once, and the workspace's
-        id (``workspace``) beside them. Raises ``BackendError`` for a failed request or data
-        of the wrong shape."""
+        as soon as the channel is listed, up to ``concurrency`` at once. Raises
+        ``BackendError`` for a failed request or data of the wrong shape."""
 
         def links_of(raw: dict[str, Any]) -> Channel:
             cid = str(raw["id"])
@@ -100,8 +99,6 @@ class HttpBackend:
 
         try:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                if self._workspace is None:
-                    pool.submit(self.workspace)  # asked for again (and raised) by its caller
                 pending = [
                     pool.submit(links_of, raw)
                     for raw in self.api.pages("/v1/tiktok/channels", "list channels")

@@ -153,7 +153,7 @@ class Pacer:
                 # A schedule fallen behind by up to ``_catch_up`` is kept (late starts catch
                 # up); further behind, it starts again from now.
                 start = max(start, self._next)
-                self._next = max(self._next, now - self._catch_up) + self._interval
+                self._next = max(self._next, start - self._catch_up) + self._interval
         delay = min(start - now, self._max_wait)
         if delay <= 0 or stamina.is_testing():
             return now
