@@ -219,9 +219,11 @@ class Api:
                 "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
             )
         validate_body("LinkCreate", body)
-        # The key is claimed (in flight) by the handler for the whole request.
-        self._call(
-            lambda b: b.backend.create_link(
+        # The key is claimed (in flight) by the handler for the whole request. The answer is
+        # the one recorded with the key, so a replay gets the very same body; it is read in
+        # the create's own transaction.
+        answer = self._call(
+            lambda b: b.backend.create_link_answer(
                 channel_id,
                 title=body["title"],
                 ref=body.get("ref"),
@@ -229,8 +231,7 @@ class Api:
                 key=key,
             )
         )
-        # The answer is the one recorded with the key, so a replay gets the very same body.
-        return _one(self._call(lambda b: b.idempotent_response(key)), 201)
+        return _one(answer, 201)
 
     def patch_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
         """Edit a link's title, ref or message at the version If-Match names; the link as it

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import guards
@@ -198,6 +199,16 @@ class LocalBackend:
         another (unless that link has been removed since); with a different request it raises
         ``IdempotencyMismatch``. Keys are forgotten after ``IDEMPOTENCY_TTL``.
         """
+        return link_from_dict(
+            self.create_link_answer(channel_id, title=title, ref=ref, message=message, key=key)
+        )
+
+    def create_link_answer(
+        self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
+    ) -> dict[str, Any]:
+        """``create_link``, answered as the API shows the link (``shapes.link_dict``): the
+        answer recorded with ``key``, read in the create's own transaction (a replay gets the
+        very same; one recorded before versions was at version 1)."""
         now = self._clock()
         stamp = now.isoformat(timespec="seconds")
         request = json.dumps([str(parse_id(channel_id)), title, ref, message], ensure_ascii=False)
@@ -218,7 +229,7 @@ class LocalBackend:
                     "SELECT 1 FROM links WHERE id = ?", (int(first["id"]),)
                 ).fetchone()
                 if alive is not None:
-                    return link_from_dict(first)
+                    return {**first, "version": first.get("version", 1)}
                 # The link it created was removed since: replaying would hand back a link that
                 # no longer exists, so the key is forgotten and the create happens again.
                 db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
@@ -250,7 +261,7 @@ class LocalBackend:
                 "INSERT INTO idempotency (key, request, response, created_at) VALUES (?, ?, ?, ?)",
                 (key, request, json.dumps(data, ensure_ascii=False), stamp),
             )
-        return link_from_dict(data)
+        return data
 
     def update_link(
         self,

@@ -34,9 +34,10 @@ DEFAULT_STORE = ".reconciler/workspace.db"
 class Store:
     """A reconciler store in a SQLite file at ``path`` (created on the first write), or in a
     connection given by the caller (tests: ``sqlite3.connect(":memory:")``), which is given
-    the schema at once. ``wal``: once the file is known to be a store, put it in WAL mode
-    (readers never wait for a writer; commits are durable against a crash of the process,
-    not of the machine), as the sandbox serving it to many connections does."""
+    the schema at once. ``wal``: the first write puts the file in WAL mode (readers never
+    wait for a writer; commits are durable against a crash of the process, not of the
+    machine), as the sandbox serving it to many connections does; ``end_wal`` takes it back
+    out. Reading alone writes nothing, in either mode."""
 
     def __init__(
         self,
@@ -141,8 +142,6 @@ class Store:
         # An older store is read as it is; it is migrated by the first write.
         self._version = version
         self._ready = True
-        if self._wal:
-            _enter_wal(db)
 
     def _initialise(self, db: sqlite3.Connection) -> None:
         """Give a blank database the schema, in one transaction."""
@@ -183,6 +182,9 @@ class Store:
         SQLite failure becomes a ``StoreError``."""
         db = self._connection(create=True)
         assert db is not None
+        if self._wal:
+            self._wal = False  # once a connection: the mode is the file's
+            _enter_wal(db)
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -273,11 +275,26 @@ def _is_blank(db: sqlite3.Connection) -> bool:
 
 
 def _enter_wal(db: sqlite3.Connection) -> None:
-    """Put the store in WAL mode (it stays so) with commits synced at checkpoints. Only an
-    optimisation: a store that can't be (on a read-only medium) is used as it is."""
+    """Put the store in WAL mode (it stays so until ``end_wal``), this connection's commits
+    synced at checkpoints. Only an optimisation: a store that can't be (a read-only medium,
+    another connection in the way) is used as it is."""
     with contextlib.suppress(sqlite3.Error):
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+
+
+def end_wal(path: Path) -> None:
+    """Take the store at ``path`` out of WAL mode, if it is in it: the log is written into the
+    file and removed, and the file is as the local backend leaves it. Left as it is (still a
+    sound store, in WAL mode) while another connection has it open."""
+    if not path.is_file():
+        return
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(path, timeout=1.0, isolation_level=None)) as db,
+    ):
+        if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            db.execute("PRAGMA journal_mode = DELETE")
 
 
 def _rollback(db: sqlite3.Connection) -> None:
