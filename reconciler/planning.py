@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.backends.base import Backend
-from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState
 from reconciler.plan import Plan, build
 
@@ -21,37 +20,42 @@ T = TypeVar("T")
 
 
 class ReadAhead:
-    """A workspace opened, and read at once when its reads wait on a network
-    (``capabilities.remote``), while the caller does something else (parses the config).
+    """A workspace opened in a thread of its own, and read at once when its reads wait on a
+    network (``capabilities.remote``), while the caller does something else (parses the
+    config). A local workspace is read only when asked: its read is CPU work, no faster
+    beside the parse.
 
-    ``open_backend`` is called here; a ``ReconcilerError`` it raises is kept and raised by
-    ``backend`` and ``read`` instead, so the caller's own errors (a config's) still come
-    first. A local workspace is read only when asked: its read is CPU work, no faster beside
-    the parse."""
+    An error opening or reading it is kept, and raised by ``backend`` and ``read``: the
+    caller's own errors (a config's) still come first. ``open_backend`` must be callable
+    from any thread."""
 
     def __init__(self, open_backend: Callable[[], Backend]) -> None:
-        self._error: ReconcilerError | None = None
-        self._results: dict[str, object] = {}
-        self._threads: list[threading.Thread] = []
-        try:
-            self._backend: Backend | None = open_backend()
-        except ReconcilerError as exc:
-            self._backend, self._error = None, exc
-            return
-        if self._backend.capabilities.remote:
-            # The state and the workspace's identity at once, each in a daemon thread: a
-            # config error ends the command without waiting for them.
-            for name in ("read", "workspace"):
-                thread = threading.Thread(target=self._run, args=(name,), daemon=True)
-                thread.start()
-                self._threads.append(thread)
+        self._backend: Backend | BaseException | None = None
+        self._state: WorkspaceState | BaseException | None = None
+        self._ident: WorkspaceRef | BaseException | None = None
+        self._opened = threading.Event()
+        # A daemon thread: a config error ends the command without waiting for the read.
+        self._thread = threading.Thread(
+            target=self._start, args=(open_backend,), name="read-ahead", daemon=True
+        )
+        self._thread.start()
 
-    def _run(self, name: str) -> None:
-        """``backend.<name>()``, its result or its error kept for ``read``."""
-        try:
-            self._results[name] = getattr(self._backend, name)()
-        except BaseException as exc:
-            self._results[name] = exc
+    def _start(self, open_backend: Callable[[], Backend]) -> None:
+        """Open the backend; a remote one's state and identity are read at once, side by
+        side."""
+        self._backend = _outcome(open_backend)
+        self._opened.set()
+        backend = self._backend
+        if isinstance(backend, BaseException) or not backend.capabilities.remote:
+            return
+
+        def identify() -> None:
+            self._ident = _outcome(backend.workspace)
+
+        ident = threading.Thread(target=identify, daemon=True)
+        ident.start()
+        self._state = _outcome(backend.read)
+        ident.join()
 
     def during(self, work: Callable[[], T]) -> T:
         """``work()`` while the workspace is read; if it fails, the backend is closed (a read
@@ -59,30 +63,39 @@ class ReadAhead:
         try:
             return work()
         except BaseException:
-            if self._backend is not None:
+            self._opened.wait()
+            if not isinstance(self._backend, BaseException | None):
                 self._backend.close()
             raise
 
     def backend(self) -> Backend:
         """The backend (the error that refused to open it, raised now)."""
-        if self._error is not None:
-            raise self._error
-        assert self._backend is not None
-        return self._backend
+        self._opened.wait()
+        return _value(self._backend)
 
     def read(self) -> tuple[WorkspaceState, WorkspaceRef]:
         """The workspace's state and identity, read ahead or now."""
         backend = self.backend()
-        if not self._threads:
+        self._thread.join()
+        if self._state is None:
             return backend.read(), backend.workspace()
-        for thread in self._threads:
-            thread.join()
-        state, ident = self._results["read"], self._results["workspace"]
-        for result in (state, ident):
-            if isinstance(result, BaseException):
-                raise result
-        assert isinstance(state, WorkspaceState) and isinstance(ident, WorkspaceRef)
-        return state, ident
+        return _value(self._state), _value(self._ident)
+
+
+def _outcome(call: Callable[[], T]) -> T | BaseException:
+    """``call()``'s result, or the error it raised."""
+    try:
+        return call()
+    except BaseException as exc:
+        return exc
+
+
+def _value(outcome: T | BaseException | None) -> T:
+    """The value of an ``_outcome`` (its error raised)."""
+    if isinstance(outcome, BaseException):
+        raise outcome
+    assert outcome is not None
+    return outcome
 
 
 def plan_against(
@@ -95,12 +108,15 @@ def plan_against(
     """The plan of ``desired`` (a config whose bytes have ``config_sha256``) against the
     workspace ``backend`` reaches (or a ``ReadAhead`` of it), as it is now: what ``plan`` and
     ``apply FILE`` run."""
-    ahead = backend if isinstance(backend, ReadAhead) else ReadAhead(lambda: backend)
-    state, workspace = ahead.read()
+    if isinstance(backend, ReadAhead):
+        state, workspace = backend.read()
+        backend = backend.backend()
+    else:
+        state, workspace = backend.read(), backend.workspace()
     return build(
         desired,
         state,
-        can_connect=ahead.backend().capabilities.can_connect,
+        can_connect=backend.capabilities.can_connect,
         force=force,
         config_sha256=config_sha256,
         workspace=workspace,

@@ -19,6 +19,7 @@ from reconciler.cli.options import (
     open_workspace,
     plan_key,
     use_color,
+    workspace_opener,
     write_file,
 )
 
@@ -57,7 +58,7 @@ def plan(
     from reconciler import planning
 
     # The workspace is read while the config is parsed (its errors still come first).
-    ahead = planning.ReadAhead(lambda: open_workspace(backend_opts))
+    ahead = planning.ReadAhead(workspace_opener(backend_opts))
     desired, sha = ahead.during(lambda: load_config(file))
     the_plan = planning.plan_against(desired, ahead, force=force, config_sha256=sha)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
@@ -144,7 +145,7 @@ def apply(
     ahead = None
     if plan_file is None:
         assert file is not None
-        ahead = planning.ReadAhead(lambda: open_workspace(backend_opts))
+        ahead = planning.ReadAhead(workspace_opener(backend_opts))
         desired_and_sha = ahead.during(lambda: load_config(file))
     elif file is not None:
         desired_and_sha = load_config(file)
