@@ -1,13 +1,14 @@
 """Benchmarks, each against its reference measured in the same run.
 
     python -m bench.run                 # everything (installs octoDNS 1.22 in its own venv)
-    python -m bench.run plan cold       # some of them: plan, cold, http, rate, httpplan, scale
+    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, scale
     python -m bench.run --quick         # fewer runs and smaller sizes: a smoke run
 
 1. plan: ``reconciler plan`` of 100,000 links (2,000 channels x 50, 10% regenerated) on the
    local store, against octoDNS 1.22 planning 100,000 TXT records of the same shape
    (YamlProvider to YamlProvider), and against libyaml's event stream over the same file (the
-   floor any YAML-reading tool stands on). Wall time medians and peak RSS.
+   floor any YAML-reading tool stands on). Wall time medians and peak RSS. ``floor``: the same
+   without octoDNS.
 2. cold: ``reconciler plan examples/workspace.yaml`` as a fresh process, against
    ``octodns-sync`` planning one zone of 20 records.
 3. http, rate, httpplan: ``reconciler apply`` and ``plan`` over ``--backend http`` against
@@ -128,28 +129,35 @@ def event_floor(config: Path, runs: int) -> float:
 # --- the benchmarks ------------------------------------------------------------------------
 
 
-def bench_plan(work: Path, quick: bool) -> dict[str, object]:
+def bench_plan(work: Path, quick: bool, *, octodns: bool = True) -> dict[str, object]:
     channels = 200 if quick else 2000
     runs, octo_runs = (3, 1) if quick else (5, 3)
     data = work / f"plan-{channels}x50"
     config = generate.generate(data, channels, 50, 0.10)
-    octo_config = octodns_fixture.generate(data, channels, 50, 0.10)
     ours = median_of(
         [*reconciler_cmd(), "plan", str(config), "--store", str(data / "workspace.db"), "--force"],
         runs,
         cwd=data,
     )
-    octo = median_of([*octodns_sync(work), "--config-file", str(octo_config)], octo_runs, cwd=data)
     floor = event_floor(config, runs)
-    return {
+    result: dict[str, object] = {
         "links": channels * 50,
         "config_mb": round(config.stat().st_size / 2**20, 1),
         "reconciler": ours,
-        "octodns": octo,
         "event_floor_s": floor,
-        "speedup_vs_octodns": octo["median_s"] / ours["median_s"],
         "ratio_to_floor": ours["median_s"] / floor,
     }
+    if octodns:
+        octo_config = octodns_fixture.generate(data, channels, 50, 0.10)
+        octo_cmd = [*octodns_sync(work), "--config-file", str(octo_config)]
+        octo = median_of(octo_cmd, octo_runs, cwd=data)
+        result |= {"octodns": octo, "speedup_vs_octodns": octo["median_s"] / ours["median_s"]}
+    return result
+
+
+def bench_floor(work: Path, quick: bool) -> dict[str, object]:
+    """``plan`` against the event-stream floor alone (octoDNS not run)."""
+    return bench_plan(work, quick, octodns=False)
 
 
 def bench_cold(work: Path, quick: bool) -> dict[str, object]:
@@ -208,6 +216,7 @@ def bench_scale(work: Path, quick: bool) -> dict[str, object]:
 
 BENCHES = {
     "plan": bench_plan,
+    "floor": bench_floor,
     "cold": bench_cold,
     "http": http.bench_apply,
     "rate": http.bench_rate,
