@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from reconciler.plan.saved import SavedPlan
 
 T = TypeVar("T")
+#: How long a read ahead, closed under it, may take to stop.
+_STOP_S = 5.0
 
 
 class ReadAhead:
@@ -65,6 +67,9 @@ class ReadAhead:
         except BaseException:
             self._opened.wait()
             if not isinstance(self._backend, BaseException | None):
+                self._backend.close()
+                # The read fails at once now; what it opened meanwhile is closed after it.
+                self._thread.join(timeout=_STOP_S)
                 self._backend.close()
             raise
 

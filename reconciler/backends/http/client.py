@@ -210,6 +210,7 @@ class ApiClient:
         self._clock = clock
         #: When each request may start: one pacer for every thread using this client.
         self.pacer = Pacer(max_wait=self.policy.retry_after_max)
+        self._closed = False
         try:
             self.http = client or httpx.Client(
                 base_url=base_url.rstrip("/"),
@@ -229,7 +230,9 @@ class ApiClient:
         return f"ApiClient({self.description!r})"
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client and its connections; a request under way then fails at once,
+        without a retry."""
+        self._closed = True
         self.http.close()
 
     def request(
@@ -276,6 +279,8 @@ class ApiClient:
                     return False  # a host that doesn't resolve won't in the next minute
             else:
                 return False
+            if self._closed:
+                return False
             elapsed = self._clock() - started
             if attempt_number >= policy.attempts or elapsed >= policy.deadline:
                 return False
@@ -297,6 +302,8 @@ class ApiClient:
             ):
                 with attempt:
                     attempt_number = attempt.num
+                    if self._closed:
+                        raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
                     response = self.http.request(
                         method, path, json=json, params=params, headers=headers
