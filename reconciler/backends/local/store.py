@@ -212,8 +212,12 @@ class Store:
 
     @property
     def versioned(self) -> bool:
-        """Whether the store as last read has versions and an id (``schema.VERSIONED``): an
-        older one is read with every version 1, and has no id until its first write."""
+        """Whether the store has versions and an id (``schema.VERSIONED``): an older one is
+        read with every version 1, and has no id until its first write. An older one is asked
+        again each time: another connection (a server's other thread) may have migrated it."""
+        if self._version < VERSIONED and self._db is not None and self._ready:
+            with contextlib.suppress(sqlite3.Error):
+                self._version = self._db.execute("PRAGMA user_version").fetchone()[0]
         return self._version >= VERSIONED
 
     def workspace_id(self) -> str | None:
