@@ -146,6 +146,9 @@ def test_without_headers_later_429s_slow_down_once_a_pace_and_success_probes_upw
     assert p.rate == pytest.approx(0.99)
     p.observe(429, {}, sent=109.5, retry_after=None)  # sent before that slow-down: no more
     assert p.rate == pytest.approx(0.99)
+    fake.now = 111.0
+    p.observe(200, {}, sent=110.5, retry_after=None)  # well below the 1.1 refused: +5% a second
+    assert p.rate == pytest.approx(0.99 * 1.05)
 
 
 def test_no_wait_is_longer_than_max_wait_and_none_in_stamina_test_mode() -> None:

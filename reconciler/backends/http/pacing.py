@@ -15,7 +15,8 @@ What the pacer goes by, best first:
   ``429`` sets the pace to what the server accepted since the start, spread over that time and
   the ``Retry-After`` it asked for; each later ``429`` slows the pace by a tenth (once for the
   requests sent at one pace: those already under way were sent before the slow-down); every
-  second without one raises it by a hundredth, gently probing upward.
+  second without one raises it by a hundredth, gently probing upward (by a twentieth while
+  below 97% of the pace last refused, known to have held until then).
 
 Every ``429`` also pauses all requests for its ``Retry-After``. No wait is longer than
 ``max_wait`` (the retry policy's ``retry_after_max``), and none happens in stamina's test mode
@@ -35,6 +36,10 @@ import stamina
 #: What a refusal leaves of the pace, and how much a second without one adds to it.
 DECREASE = 0.9
 PROBE_PER_SECOND = 0.01
+#: Below this share of the pace last refused, the pace climbs back faster (it is known to
+#: have held until just now): a twentieth a second.
+RECOVER_BELOW = 0.97
+RECOVER_PER_SECOND = 0.05
 #: When the server states its remaining quota, the pace may run ahead into it by up to this
 #: many seconds' worth (a late thread catches up; a fresh quota is used), keeping a reserve.
 CATCH_UP = 1.0
@@ -134,6 +139,8 @@ class Pacer:
         self._cut_at = float("-inf")
         self._first_cut = float("nan")
         self._first_window = 1.0
+        #: The pace of the last refusal but the first (0: none yet).
+        self._refused = 0.0
         self._probed_at = 0.0
 
     @property
@@ -223,14 +230,18 @@ class Pacer:
             self._first_window = now - self._first + max(pause, 1.0)
             self._set_rate(max(self._accepted, 1) / self._first_window)
         else:
-            self._set_rate(DECREASE / self._interval)
+            self._refused = 1.0 / self._interval
+            self._set_rate(DECREASE * self._refused)
         self._catch_up = 0.0
         self._cut_at = now
         self._probed_at = now + pause
 
     def _probe(self, now: float) -> None:
-        """Probe upward, a hundredth of the pace for every second without a refusal."""
+        """Probe upward, a hundredth of the pace for every second without a refusal (a
+        twentieth while well below the pace last refused)."""
         elapsed = now - self._probed_at
         if elapsed >= 0.1:
-            self._set_rate((1.0 + PROBE_PER_SECOND * elapsed) / self._interval)
+            rate = 1.0 / self._interval
+            step = RECOVER_PER_SECOND if rate < RECOVER_BELOW * self._refused else PROBE_PER_SECOND
+            self._set_rate(rate * (1.0 + step * elapsed))
             self._probed_at = now
