@@ -22,16 +22,18 @@ _STOP_S = 5.0
 
 
 class ReadAhead:
-    """A workspace opened in a thread of its own, and read at once when its reads wait on a
-    network (``capabilities.remote``), while the caller does something else (parses the
-    config). A local workspace is read only when asked: its read is CPU work, no faster
-    beside the parse.
+    """A workspace opened and read while the caller does something else (parses the config).
+
+    ``remote`` (a backend whose reads wait on a network: ``backends.reads_remotely``): it is
+    opened in a thread of its own, its state and identity read there at once. Otherwise it is
+    opened here and read only when asked: a local read is CPU work, no faster beside the
+    parse, and a thread beside it would only slow both.
 
     An error opening or reading it is kept, and raised by ``backend`` and ``read``: the
     caller's own errors (a config's) still come first. ``open_backend`` must be callable
     from any thread."""
 
-    def __init__(self, open_backend: Callable[[], Backend]) -> None:
+    def __init__(self, open_backend: Callable[[], Backend], *, remote: bool) -> None:
         self._backend: Backend | BaseException | None = None
         self._state: WorkspaceState | BaseException | None = None
         self._ident: WorkspaceRef | BaseException | None = None
@@ -40,15 +42,18 @@ class ReadAhead:
         self._thread = threading.Thread(
             target=self._start, args=(open_backend,), name="read-ahead", daemon=True
         )
-        self._thread.start()
+        if remote:
+            self._thread.start()
+        else:
+            self._backend = _outcome(open_backend)
+            self._opened.set()
 
     def _start(self, open_backend: Callable[[], Backend]) -> None:
-        """Open the backend; a remote one's state and identity are read at once, side by
-        side."""
+        """Open the backend, then read its state and identity at once, side by side."""
         self._backend = _outcome(open_backend)
         self._opened.set()
         backend = self._backend
-        if isinstance(backend, BaseException) or not backend.capabilities.remote:
+        if isinstance(backend, BaseException):
             return
 
         def identify() -> None:
@@ -69,8 +74,9 @@ class ReadAhead:
             if not isinstance(self._backend, BaseException | None):
                 self._backend.close()
                 # The read fails at once now; what it opened meanwhile is closed after it.
-                self._thread.join(timeout=_STOP_S)
-                self._backend.close()
+                if self._thread.ident is not None:
+                    self._thread.join(timeout=_STOP_S)
+                    self._backend.close()
             raise
 
     def backend(self) -> Backend:
@@ -81,7 +87,8 @@ class ReadAhead:
     def read(self) -> tuple[WorkspaceState, WorkspaceRef]:
         """The workspace's state and identity, read ahead or now."""
         backend = self.backend()
-        self._thread.join()
+        if self._thread.ident is not None:  # started: a remote read
+            self._thread.join()
         if self._state is None:
             return backend.read(), backend.workspace()
         return _value(self._state), _value(self._ident)

@@ -35,7 +35,7 @@ def test_an_api_is_read_ahead_and_the_plan_is_the_same(
     wanted = desired(dc("acmepets", "Acme Pets", dl("Bio", "hi"), dl("New", "there")))
     plain = HttpBackend(server.url, None)
     expected = planning.plan_against(wanted, plain, config_sha256="0" * 64)
-    ahead = planning.ReadAhead(lambda: HttpBackend(server.url, None))
+    ahead = planning.ReadAhead(lambda: HttpBackend(server.url, None), remote=True)
     assert ahead.during(lambda: "parsed") == "parsed"
     the_plan = planning.plan_against(wanted, ahead, config_sha256="0" * 64)
     assert the_plan == expected
@@ -47,7 +47,7 @@ def test_an_api_is_read_ahead_and_the_plan_is_the_same(
 
 def test_a_local_store_is_read_when_asked(tmp_path: Path) -> None:
     store = tmp_path / "ws.db"
-    ahead = planning.ReadAhead(lambda: LocalBackend(store))
+    ahead = planning.ReadAhead(lambda: LocalBackend(store), remote=False)
     seeded(store)  # after the read-ahead began: a local read waits until it is asked for
     state, _ = ahead.read()
     assert [c.account for c in state.channels] == ["acmepets"]
@@ -60,7 +60,7 @@ def test_a_refusal_to_open_waits_for_the_config(tmp_path: Path) -> None:
 
     bad = tmp_path / "w.yaml"
     bad.write_text("version: 7\n", encoding="utf-8")
-    ahead = planning.ReadAhead(refuse)
+    ahead = planning.ReadAhead(refuse, remote=True)
     with pytest.raises(ConfigError):
         ahead.during(lambda: config.load_with_digest(str(bad)))
     with pytest.raises(BackendError, match="no such API"):
@@ -96,7 +96,8 @@ def test_a_bad_config_stops_the_read_ahead_without_retries(
     bad = tmp_path / "w.yaml"
     bad.write_text("version: 7\n", encoding="utf-8")
     ahead = planning.ReadAhead(
-        lambda: HttpBackend(server.url, None, on_retry=lambda *args: retries.append(args))
+        lambda: HttpBackend(server.url, None, on_retry=lambda *args: retries.append(args)),
+        remote=True,
     )
     with pytest.raises(ConfigError):
         ahead.during(lambda: config.load_with_digest(str(bad)))

@@ -27,9 +27,6 @@ class Capabilities:
     can_connect: bool = False
     #: Independent writes may run at once (an API); a SQLite file takes one writer at a time.
     parallel_writes: bool = False
-    #: Reading waits on a network (an API): worth starting before it is needed, while the
-    #: config is parsed (``planning.ReadAhead``).
-    remote: bool = False
 
 
 class Backend(Protocol):

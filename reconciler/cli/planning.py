@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler.backends import reads_remotely
 from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
@@ -58,7 +59,8 @@ def plan(
     from reconciler import planning
 
     # The workspace is read while the config is parsed (its errors still come first).
-    ahead = planning.ReadAhead(workspace_opener(backend_opts))
+    remote = reads_remotely(backend_opts.kind)
+    ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)
     desired, sha = ahead.during(lambda: load_config(file))
     the_plan = planning.plan_against(desired, ahead, force=force, config_sha256=sha)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
@@ -145,7 +147,8 @@ def apply(
     ahead = None
     if plan_file is None:
         assert file is not None
-        ahead = planning.ReadAhead(workspace_opener(backend_opts))
+        remote = reads_remotely(backend_opts.kind)
+        ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)
         desired_and_sha = ahead.during(lambda: load_config(file))
     elif file is not None:
         desired_and_sha = load_config(file)

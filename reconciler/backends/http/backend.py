@@ -44,7 +44,7 @@ _WORKSPACE_ID = re.compile(r"[\x21-\x7e]{1,200}")
 class HttpBackend:
     """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
 
-    capabilities = Capabilities(can_connect=False, parallel_writes=True, remote=True)
+    capabilities = Capabilities(can_connect=False, parallel_writes=True)
 
     def __init__(
         self,
