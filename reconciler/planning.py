@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from reconciler.plan.saved import SavedPlan
 
 T = TypeVar("T")
-#: How long a read ahead, closed under it, may take to stop.
+#: How long a read ahead may go on after the config it was beside failed.
 _STOP_S = 5.0
 
 
@@ -65,18 +65,18 @@ class ReadAhead:
         ident.join()
 
     def during(self, work: Callable[[], T]) -> T:
-        """``work()`` while the workspace is read; if it fails, the backend is closed (a read
-        under way stops at its next request) and its error raised."""
+        """``work()`` while the workspace is read; if it fails, the read under way is given
+        up to ``_STOP_S`` seconds to end, the backend is closed, and the error raised.
+        (Closing a client under a request that is still connecting would leave that
+        connection open: it is no longer the pool's.)"""
         try:
             return work()
         except BaseException:
             self._opened.wait()
             if not isinstance(self._backend, BaseException | None):
-                self._backend.close()
-                # The read fails at once now; what it opened meanwhile is closed after it.
                 if self._thread.ident is not None:
                     self._thread.join(timeout=_STOP_S)
-                    self._backend.close()
+                self._backend.close()
             raise
 
     def backend(self) -> Backend:
