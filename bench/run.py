@@ -1,17 +1,18 @@
 """Benchmarks, each against its reference measured in the same run.
 
     python -m bench.run                 # everything (installs octoDNS 1.22 in its own venv)
-    python -m bench.run plan cold       # some of them: plan, cold, http, scale
+    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, scale
     python -m bench.run --quick         # fewer runs and smaller sizes: a smoke run
 
 1. plan: ``reconciler plan`` of 100,000 links (2,000 channels x 50, 10% regenerated) on the
    local store, against octoDNS 1.22 planning 100,000 TXT records of the same shape
    (YamlProvider to YamlProvider), and against libyaml's event stream over the same file (the
-   floor any YAML-reading tool stands on). Wall time medians and peak RSS.
+   floor any YAML-reading tool stands on). Wall time medians and peak RSS. ``floor``: the same
+   without octoDNS.
 2. cold: ``reconciler plan examples/workspace.yaml`` as a fresh process, against
    ``octodns-sync`` planning one zone of 20 records.
-3. http: ``reconciler apply`` of 2,000 creates over ``--backend http`` against
-   ``sandbox serve --latency-ms 25``, against the ideal N x L / C.
+3. http, rate, httpplan: ``reconciler apply`` and ``plan`` over ``--backend http`` against
+   ``sandbox serve`` (latency, a rate limit), each against its ideal (bench/http.py).
 4. scale: ``reconciler plan`` at 10k, 100k and 1M links: time and memory.
 
 Every figure is printed as a markdown table and saved to bench/results/latest.json; copy
@@ -24,19 +25,17 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import generate, octodns_fixture
+from bench import generate, http, octodns_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 OCTODNS_VERSION = "1.22.0"
@@ -130,28 +129,35 @@ def event_floor(config: Path, runs: int) -> float:
 # --- the benchmarks ------------------------------------------------------------------------
 
 
-def bench_plan(work: Path, quick: bool) -> dict[str, object]:
+def bench_plan(work: Path, quick: bool, *, octodns: bool = True) -> dict[str, object]:
     channels = 200 if quick else 2000
     runs, octo_runs = (3, 1) if quick else (5, 3)
     data = work / f"plan-{channels}x50"
     config = generate.generate(data, channels, 50, 0.10)
-    octo_config = octodns_fixture.generate(data, channels, 50, 0.10)
     ours = median_of(
         [*reconciler_cmd(), "plan", str(config), "--store", str(data / "workspace.db"), "--force"],
         runs,
         cwd=data,
     )
-    octo = median_of([*octodns_sync(work), "--config-file", str(octo_config)], octo_runs, cwd=data)
     floor = event_floor(config, runs)
-    return {
+    result: dict[str, object] = {
         "links": channels * 50,
         "config_mb": round(config.stat().st_size / 2**20, 1),
         "reconciler": ours,
-        "octodns": octo,
         "event_floor_s": floor,
-        "speedup_vs_octodns": octo["median_s"] / ours["median_s"],
         "ratio_to_floor": ours["median_s"] / floor,
     }
+    if octodns:
+        octo_config = octodns_fixture.generate(data, channels, 50, 0.10)
+        octo_cmd = [*octodns_sync(work), "--config-file", str(octo_config)]
+        octo = median_of(octo_cmd, octo_runs, cwd=data)
+        result |= {"octodns": octo, "speedup_vs_octodns": octo["median_s"] / ours["median_s"]}
+    return result
+
+
+def bench_floor(work: Path, quick: bool) -> dict[str, object]:
+    """``plan`` against the event-stream floor alone (octoDNS not run)."""
+    return bench_plan(work, quick, octodns=False)
 
 
 def bench_cold(work: Path, quick: bool) -> dict[str, object]:
@@ -183,71 +189,6 @@ def bench_cold(work: Path, quick: bool) -> dict[str, object]:
     }
 
 
-def bench_http(work: Path, quick: bool) -> dict[str, object]:
-    creates = 200 if quick else 2000
-    latency_ms, concurrency = 25.0, 8
-    runs = 1 if quick else 3
-    times = [_http_apply(work, creates, latency_ms, concurrency) for _ in range(runs)]
-    took = statistics.median(times)
-    ideal = creates * (latency_ms / 1000) / concurrency
-    return {
-        "creates": creates,
-        "latency_ms": latency_ms,
-        "concurrency": concurrency,
-        "runs": runs,
-        "median_s": took,
-        "min_s": min(times),
-        "ideal_s": ideal,
-        "ratio_to_ideal": took / ideal,
-    }
-
-
-def _http_apply(work: Path, creates: int, latency_ms: float, concurrency: int) -> float:
-    """Seconds for ``reconciler apply --backend http`` (a fresh process) to make ``creates``
-    links through a fresh sandbox with ``latency_ms`` on every request."""
-    data = work / "http"
-    if data.exists():
-        shutil.rmtree(data)
-    data.mkdir(parents=True)
-    store = data / "workspace.db"
-    cmd = reconciler_cmd()
-    subprocess.run(
-        [*cmd, "sandbox", "connect", "acme", "--store", str(store)], check=True, capture_output=True
-    )
-    lines = ["version: 1", "channels:", "  - account: acme", "    display_name: acme", "    links:"]
-    for i in range(creates):
-        lines += [
-            f"      - title: Link {i:05}",
-            f"        ref: r{i}",
-            f"        message: Message {i}",
-        ]
-    config = data / "workspace.yaml"
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    latency = ("--latency-ms", str(latency_ms))
-    server = subprocess.Popen(
-        [*cmd, "sandbox", "serve", "--port", "0", "--store", str(store), *latency],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = re.search(r"http://\S+", server.stdout.readline())
-        if url is None:
-            raise SystemExit("sandbox serve printed no URL")
-        target = ("--api-url", url.group(), "--concurrency", str(concurrency))
-        start = time.perf_counter()
-        subprocess.run(
-            [*cmd, "apply", str(config), "--backend", "http", "--auto-approve", *target],
-            check=True,
-            capture_output=True,
-        )
-        return time.perf_counter() - start
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def bench_scale(work: Path, quick: bool) -> dict[str, object]:
     sizes = [(200, 50), (2000, 50)] if quick else [(200, 50), (2000, 50), (20000, 50)]
     out = {}
@@ -273,7 +214,15 @@ def bench_scale(work: Path, quick: bool) -> dict[str, object]:
     return out
 
 
-BENCHES = {"plan": bench_plan, "cold": bench_cold, "http": bench_http, "scale": bench_scale}
+BENCHES = {
+    "plan": bench_plan,
+    "floor": bench_floor,
+    "cold": bench_cold,
+    "http": http.bench_apply,
+    "rate": http.bench_rate,
+    "httpplan": http.bench_plan,
+    "scale": bench_scale,
+}
 
 
 def main() -> None:

@@ -9,11 +9,11 @@ converges, because every step is one transaction (local) or one idempotent reque
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -183,8 +183,8 @@ def run(
     for phase in _phases(steps):
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
-                step = functools.partial(_step, plan, backend, steps[index], channel_ids)
-                _settle(index, step, done, failures, on_step)
+                outcome = _attempt(plan, backend, steps[index], channel_ids)
+                _settle(index, outcome, done, failures, on_step)
                 if failures:
                     break
         else:
@@ -237,46 +237,54 @@ def _run_parallel(
     failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
-    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure."""
+    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure.
+    Each worker takes the next step itself (no round trip through a coordinating thread, whose
+    waits on every future in flight cost more than the steps at a high concurrency)."""
     pending = iter(phase)
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        running: dict[Future[Outcome], int] = {}
+    lock = threading.Lock()
 
-        def submit_next() -> None:
-            index = next(pending, None)
-            if index is not None:
-                future = pool.submit(_step, plan, backend, steps[index], channel_ids)
-                running[future] = index
+    def work() -> None:
+        while True:
+            with lock:
+                index = None if failures else next(pending, None)
+            if index is None:
+                return
+            outcome = _attempt(plan, backend, steps[index], channel_ids)
+            with lock:
+                _settle(index, outcome, done, failures, on_step)
 
-        for _ in range(concurrency):
-            submit_next()
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                _settle(running.pop(future), future.result, done, failures, on_step)
-            # Settle the whole batch first: a failure in it stops every new start.
-            if not failures:
-                for _ in finished:
-                    submit_next()
+    workers = min(concurrency, len(phase))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = [pool.submit(work) for _ in range(workers)]
+    for future in running:
+        future.result()  # anything but a ReconcilerError is a bug: raised here
 
 
 def _settle(
     index: int,
-    outcome_of: Callable[[], Outcome],
+    outcome: Outcome | ReconcilerError,
     done: list[tuple[int, Outcome]],
     failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
 ) -> None:
     """Record the outcome of step ``index`` in ``done`` (and tell ``on_step``), or its
     ``ReconcilerError`` in ``failures``."""
-    try:
-        outcome = outcome_of()
-    except ReconcilerError as exc:
-        failures.append((index, exc))
+    if isinstance(outcome, ReconcilerError):
+        failures.append((index, outcome))
         return
     done.append((index, outcome))
     if on_step is not None:
         on_step(outcome)
+
+
+def _attempt(
+    plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]
+) -> Outcome | ReconcilerError:
+    """``_step``'s outcome, or the ``ReconcilerError`` it raised."""
+    try:
+        return _step(plan, backend, change, channel_ids)
+    except ReconcilerError as exc:
+        return exc
 
 
 def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:

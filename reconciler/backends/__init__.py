@@ -10,6 +10,12 @@ from reconciler.errors import BackendError, StoreError
 from reconciler.model import visible
 
 
+def reads_remotely(kind: str) -> bool:
+    """Whether the backend named ``kind`` reads over a network (worth reading ahead:
+    ``planning.ReadAhead``)."""
+    return kind == "http"
+
+
 def open_backend(
     kind: str,
     *,

@@ -108,18 +108,29 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_workspace(opts: BackendOptions) -> Backend:
     """The backend the options name, closed when the command ends."""
-    from reconciler.backends import open_backend
+    return workspace_opener(opts)()
 
-    backend = open_backend(
-        opts.kind,
-        store=opts.store,
-        api_url=opts.api_url,
-        api_key=os.environ.get("SLEEKFLOW_API_KEY") or None,
-        concurrency=opts.concurrency,
-        on_retry=report_retry,
-    )
-    click.get_current_context().call_on_close(backend.close)
-    return backend
+
+def workspace_opener(opts: BackendOptions) -> Callable[[], Backend]:
+    """``open_workspace`` as a call that any thread may make (``planning.ReadAhead`` opens
+    the workspace while the config is parsed): the command is taken now."""
+    ctx = click.get_current_context()
+
+    def open_it() -> Backend:
+        from reconciler.backends import open_backend
+
+        backend = open_backend(
+            opts.kind,
+            store=opts.store,
+            api_url=opts.api_url,
+            api_key=os.environ.get("SLEEKFLOW_API_KEY") or None,
+            concurrency=opts.concurrency,
+            on_retry=report_retry,
+        )
+        ctx.call_on_close(backend.close)
+        return backend
+
+    return open_it
 
 
 def report_retry(what: str, attempt: int, error: str) -> None:

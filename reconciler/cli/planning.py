@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler.backends import reads_remotely
 from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
@@ -20,11 +21,13 @@ from reconciler.cli.options import (
     paths_argument,
     plan_key,
     use_color,
+    workspace_opener,
     write_file,
 )
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.config import Loaded
     from reconciler.plan import Plan
 
 
@@ -58,11 +61,13 @@ def plan(
     Each PATH is a config file or a directory of them (its *.yaml and *.yml files,
     recursively, hidden entries skipped): one config, one plan.
     """
-    loaded = load_config(paths)
     from reconciler import planning
 
-    backend = open_workspace(backend_opts)
-    the_plan = planning.plan_against(loaded, backend, force=force)
+    # The workspace is read while the config is parsed (its errors still come first).
+    remote = reads_remotely(backend_opts.kind)
+    ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)
+    loaded = ahead.during(lambda: load_config(paths))
+    the_plan = planning.plan_against(loaded, ahead, force=force)
     click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
     if out is not None:
         from reconciler.plan import saved
@@ -141,17 +146,26 @@ def apply(
 
     if not paths and plan_file is None:
         raise click.UsageError("give a config PATH, or --plan PLANFILE")
-    # The files first: a config or plan file that can't be used is refused before the
-    # workspace is even opened.
-    loaded = load_config(paths) if paths else None
+    # The files first: a config or plan file that can't be used is refused before anything
+    # is written, and before any error of the workspace's (which a config's plan reads while
+    # the config is parsed).
+    loaded: Loaded | None = None
+    ahead = None
+    if plan_file is None:
+        remote = reads_remotely(backend_opts.kind)
+        ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)
+        loaded = ahead.during(lambda: load_config(paths))
+    elif paths:
+        loaded = load_config(paths)
     recorded = None if plan_file is None else saved_plans.load(plan_file, key=plan_key())
-    backend = open_workspace(backend_opts)
+    backend = open_workspace(backend_opts) if ahead is None else ahead.backend()
     if recorded is not None:
         assert plan_file is not None
         the_plan = planning.reviewed(recorded, backend, name=plan_file, force=force, given=loaded)
     else:
         assert loaded is not None
-        the_plan = planning.plan_against(loaded, backend, force=force)
+        assert ahead is not None
+        the_plan = planning.plan_against(loaded, ahead, force=force)
     if fmt == "text":
         click.echo(text.render_plan(the_plan, color=use_color()), nl=False, color=use_color())
     elif plan_file is None and not auto_approve:

@@ -128,6 +128,13 @@ def _share_option(name: str, help: str) -> Callable[[_F], _F]:
     default=0.0,
     help="Requests per second before 429 (0: unlimited).",
 )
+@click.option(
+    "--rate-limit-headers/--no-rate-limit-headers",
+    default=True,
+    show_default=True,
+    help="State --rate-limit in RateLimit-Policy and RateLimit headers on every answer "
+    "(the IETF draft); without them a client learns the limit only from 429s.",
+)
 @_share_option(
     "--drop-before-commit-rate",
     "Share of requests whose connection is closed before anything is done.",
@@ -161,6 +168,7 @@ def sandbox_serve(
     fail_rate: float,
     throttle_rate: float,
     rate_limit: float,
+    rate_limit_headers: bool,
     drop_before_commit_rate: float,
     drop_after_commit_rate: float,
     reset_rate: float,
@@ -185,6 +193,7 @@ def sandbox_serve(
         fail_rate=fail_rate,
         throttle_rate=throttle_rate,
         rate_limit=rate_limit,
+        rate_limit_headers=rate_limit_headers,
         drop_before_commit_rate=drop_before_commit_rate,
         drop_after_commit_rate=drop_after_commit_rate,
         reset_rate=reset_rate,

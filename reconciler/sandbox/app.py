@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
+from reconciler.backends.local.store import end_wal
 from reconciler.errors import UnsafeBind
 from reconciler.net import is_loopback
 from reconciler.sandbox.faults import FaultConfig, FaultInjector
@@ -35,8 +36,14 @@ class SandboxApp:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self) -> StoreApi:
-        """The API's view of a newly opened store (the caller closes it)."""
-        return StoreApi(LocalBackend(self.store))
+        """The API's view of a newly opened store (the caller closes it). Its first write puts
+        the store in WAL mode, so one connection's write never blocks another's reads
+        (``close`` takes it back out)."""
+        return StoreApi(LocalBackend(self.store, wal=True))
+
+    def close(self) -> None:
+        """Leave the store as the local backend has it: out of WAL mode (``store.end_wal``)."""
+        end_wal(self.store)
 
     def check_store(self) -> None:
         """Open and check the store, reading one row: a ``StoreError`` now for a store that

@@ -9,6 +9,7 @@ running server).
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -31,6 +32,8 @@ class Fault(Enum):
 @dataclass(frozen=True, slots=True)
 class FaultConfig:
     """Which faults to inject and how often (rates are shares of requests, 0 to 1).
+    ``rate_limit_headers``: every answer states the token bucket of ``rate_limit`` in
+    ``RateLimit-Policy`` and ``RateLimit`` (``FaultInjector.rate_headers``).
 
     Raises ``ValueError`` for a rate outside 0..1 or a negative latency, rate limit or
     retry-after."""
@@ -44,6 +47,7 @@ class FaultConfig:
     retry_after: int = 1
     seed: int | None = None
     reset_rate: float = 0.0
+    rate_limit_headers: bool = True
 
     def __post_init__(self) -> None:
         """Check the ranges (see the class docstring)."""
@@ -77,6 +81,9 @@ class FaultConfig:
             if name == "seed":
                 if value is not None and not (isinstance(value, int) and number):
                     raise ValueError("seed must be an integer or null")
+            elif name == "rate_limit_headers":
+                if not isinstance(value, bool):
+                    raise ValueError("rate_limit_headers must be true or false")
             elif name == "retry_after":
                 if not (isinstance(value, int) and number):
                     raise ValueError("retry_after must be an integer number of seconds")
@@ -112,7 +119,7 @@ class FaultInjector:
         self.config = config
         self._random = random.Random(config.seed)
         self._lock = threading.Lock()
-        self._tokens = config.rate_limit
+        self._tokens = max(config.rate_limit, 1.0)
         self._last = time.monotonic()
         self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
 
@@ -121,7 +128,7 @@ class FaultInjector:
         with self._lock:
             self.config = config
             self._random = random.Random(config.seed)
-            self._tokens = config.rate_limit
+            self._tokens = max(config.rate_limit, 1.0)
             self._last = time.monotonic()
 
     def snapshot(self) -> dict[str, Any]:
@@ -139,20 +146,44 @@ class FaultInjector:
         if latency:
             time.sleep(latency / 1000.0)
 
+    def _refill(self) -> float:
+        """The bucket topped up to now (the caller holds the lock): its rate. It holds a
+        second's worth of requests, and at least one."""
+        now = time.monotonic()
+        rate = self.config.rate_limit
+        self._tokens = min(max(rate, 1.0), self._tokens + (now - self._last) * rate)
+        self._last = now
+        return rate
+
     def rate_limited(self) -> int | None:
         """Seconds to wait when the token bucket is empty, else None (and a token is spent)."""
         if not self.config.rate_limit:
             return None
         with self._lock:
-            now = time.monotonic()
-            rate = self.config.rate_limit
-            self._tokens = min(rate, self._tokens + (now - self._last) * rate)
-            self._last = now
+            rate = self._refill()
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 return None
             self.counts[Fault.THROTTLE] += 1
             return max(1, int((1.0 - self._tokens) / rate + 0.999))
+
+    def rate_headers(self) -> dict[str, str]:
+        """The token bucket as the IETF draft httpapi-ratelimit-headers states a quota: the
+        policy (``q`` requests per ``w`` seconds: the rate, rounded down, never more than the
+        bucket gives) and the state now (``r`` requests left, ``t`` seconds until the bucket
+        is full again). Nothing without a rate limit, or with ``rate_limit_headers`` off."""
+        if not (self.config.rate_limit and self.config.rate_limit_headers):
+            return {}
+        with self._lock:
+            rate = self._refill()
+            full = max(rate, 1.0)
+            left, tokens = math.floor(self._tokens), self._tokens
+        quota, window = (math.floor(rate), 1) if rate >= 1 else (1, math.ceil(1 / rate))
+        refill = math.ceil((full - tokens) / rate)
+        return {
+            "RateLimit-Policy": f'"sandbox";q={quota};w={window}',
+            "RateLimit": f'"sandbox";r={left};t={refill}',
+        }
 
     def choose(self, *, write: bool) -> Fault:
         """The fault for one request; drops after commit only apply to writes."""

@@ -20,6 +20,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from reconciler.backends.local.api import StoreApi
 from reconciler.errors import ApiProblem, StoreError
 from reconciler.net import is_loopback
 from reconciler.sandbox.app import CONTROL_PATH, SandboxApp
@@ -54,7 +55,22 @@ class Handler(BaseHTTPRequestHandler):
         # Set before the base class's __init__, which handles the whole connection.
         self.app = app
         self.verbose = verbose
+        self._store: StoreApi | None = None
         super().__init__(*args)
+
+    def store(self) -> StoreApi:
+        """The store as this connection's requests see it: opened by its first request and
+        kept for the others, so each server thread (one per connection) has one SQLite
+        connection, whose statements are prepared once."""
+        if self._store is None:
+            self._store = self.app.open()
+        return self._store
+
+    def close_store(self) -> None:
+        """Close this connection's store (a later request opens it again, checked anew)."""
+        if self._store is not None:
+            store, self._store = self._store, None
+            store.close()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log a request line, only when the server is verbose."""
@@ -120,6 +136,7 @@ class Handler(BaseHTTPRequestHandler):
         # The connection may have been dropped on purpose (a fault) or by the client.
         with contextlib.suppress(OSError, ValueError):
             super().finish()
+        self.close_store()
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -144,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(status, payload, headers)
                 return
             api = Api(
-                app.open,
+                self.store,
                 self.path,
                 self.headers.get("Idempotency-Key"),
                 self.headers.get_all("If-Match") or [],
@@ -167,6 +184,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         except StoreError as exc:
+            self.close_store()  # the next request opens and checks the store anew
             self.send_json(
                 503,
                 problem_body(ApiProblem(503, "store-unavailable", str(exc)), path),
@@ -353,6 +371,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        for name, value in self.app.faults.rate_headers().items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")

@@ -112,16 +112,16 @@ def split_target(target: str) -> SplitResult:
 class Api:
     """The API's resources as seen by one request: ``target`` is its request target,
     ``idempotency_key`` its header (None when absent), ``if_match`` its ``If-Match`` headers;
-    ``open_store`` opens the store, once per call of the store, each closed after it."""
+    ``store`` gives the store to use (the connection's: the caller opens and closes it)."""
 
     def __init__(
         self,
-        open_store: Callable[[], StoreApi],
+        store: Callable[[], StoreApi],
         target: str,
         idempotency_key: str | None,
         if_match: list[str] | None = None,
     ) -> None:
-        self._open = open_store
+        self._store = store
         self._target = target
         self._key = idempotency_key
         self._if_match = if_match or []
@@ -143,8 +143,8 @@ class Api:
         return parse_qs(split_target(self._target).query, keep_blank_values=True)
 
     def _call(self, func: Callable[[StoreApi], Any]) -> Any:
-        """``func`` on a freshly opened store, its backend errors as ApiProblems."""
-        store = self._open()
+        """``func`` on the store, its backend errors as ApiProblems."""
+        store = self._store()
         try:
             return func(store)
         except IdempotencyMismatch as exc:
@@ -161,8 +161,6 @@ class Api:
             raise
         except BackendError as exc:
             raise ApiProblem(404, "not-found", str(exc)) from None
-        finally:
-            store.close()
 
     # --- the routes: ``<method>_<route name>`` ----------------------------------------------
 
@@ -235,9 +233,11 @@ class Api:
                 "POST needs an Idempotency-Key header: 1-255 visible ASCII characters",
             )
         validate_body("LinkCreate", body)
-        # The key is claimed (in flight) by the handler for the whole request.
-        self._call(
-            lambda b: b.backend.create_link(
+        # The key is claimed (in flight) by the handler for the whole request. The answer is
+        # the one recorded with the key, so a replay gets the very same body; it is read in
+        # the create's own transaction.
+        answer = self._call(
+            lambda b: b.backend.create_link_answer(
                 channel_id,
                 title=body["title"],
                 ref=body.get("ref"),
@@ -245,8 +245,7 @@ class Api:
                 key=key,
             )
         )
-        # The answer is the one recorded with the key, so a replay gets the very same body.
-        return _one(self._call(lambda b: b.idempotent_response(key)), 201)
+        return _one(answer, 201)
 
     def patch_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
         """Edit a link's title, ref or message at the version If-Match names; the link as it

@@ -3,8 +3,9 @@
 Built on the standard library's ``ThreadingHTTPServer``: a handler owns its socket, so a
 "dropped after commit" fault really is a closed connection with no response after the write
 committed (an ASGI app can't do that under uvicorn: raising before responding becomes a 500,
-a different fault). One SQLite connection per request, ``BEGIN IMMEDIATE`` for writes and a busy
-timeout serialise writers.
+a different fault). One SQLite connection per server thread (per client connection: the
+handler's); the store in WAL mode while it serves, from its first write, so reads never wait
+for a commit; ``BEGIN IMMEDIATE`` for writes and a busy timeout serialise writers.
 
 Errors are RFC 9457 ``application/problem+json`` with a stable ``type``; bad input is a 4xx,
 never a 500.
@@ -52,6 +53,11 @@ class SandboxServer(ThreadingHTTPServer):
         if ":" in address[0]:  # an IPv6 address such as ::1 needs an IPv6 socket
             self.address_family = socket.AF_INET6
         super().__init__(address, functools.partial(Handler, app=app, verbose=verbose))
+
+    def server_close(self) -> None:
+        """Stop listening, and leave the store out of WAL mode (``SandboxApp.close``)."""
+        super().server_close()
+        self.app.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer is not an error of the server's: say nothing.

@@ -89,10 +89,9 @@ class HttpBackend:
     # --- reading -----------------------------------------------------------------------------
 
     def read(self) -> WorkspaceState:
-        """Every channel with its links, read page by page (channels' links at once, up to
-        ``concurrency``). Raises ``BackendError`` for a failed request or data of the wrong
-        shape."""
-        channels = list(self.api.pages("/v1/tiktok/channels", "list channels"))
+        """Every channel with its links, read page by page: each channel's links are asked for
+        as soon as the channel is listed, up to ``concurrency`` at once. Raises
+        ``BackendError`` for a failed request or data of the wrong shape."""
 
         def links_of(raw: dict[str, Any]) -> Channel:
             cid = str(raw["id"])
@@ -104,7 +103,11 @@ class HttpBackend:
 
         try:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                result = list(pool.map(links_of, channels))
+                pending = [
+                    pool.submit(links_of, raw)
+                    for raw in self.api.pages("/v1/tiktok/channels", "list channels")
+                ]
+                result = [future.result() for future in pending]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             reason = visible(str(exc))[:200]
             raise BackendError(

@@ -5,6 +5,9 @@
   capped, within an overall deadline per request.
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
+- Every attempt waits its turn with the client's ``Pacer`` (``pacing``), shared by every
+  thread: the API's rate limit, stated in its headers or learnt from its 429s, is kept to by
+  spacing requests rather than met with refusals.
 - A conditional write carries ``If-Match``; its ``412`` is never retried: a
   ``WorkspaceChanged`` (or, for a retry, left to the caller to tell from its own write).
 - The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
@@ -28,6 +31,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 import stamina
 
+from reconciler.backends.http.pacing import Pacer
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import is_loopback
@@ -204,6 +208,9 @@ class ApiClient:
         self.concurrency = max(1, concurrency)
         self._on_retry = on_retry
         self._clock = clock
+        #: When each request may start: one pacer for every thread using this client.
+        self.pacer = Pacer(max_wait=self.policy.retry_after_max)
+        self._closed = False
         try:
             self.http = client or httpx.Client(
                 base_url=base_url.rstrip("/"),
@@ -223,7 +230,9 @@ class ApiClient:
         return f"ApiClient({self.description!r})"
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client and its connections; a request under way then fails at once,
+        without a retry."""
+        self._closed = True
         self.http.close()
 
     def request(
@@ -270,6 +279,8 @@ class ApiClient:
                     return False  # a host that doesn't resolve won't in the next minute
             else:
                 return False
+            if self._closed:
+                return False
             elapsed = self._clock() - started
             if attempt_number >= policy.attempts or elapsed >= policy.deadline:
                 return False
@@ -291,13 +302,18 @@ class ApiClient:
             ):
                 with attempt:
                     attempt_number = attempt.num
+                    if self._closed:
+                        raise BackendError(f"{what}: the client was closed")
+                    sent = self.pacer.wait()
                     response = self.http.request(
                         method, path, json=json, params=params, headers=headers
                     )
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    self.pacer.observe(
+                        response.status_code, response.headers, sent=sent, retry_after=retry_after
+                    )
                     if response.status_code in RETRY_STATUSES or _in_flight(response):
-                        raise _Retryable(
-                            response, parse_retry_after(response.headers.get("Retry-After"))
-                        )
+                        raise _Retryable(response, retry_after)
         except (_Retryable, *TRANSIENT):
             raise BackendError(
                 f"{what}: gave up after {plural(attempt_number, 'attempt')}: {last_error}"

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import guards
@@ -46,7 +47,8 @@ def _utcnow() -> datetime:
 class LocalBackend:
     """The workspace in a SQLite file at ``path`` (created on the first write), or in a
     connection given by the caller (tests: ``sqlite3.connect(":memory:")``). ``clock`` gives
-    the time of each write (history, idempotency keys).
+    the time of each write (history, idempotency keys); ``wal`` puts the file in WAL mode
+    (``Store``).
 
     The engine's ``Backend``: ``read`` and the writes, plus the URL ``history`` the local
     workspace keeps (``links.history``). Its store is ``store``."""
@@ -59,11 +61,12 @@ class LocalBackend:
         *,
         connection: sqlite3.Connection | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        wal: bool = False,
     ) -> None:
         self.description = f"local workspace {path}"
         self._clock = clock
-        #: The SQLite store this backend reads and writes.
-        self.store = Store(path, connection=connection)
+        #: The SQLite store this backend reads and writes (``wal``: see ``Store``).
+        self.store = Store(path, connection=connection, wal=wal)
 
     @property
     def path(self) -> Path:
@@ -235,6 +238,16 @@ class LocalBackend:
         another (unless that link has been removed since); with a different request it raises
         ``IdempotencyMismatch``. Keys are forgotten after ``IDEMPOTENCY_TTL``.
         """
+        return link_from_dict(
+            self.create_link_answer(channel_id, title=title, ref=ref, message=message, key=key)
+        )
+
+    def create_link_answer(
+        self, channel_id: str, *, title: str, ref: str | None, message: str, key: str
+    ) -> dict[str, Any]:
+        """``create_link``, answered as the API shows the link (``shapes.link_dict``): the
+        answer recorded with ``key``, read in the create's own transaction (a replay gets the
+        very same; one recorded before versions was at version 1)."""
         now = as_utc(self._clock())
         stamp = utc_text(now)
         request = json.dumps([str(parse_id(channel_id)), title, ref, message], ensure_ascii=False)
@@ -255,7 +268,7 @@ class LocalBackend:
                     "SELECT 1 FROM links WHERE id = ?", (int(first["id"]),)
                 ).fetchone()
                 if alive is not None:
-                    return link_from_dict(first)
+                    return {**first, "version": first.get("version", 1)}
                 # The link it created was removed since: replaying would hand back a link that
                 # no longer exists, so the key is forgotten and the create happens again.
                 db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
@@ -287,7 +300,7 @@ class LocalBackend:
                 "INSERT INTO idempotency (key, request, response, created_at) VALUES (?, ?, ?, ?)",
                 (key, request, json.dumps(data, ensure_ascii=False), stamp),
             )
-        return link_from_dict(data)
+        return data
 
     def update_link(
         self,

@@ -34,11 +34,21 @@ DEFAULT_STORE = ".reconciler/workspace.db"
 class Store:
     """A reconciler store in a SQLite file at ``path`` (created on the first write), or in a
     connection given by the caller (tests: ``sqlite3.connect(":memory:")``), which is given
-    the schema at once."""
+    the schema at once. ``wal``: the first write puts the file in WAL mode (readers never
+    wait for a writer; commits are durable against a crash of the process, not of the
+    machine), as the sandbox serving it to many connections does; ``end_wal`` takes it back
+    out. Reading alone writes nothing, in either mode."""
 
-    def __init__(self, path: str | Path, *, connection: sqlite3.Connection | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        connection: sqlite3.Connection | None = None,
+        wal: bool = False,
+    ) -> None:
         self.path = Path(path)
         self._db = connection
+        self._wal = wal
         #: True once the open database is known to hold a schema this version reads.
         self._ready = False
         self._version = SCHEMA_VERSION
@@ -172,6 +182,9 @@ class Store:
         SQLite failure becomes a ``StoreError``."""
         db = self._connection(create=True)
         assert db is not None
+        if self._wal:
+            self._wal = False  # once a connection: the mode is the file's
+            _enter_wal(db)
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -199,8 +212,12 @@ class Store:
 
     @property
     def versioned(self) -> bool:
-        """Whether the store as last read has versions and an id (``schema.VERSIONED``): an
-        older one is read with every version 1, and has no id until its first write."""
+        """Whether the store has versions and an id (``schema.VERSIONED``): an older one is
+        read with every version 1, and has no id until its first write. An older one is asked
+        again each time: another connection (a server's other thread) may have migrated it."""
+        if self._version < VERSIONED and self._db is not None and self._ready:
+            with contextlib.suppress(sqlite3.Error):
+                self._version = self._db.execute("PRAGMA user_version").fetchone()[0]
         return self._version >= VERSIONED
 
     def workspace_id(self) -> str | None:
@@ -259,6 +276,29 @@ def _is_blank(db: sqlite3.Connection) -> bool:
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     version = db.execute("PRAGMA user_version").fetchone()[0]
     return bool(tables == 0 and app_id == 0 and version == 0)
+
+
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Put the store in WAL mode (it stays so until ``end_wal``), this connection's commits
+    synced at checkpoints. Only an optimisation: a store that can't be (a read-only medium,
+    another connection in the way) is used as it is."""
+    with contextlib.suppress(sqlite3.Error):
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+
+
+def end_wal(path: Path) -> None:
+    """Take the store at ``path`` out of WAL mode, if it is in it: the log is written into the
+    file and removed, and the file is as the local backend leaves it. Left as it is (still a
+    sound store, in WAL mode) while another connection has it open."""
+    if not path.is_file():
+        return
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(path, timeout=1.0, isolation_level=None)) as db,
+    ):
+        if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            db.execute("PRAGMA journal_mode = DELETE")
 
 
 def _rollback(db: sqlite3.Connection) -> None:
