@@ -153,11 +153,11 @@ def load_config(file: str) -> tuple[DesiredState, str]:
 
 
 def write_file(path: str, content: str) -> None:
-    """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
-    permissions a new file gets from the umask."""
-    from reconciler.files import reason, write_atomic
+    """Write ``content`` into ``path`` (``files.write_output``: a regular file atomically, a
+    symlink's target, a FIFO or device directly; a directory refused)."""
+    from reconciler.files import reason, write_output
 
     try:
-        write_atomic(Path(path), content.encode("utf-8"))
+        write_output(Path(path), content.encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None
