@@ -144,7 +144,7 @@ def environment_proxy(api_url: ApiUrl) -> str | None:
         return None
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(api_url.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass_environment(api_url.host, proxies):
+    if not proxy or urllib.request.proxy_bypass(api_url.host):
         return None
     return visible(without_credentials(proxy))
 
