@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import guards
-from reconciler.backends.local.rows import channel_columns, channel_of, parse_id
+from reconciler.backends.local.rows import channel_columns, channel_of, check_values, parse_id
 from reconciler.backends.local.shapes import link_dict, link_from_dict
 from reconciler.backends.local.store import DEFAULT_STORE, Store
 from reconciler.errors import BackendError, IdempotencyMismatch
@@ -103,6 +103,14 @@ class LocalBackend:
             query += " AND title = ? COLLATE NOCASE"
             params.append(title)
         rows = self.store.query(query + " ORDER BY id", tuple(params))
+        if rows:
+            check_values(
+                self.store.query,
+                "link_history",
+                versioned=self.store.versioned,
+                where="account = ?",
+                params=(fold(account),),
+            )
         return [dict(zip(keys, (str(row[0]), *row[1:]), strict=True)) for row in rows]
 
     # --- channels --------------------------------------------------------------------------
