@@ -142,3 +142,18 @@ def _check_name(host: str, quoted: str) -> None:
                 decoded = ""
             if not decoded or decoded.isascii():
                 raise ValueError(f"{quoted}: {host!r} is not a host name (bad Punycode)")
+
+
+def host_header_name(value: str) -> str | None:
+    """The host a ``Host`` header names (``127.0.0.1:8787`` -> ``127.0.0.1``, ``[::1]:80``
+    -> ``::1``, lower case); None for a value that is not ``host[:port]``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        host, close, after = value[1:].partition("]")
+        if not close or (after and not re.fullmatch(r":[0-9]{0,5}", after)):
+            return None
+        return host
+    host, _, port = value.partition(":")
+    if not host or (port and not _PORT.fullmatch(port)) or _UNSAFE.search(host):
+        return None
+    return host

@@ -15,12 +15,14 @@ import socket
 import struct
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from reconciler.errors import ApiProblem, StoreError
+from reconciler.model import visible
 from reconciler.net import is_loopback
 from reconciler.sandbox.app import CONTROL_PATH, SandboxApp
 from reconciler.sandbox.faults import Fault, FaultConfig
@@ -115,6 +117,26 @@ class Handler(BaseHTTPRequestHandler):
                 problem.status, problem_body(problem, path), problem.headers, problem=True
             )
 
+    def parse_request(self) -> bool:
+        """The base class's reading of the request line and headers, then the header rules it
+        doesn't check (RFC 9112 section 5): a line it could not read as ``name: value`` (a
+        space before the colon, ``Transfer-Encoding : chunked``) ends its headers early and
+        leaves the rest to be read as a body or a next request, so it is a 400; so is a
+        header folded over two lines (obs-fold)."""
+        if not super().parse_request():
+            return False
+        headers = self.headers
+        unread = headers.defects or headers.get_payload()
+        folded = any("\n" in value or "\r" in value for value in headers.values())
+        if unread or folded:
+            self.send_error(
+                400,
+                "a header line is not 'name: value' (a space before the colon, or a line "
+                "folded onto the next)",
+            )
+            return False
+        return True
+
     def finish(self) -> None:
         """Flush and close the streams; a connection already gone is not an error."""
         # The connection may have been dropped on purpose (a fault) or by the client.
@@ -135,6 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
         try:
+            app.check_host(self.headers.get_all("Host") or [])
             raw = self.read_raw()
             if raw is None:
                 return  # the client went away mid-body
@@ -308,7 +331,11 @@ class Handler(BaseHTTPRequestHandler):
         if ctype != "application/json":
             raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(
+                raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
+            )
+        except _NotJson as exc:
+            raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
         except ValueError:  # an integer longer than Python reads: 4,300 digits
@@ -359,3 +386,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data and getattr(self, "command", None) != "HEAD":
             self.wfile.write(data)
+
+
+class _NotJson(ValueError):
+    """What RFC 8259 JSON is not, though Python's reader takes it (a key given twice, NaN);
+    never leaves this module (``parse_body`` answers it with a 400)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of the body; ``_NotJson`` for a key given twice (which one would count is
+    up to each reader: a proxy or a log could see the other)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise _NotJson(f"the key {visible(twice)[:80]!r} is given twice")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    """``_NotJson`` for NaN, Infinity and -Infinity: not JSON numbers."""
+    raise _NotJson(f"{name} is not a JSON value")

@@ -8,8 +8,11 @@ response with a stable ``type``, so bad input is a 4xx, never a 500.
 from __future__ import annotations
 
 import base64
-import binascii
+import hashlib
+import hmac
 import json
+import re
+import secrets
 from collections.abc import Iterable
 from functools import cache
 from http import HTTPStatus
@@ -123,33 +126,43 @@ def validate_body(name: str, data: Any) -> None:
 # --- pagination ------------------------------------------------------------------------------
 
 
-def encode_cursor(last_id: int) -> str:
-    """The opaque ``next_cursor`` of a page whose last row has id ``last_id``."""
-    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+#: The key cursors are signed with: new for each server process, so a cursor is good only for
+#: the server that issued it (and a restart's clients start their listing again).
+_CURSOR_KEY = secrets.token_bytes(32)
+#: A cursor as ``encode_cursor`` writes it: ASCII digits, a dot, 22 base64url characters.
+_CURSOR = re.compile(r"([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{22})", re.ASCII)
 
 
-def decode_cursor(cursor: str) -> int:
-    """The id a ``cursor`` from ``encode_cursor`` pages after; a 400 ApiProblem for any other."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = text.partition(":")
-        if prefix != "after" or not value.isdigit() or len(value) > 18:
-            raise ValueError(cursor)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiProblem(
-            400, "bad-cursor", "cursor is not a next_cursor this API returned"
-        ) from None
+def _cursor_mac(scope: str, last_id: int) -> str:
+    """The signature of a cursor of list ``scope`` after ``last_id`` (128 bits, base64url)."""
+    digest = hmac.new(_CURSOR_KEY, f"{scope}\n{last_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
-def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
-    """``(limit, after)`` of a list request's query (the last of a repeated parameter wins);
-    a 400 ApiProblem for a limit outside 1-100 or a cursor this API didn't give."""
+def encode_cursor(last_id: int, scope: str) -> str:
+    """The opaque ``next_cursor`` of a page of the list ``scope`` (its path) whose last row
+    has id ``last_id``: the id and a signature of both, so a client can neither forge one nor
+    use one list's cursor on another (docs/api.md: a cursor the server didn't issue is 400)."""
+    return f"{last_id}.{_cursor_mac(scope, last_id)}"
+
+
+def decode_cursor(cursor: str, scope: str) -> int:
+    """The id a ``cursor`` from ``encode_cursor`` for the list ``scope`` pages after; a 400
+    ApiProblem for any other (forged, edited, of another list or another server)."""
+    match = _CURSOR.fullmatch(cursor)
+    if match is None or not hmac.compare_digest(
+        match.group(2), _cursor_mac(scope, int(match.group(1)))
+    ):
+        raise ApiProblem(400, "bad-cursor", "cursor is not a next_cursor this API returned")
+    return int(match.group(1))
+
+
+def page_params(query: dict[str, list[str]], scope: str) -> tuple[int, int]:
+    """``(limit, after)`` of a request's query for the list ``scope`` (its path; the last of
+    a repeated parameter wins); a 400 ApiProblem for a limit outside 1-100 or a cursor this
+    API didn't give for that list."""
     limits = query.get("limit", ["50"])
-    try:
-        limit = int(limits[-1])
-    except ValueError:
-        limit = 0
+    limit = int(limits[-1]) if re.fullmatch(r"[0-9]{1,3}", limits[-1], re.ASCII) else 0
     if not 1 <= limit <= 100:
         raise ApiProblem(
             400,
@@ -158,13 +171,13 @@ def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
             errors=[{"field": "limit", "message": "must be an integer from 1 to 100"}],
         )
     cursors = query.get("cursor")
-    return limit, decode_cursor(cursors[-1]) if cursors else 0
+    return limit, decode_cursor(cursors[-1], scope) if cursors else 0
 
 
-def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    """A page of the API from up to ``limit + 1`` rows (one more than shown says there is a
-    next page, and so a ``next_cursor``)."""
+def page(rows: list[dict[str, Any]], limit: int, scope: str) -> dict[str, Any]:
+    """A page of the list ``scope`` (its path) from up to ``limit + 1`` rows (one more than
+    shown says there is a next page, and so a ``next_cursor``)."""
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(int(rows[-1]["id"])) if more and rows else None
+    cursor = encode_cursor(int(rows[-1]["id"]), scope) if more and rows else None
     return {"data": rows, "next_cursor": cursor}
