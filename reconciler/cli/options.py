@@ -14,6 +14,7 @@ import click
 
 from reconciler.backends.local import DEFAULT_STORE
 from reconciler.errors import ReconcilerError
+from reconciler.model import visible, visible_lines
 
 if TYPE_CHECKING:
     from reconciler.backends.base import Backend
@@ -123,8 +124,21 @@ def open_workspace(opts: BackendOptions) -> Backend:
 
 
 def report_retry(what: str, attempt: int, error: str) -> None:
-    """Progress for a flaky network: one stderr line per failed attempt that will be retried."""
-    click.echo(f"retrying {what} (attempt {attempt} failed: {error})", err=True)
+    """Progress for a flaky network: one stderr line per failed attempt that will be retried
+    (``what`` may hold a server's ids: shown with ``visible``)."""
+    click.echo(f"retrying {visible(what)} (attempt {attempt} failed: {visible(error)})", err=True)
+
+
+def echo_data(content: str) -> None:
+    """Data (CSV, JSON, a config) to standard output: its exact UTF-8 bytes to a file or a
+    pipe; on a terminal, with every control, bidi or invisible character shown as an escape
+    (``model.visible_lines``), so the data can't colour, retitle, link or reorder the screen
+    (ESC, OSC 8, a right-to-left override)."""
+    if sys.stdout.isatty():
+        click.echo(visible_lines(content), nl=False)
+    else:
+        # click.echo writes bytes to the binary stream underneath, untouched.
+        click.echo(content.encode("utf-8"), nl=False)
 
 
 def use_color(err: bool = False) -> bool:

@@ -8,6 +8,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
     backend_options,
+    echo_data,
     open_workspace,
     use_color,
     write_file,
@@ -33,7 +34,7 @@ def export(backend_opts: BackendOptions, out: str | None) -> None:
     for warning in export_warnings(state):
         click.echo(warning, err=True)
     if out is None:
-        click.echo(content, nl=False)
+        echo_data(content)
     else:
         write_file(out, content)
         click.echo(f"Wrote {out}", err=True)
