@@ -2,7 +2,8 @@
 
 - **terminal**: a workspace whose titles, messages, refs and display names hold ESC
   sequences (colour, an OSC 8 hyperlink, a window title), C1 controls and bidi overrides is
-  printed by ``links`` in every format, ``export`` and ``status`` to a real terminal (a pty):
+  printed by ``links`` in every format, ``export``, ``status`` and ``plan`` as JSON and
+  markdown to a real terminal (a pty):
   the terminal receives no ESC, no C1 control and no bidi control, only their escapes;
 - **exact**: the same commands to a pipe give the data byte for byte as ``--out`` writes it;
 - **retry lines**: a server that names a channel with an id full of escape sequences, and
@@ -43,12 +44,17 @@ COMMANDS = [
     ["links", "--format", "json"],
     ["export"],
     ["status"],
+    ["plan", "{config}", "--format", "json"],
+    ["plan", "{config}", "--format", "markdown"],
 ]
+#: A config that renames the channel (its old name, with bidi controls, is in the plan).
+CONFIG = "version: 1\nchannels:\n  - account: acmepets\n    display_name: Acme\n"
 
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("terminal") / "ws.db"
+    (store.parent / "w.yaml").write_text(CONFIG, encoding="utf-8")
     backend = LocalBackend(store)
     channel = backend.connect_channel("acmepets", BIDI_NAME)
     backend.create_link(channel.id, title=ESC_TITLE, ref=BIDI_REF, message=OSC8_MESSAGE, key="k1")
@@ -59,6 +65,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def on_a_terminal(args: list[str], store: Path) -> str:
     """What ``reconciler ARGS`` writes to a terminal (stdout and stderr on one pty)."""
     leader, follower = pty.openpty()
+    args = [a.format(config=store.parent / "w.yaml") for a in args]
     process = subprocess.Popen(
         [*reconciler_command(), *args, "--store", str(store)],
         stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
@@ -82,6 +89,7 @@ def on_a_terminal(args: list[str], store: Path) -> str:
 
 def through_a_pipe(args: list[str], store: Path) -> bytes:
     """What ``reconciler ARGS`` writes to a pipe."""
+    args = [a.format(config=store.parent / "w.yaml") for a in args]
     result = subprocess.run(
         [*reconciler_command(), *args, "--store", str(store)],
         capture_output=True, env=clean_environment(), timeout=60, check=True,
@@ -100,7 +108,7 @@ def test_a_terminal_receives_no_control_or_bidi_character(
     record("terminal", terminal_runs=1)
 
 
-@pytest.mark.parametrize("args", [c for c in COMMANDS if c != ["status"]], ids=" ".join)
+@pytest.mark.parametrize("args", [c for c in COMMANDS if c[0] in ("links", "export")], ids=" ".join)
 def test_a_pipe_receives_the_data_exactly(
     hostile_store: Path, args: list[str], tmp_path: Path
 ) -> None:
