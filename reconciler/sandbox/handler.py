@@ -15,14 +15,12 @@ import socket
 import struct
 import sys
 import traceback
-from collections import Counter
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from reconciler.errors import ApiProblem, StoreError
-from reconciler.model import visible
 from reconciler.net import is_loopback
 from reconciler.sandbox.app import CONTROL_PATH, SandboxApp
 from reconciler.sandbox.faults import Fault, FaultConfig
@@ -34,7 +32,7 @@ from reconciler.sandbox.routes import (
     route_name,
     split_target,
 )
-from reconciler.sandbox.validation import method_not_allowed, problem_body
+from reconciler.sandbox.validation import method_not_allowed, parse_json, problem_body
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -330,29 +328,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
-        try:
-            data = json.loads(
-                raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
-            )
-        except _NotJson as exc:
-            raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
-        except ValueError:  # an integer longer than Python reads: 4,300 digits
-            raise ApiProblem(400, "bad-json", "the body has a number of 4,300+ digits") from None
-        except RecursionError:
-            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
-        try:
-            # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
-            # be neither stored nor sent back as UTF-8.
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ApiProblem(
-                400, "bad-json", "the body has a lone surrogate (not Unicode)"
-            ) from None
-        except RecursionError:
-            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
-        return data
+        return parse_json(raw)
 
     def authenticate(self) -> None:
         """A 401 Problem unless the request carries the server's API key (if it has one)."""
@@ -386,23 +362,3 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data and getattr(self, "command", None) != "HEAD":
             self.wfile.write(data)
-
-
-class _NotJson(ValueError):
-    """What RFC 8259 JSON is not, though Python's reader takes it (a key given twice, NaN);
-    never leaves this module (``parse_body`` answers it with a 400)."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object of the body; ``_NotJson`` for a key given twice (which one would count is
-    up to each reader: a proxy or a log could see the other)."""
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
-        raise _NotJson(f"the key {visible(twice)[:80]!r} is given twice")
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    """``_NotJson`` for NaN, Infinity and -Infinity: not JSON numbers."""
-    raise _NotJson(f"{name} is not a JSON value")

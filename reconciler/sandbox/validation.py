@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from http import HTTPStatus
@@ -27,6 +28,7 @@ from reconciler.model import (
     is_ref_text,
     ref_length,
     utf16_len,
+    visible,
 )
 
 PROBLEM_BASE = "https://reconciler.dev/problems/"
@@ -121,6 +123,51 @@ def validate_body(name: str, data: Any) -> None:
         )
     if errors:
         raise ApiProblem(422, "validation", "the request body is not valid", errors=errors)
+
+
+class _NotJson(ValueError):
+    """What RFC 8259 JSON is not, though Python's reader takes it (a key given twice, NaN);
+    never leaves this module (``parse_json`` answers it with a 400)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of the body; ``_NotJson`` for a key given twice (which one would count is
+    up to each reader: a proxy or a log could see the other)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise _NotJson(f"the key {visible(twice)[:80]!r} is given twice")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    """``_NotJson`` for NaN, Infinity and -Infinity: not JSON numbers."""
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body read as strict JSON (RFC 8259); a 400 ``bad-json`` ApiProblem for
+    anything else: not UTF-8, not JSON, a key given twice in one object, ``NaN`` or
+    ``Infinity``, an integer of 4,300+ digits, nesting too deep, a lone surrogate."""
+    try:
+        data = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
+        )
+    except (_NotJson, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python reads: 4,300 digits
+        raise ApiProblem(400, "bad-json", "the body has a number of 4,300+ digits") from None
+    except RecursionError:
+        raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
+    try:
+        # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
+        # be neither stored nor sent back as UTF-8.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiProblem(400, "bad-json", "the body has a lone surrogate (not Unicode)") from None
+    except RecursionError:
+        raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
+    return data
 
 
 # --- pagination ------------------------------------------------------------------------------
