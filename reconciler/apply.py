@@ -292,7 +292,9 @@ def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, s
         elif change.action is Action.RENAME:
             assert channel_id is not None and isinstance(change.after, ChannelValues)
             assert change.version is not None
-            backend.rename_channel(channel_id, change.after.display_name, version=change.version)
+            backend.rename_channel(
+                channel_id, change.after.display_name, version=change.version
+            )
         else:
             assert channel_id is not None and change.version is not None
             backend.remove_channel(channel_id, version=change.version)
