@@ -30,7 +30,7 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ApiUrl:
-    """An API URL as ``parse_api_url`` read it: ``scheme`` (lower case), ``host`` (an IPv6
+    """An API URL as ``parse_api_url`` read it: ``scheme`` and ``host`` in lower case (an IPv6
     address without brackets), ``port`` (None: the scheme's), ``url`` (the whole URL to send
     to, credentials included) and ``shown`` (the URL fit to print: no user or password, no
     trailing slash)."""
@@ -87,7 +87,7 @@ def parse_api_url(text: str) -> ApiUrl:
     host, port = _host_port(hostport, quoted)
     return ApiUrl(
         scheme=scheme,
-        host=host,
+        host=host.lower(),  # names are matched ignoring case: LOCALHOST is loopback
         port=port,
         url=f"{scheme}://{rest}",
         shown=f"{scheme}://{hostport}{tail}".rstrip("/"),

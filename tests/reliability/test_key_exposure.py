@@ -89,7 +89,7 @@ def proxies(url: str) -> dict[str, str]:
     return {n: url for n in names} | {n.lower(): url for n in names}
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST"])
 def test_a_loopback_api_is_never_reached_through_a_proxy(
     tmp_path: Path, keyed: Sandbox, proxy: RecordingProxy, host: str
 ) -> None:
@@ -126,7 +126,7 @@ def test_an_https_api_is_tunnelled_and_the_proxy_never_sees_the_key(
 
 ECHOED = [
     "HTTP://user:{pw}@127.0.0.1:{port}",  # used: upper-case scheme, credentials in the URL
-    "HtTpS://user:{pw}@127.0.0.1:1/",
+    "HtTp://user:{pw}@LOCALHOST:{port}/",  # used too
     "ftp://user:{pw}@127.0.0.1:1",
     "gopher:user:{pw}@127.0.0.1",
     "http:/user:{pw}@127.0.0.1:1",
