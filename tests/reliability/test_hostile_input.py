@@ -220,7 +220,8 @@ def test_a_store_edited_by_hand_is_a_clear_error_for_every_command(
         assert result.exit_code in (0, 1), result.output
         if result.exit_code == 1:
             failed += 1
-            assert "the store is damaged" in result.stderr and f"table {table}" in result.stderr
+            assert f"store {run.store} is damaged" in result.stderr, result.stderr
+            assert f"table {table}" in result.stderr
             assert not out.exists() or out.is_dir()
         record("hostile input", damaged_store_runs=1)
     assert digest(run.store) == before

@@ -109,7 +109,12 @@ class StoreApi:
         """``StoreDamaged`` for a row ``where`` selects that holds a value outside the
         schema (``rows.check_values``)."""
         check_values(
-            self._store.query, table, versioned=self._store.versioned, where=where, params=params
+            self._store.query,
+            table,
+            store=self._store.path,
+            versioned=self._store.versioned,
+            where=where,
+            params=params,
         )
 
     def _channel_columns(self) -> str:

@@ -83,7 +83,9 @@ class LocalBackend:
             versioned = self.store.versioned
             columns = channel_columns(versioned=versioned)
             rows = db.execute(f"SELECT {columns} FROM channels ORDER BY account_key").fetchall()
-            channels = tuple(channel_of(db, row, versioned=versioned) for row in rows)
+            channels = tuple(
+                channel_of(db, row, store=self.path, versioned=versioned) for row in rows
+            )
         return WorkspaceState(channels)
 
     def workspace(self) -> WorkspaceRef:
@@ -107,6 +109,7 @@ class LocalBackend:
             check_values(
                 self.store.query,
                 "link_history",
+                store=self.path,
                 versioned=self.store.versioned,
                 where="account = ?",
                 params=(fold(account),),
@@ -159,7 +162,7 @@ class LocalBackend:
             row = db.execute(
                 f"SELECT {columns} FROM channels WHERE id = ?", (parse_id(channel_id),)
             ).fetchone()
-            return channel_of(db, row, versioned=True)
+            return channel_of(db, row, store=self.path, versioned=True)
 
     def remove_channel(self, channel_id: str, *, version: int) -> None:
         """Remove a channel and its links (each link's removal is kept in the history), if
@@ -186,7 +189,7 @@ class LocalBackend:
                     f"SELECT {columns} FROM channels WHERE id = ?", (channel_id,)
                 ).fetchone()
                 if row is not None:
-                    channel = channel_of(db, row, versioned=versioned)
+                    channel = channel_of(db, row, store=self.path, versioned=versioned)
         if channel is None:
             raise BackendError(f"channel {channel_id} vanished from {self.description}")
         return channel

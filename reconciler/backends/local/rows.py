@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from reconciler.backends.local.schema import VALUES
@@ -73,6 +74,7 @@ def check_values(
     query: Query,
     table: str,
     *,
+    store: Path,
     versioned: bool,
     where: str = "1",
     params: tuple[Any, ...] = (),
@@ -94,7 +96,7 @@ def check_values(
     if rows and rows[0][0] is not None:
         row_id, column = rows[0]
         raise StoreDamaged(
-            f"the store is damaged: row {row_id} of table {table} has a {column} that is not "
+            f"store {store} is damaged: row {row_id} of table {table} has a {column} that is not "
             "one the schema allows (was the file edited by hand?); restore it from a backup",
             table=table,
             row=int(row_id),
@@ -102,13 +104,17 @@ def check_values(
         )
 
 
-def channel_of(db: sqlite3.Connection, row: tuple[Any, ...], *, versioned: bool) -> Channel:
+def channel_of(
+    db: sqlite3.Connection, row: tuple[Any, ...], *, store: Path, versioned: bool
+) -> Channel:
     """The channel of a ``channels`` row selected as ``channel_columns``, its links read
     from ``db``; ``StoreDamaged`` when the channel or one of its links holds a value outside
     the schema."""
     column = dict(zip(CHANNEL_FIELDS, row, strict=True))
     read = _reader(db)
-    check_values(read, "channels", versioned=versioned, where="id = ?", params=(column["id"],))
+    check_values(
+        read, "channels", store=store, versioned=versioned, where="id = ?", params=(column["id"],)
+    )
     query = links_of_channel(versioned=versioned)
     links = tuple(map(Link._make, db.execute(query, (column["id"],))))
     # The fast path's guard: a value of no type a link's columns hold (a BLOB, a REAL) sends
@@ -116,7 +122,12 @@ def channel_of(db: sqlite3.Connection, row: tuple[Any, ...], *, versioned: bool)
     # twice the time when every row went through the SQL check (measured, 100k links).
     if not _LINK_TYPES.issuperset(map(type, chain.from_iterable(links))):
         check_values(
-            read, "links", versioned=versioned, where="channel_id = ?", params=(column["id"],)
+            read,
+            "links",
+            store=store,
+            versioned=versioned,
+            where="channel_id = ?",
+            params=(column["id"],),
         )
     return Channel(
         id=str(column["id"]),
