@@ -8,6 +8,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -19,7 +20,9 @@ def reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def write_output(target: Path, content: bytes) -> None:
+def write_output(
+    target: Path, content: bytes, *, on_terminal: Callable[[bytes], bytes] | None = None
+) -> None:
     """Write ``content`` into ``target`` as a user named it (``--out``, ``--report``), whatever
     kind of file it is, never replacing what it names by something else:
 
@@ -31,6 +34,8 @@ def write_output(target: Path, content: bytes) -> None:
       in their place);
     - a directory: refused (``IsADirectoryError``).
 
+    When the target is a terminal (``--out /dev/stdout`` or ``/dev/tty`` at a console), the
+    bytes written are ``on_terminal(content)`` (the caller's escaping of data for a screen).
     Raises ``OSError``."""
     try:
         info: os.stat_result | None = os.stat(target)  # through symlinks: what they name
@@ -40,6 +45,8 @@ def write_output(target: Path, content: bytes) -> None:
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     if info is not None and not stat.S_ISREG(info.st_mode):
         with open(target, "wb") as handle:
+            if on_terminal is not None and handle.isatty():
+                content = on_terminal(content)
             handle.write(content)
         return
     real = Path(os.path.realpath(target))

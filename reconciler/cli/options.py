@@ -129,6 +129,11 @@ def report_retry(what: str, attempt: int, error: str) -> None:
     click.echo(f"retrying {visible(what)} (attempt {attempt} failed: {visible(error)})", err=True)
 
 
+def _for_terminal(data: bytes) -> bytes:
+    """UTF-8 data as a terminal may show it (``model.visible_lines``)."""
+    return visible_lines(data.decode("utf-8")).encode("utf-8")
+
+
 def echo_data(content: str) -> None:
     """Data (CSV, JSON, a config) to standard output: its exact UTF-8 bytes to a file or a
     pipe; on a terminal, with every control, bidi or invisible character shown as an escape
@@ -168,10 +173,11 @@ def load_config(file: str) -> tuple[DesiredState, str]:
 
 def write_file(path: str, content: str) -> None:
     """Write ``content`` into ``path`` (``files.write_output``: a regular file atomically, a
-    symlink's target, a FIFO or device directly; a directory refused)."""
+    symlink's target, a FIFO or device directly, escaped when it is a terminal; a directory
+    refused)."""
     from reconciler.files import reason, write_output
 
     try:
-        write_output(Path(path), content.encode("utf-8"))
+        write_output(Path(path), content.encode("utf-8"), on_terminal=_for_terminal)
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None

@@ -5,7 +5,8 @@
   printed by ``links`` in every format, ``export``, ``status`` and ``plan`` as JSON and
   markdown to a real terminal (a pty):
   the terminal receives no ESC, no C1 control and no bidi control, only their escapes;
-- **exact**: the same commands to a pipe give the data byte for byte as ``--out`` writes it;
+- **exact**: the same commands to a pipe give the data byte for byte as ``--out`` writes it
+  (and ``--out /dev/stdout`` on a terminal is escaped as standard output is);
 - **retry lines**: a server that names a channel with an id full of escape sequences, and
   answers 503 to its rename: the retry lines and the final error show the id escaped.
 """
@@ -108,7 +109,18 @@ def test_a_terminal_receives_no_control_or_bidi_character(
     record("terminal", terminal_runs=1)
 
 
-@pytest.mark.parametrize("args", [c for c in COMMANDS if c[0] in ("links", "export")], ids=" ".join)
+DATA_COMMANDS = [c for c in COMMANDS if c[0] in ("links", "export")]
+
+
+@pytest.mark.parametrize("args", DATA_COMMANDS, ids=" ".join)
+def test_out_to_a_terminal_device_is_escaped_too(hostile_store: Path, args: list[str]) -> None:
+    shown = on_a_terminal([*args, "--out", "/dev/stdout"], hostile_store)
+    for char in FORBIDDEN:
+        assert char not in shown, (repr(char), shown)
+    record("terminal", terminal_runs=1)
+
+
+@pytest.mark.parametrize("args", DATA_COMMANDS, ids=" ".join)
 def test_a_pipe_receives_the_data_exactly(
     hostile_store: Path, args: list[str], tmp_path: Path
 ) -> None:
