@@ -19,6 +19,7 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      +-- QrError                a QR code that can't be made or written
      +-- BackendError           the workspace could not be read or written
      |    +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
+     |    |    +-- StoreDamaged  a row holds a value outside the schema (edited by hand)
      |    +-- IdempotencyMismatch  an idempotency key reused for a different create
      |    +-- TitleTaken        a create or rename to a title the channel already has
      |    +-- WorkspaceChanged  a conditional write: the resource changed since the plan
@@ -165,6 +166,18 @@ class BackendError(ReconcilerError):
 
 class StoreError(BackendError):
     """The local SQLite store is unusable: corrupt, foreign, newer, or not writable."""
+
+
+class StoreDamaged(StoreError):
+    """A row of the store holds a value its schema doesn't allow (a BLOB title, a status
+    outside its two values): the file was edited by hand or by another program. ``table``,
+    ``row`` (its id) and ``column`` say where."""
+
+    def __init__(self, message: str, *, table: str, row: int, column: str) -> None:
+        super().__init__(message)
+        self.table = table
+        self.row = row
+        self.column = column
 
 
 class IdempotencyMismatch(BackendError):

@@ -183,6 +183,16 @@ def visible(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def visible_lines(text: str) -> str:
+    """``text`` made safe for a terminal as ``visible`` makes one line, but keeping its line
+    ends (``\n``, and the ``\r`` of a ``\r\n``): several lines of data (CSV, JSON, a
+    config, a message) shown on a terminal as they would read in a file."""
+    return "\n".join(
+        visible(line[:-1]) + "\r" if line.endswith("\r") else visible(line)
+        for line in text.split("\n")
+    )
+
+
 def _escape(m: re.Match[str]) -> str:
     char = m.group()
     if char in _NAMED:

@@ -31,7 +31,7 @@ from reconciler.errors import (
     ReconcilerError,
     RemovalsNotAllowed,
 )
-from reconciler.files import reason, write_atomic
+from reconciler.files import reason, write_output
 from reconciler.plan import Plan, saved
 from reconciler.render import markdown as render_markdown
 from reconciler.render import text as render_text
@@ -362,7 +362,7 @@ def _applied(
 
 def _write(path: Path, text: str) -> None:
     try:
-        write_atomic(path, text.encode("utf-8"))
+        write_output(path, text.encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None
 

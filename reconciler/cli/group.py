@@ -10,6 +10,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.model import visible_lines
 
 
 class ReconcilerGroup(click.Group):
@@ -61,7 +62,8 @@ class ReconcilerGroup(click.Group):
         except ReconcilerError as exc:
             if debug_enabled(ctx):
                 raise
-            click.echo(str(exc), err=True)
+            # Messages quote data (a server's ids, a file's titles): never raw to a terminal.
+            click.echo(visible_lines(str(exc)), err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             if debug_enabled(ctx):
@@ -72,7 +74,7 @@ class ReconcilerGroup(click.Group):
             if debug_enabled(ctx):
                 raise
             click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
+                f"internal error: {type(exc).__name__}: {visible_lines(str(exc))}\n"
                 "This is a bug in reconciler; run again with --debug for the traceback.",
                 err=True,
             )

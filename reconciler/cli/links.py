@@ -14,6 +14,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
     backend_options,
+    echo_data,
     format_option,
     load_config,
     open_workspace,
@@ -72,18 +73,18 @@ def _select(
 
 
 def _emit(content: str, fmt: str, out: str | None) -> None:
-    """CSV and JSON go out as UTF-8 bytes whatever the locale (a spreadsheet or a tool reads
-    them, not a terminal); text through click, for the terminal."""
+    """CSV and JSON go out as data (``echo_data``: exact UTF-8 bytes to a file or a pipe,
+    escaped on a terminal); text through click, for the terminal."""
     if out is not None:
         from reconciler.cli.options import write_file
+        from reconciler.model import visible
 
         write_file(out, content)
-        click.echo(f"Wrote {out}", err=True)
+        click.echo(f"Wrote {visible(out)}", err=True)
     elif fmt == "text":
         click.echo(content, nl=False)
     else:
-        # click.echo writes bytes to the binary stream underneath, untouched.
-        click.echo(content.encode("utf-8"), nl=False)
+        echo_data(content)
 
 
 @cli.command()

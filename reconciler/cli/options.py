@@ -14,6 +14,7 @@ import click
 
 from reconciler.backends.local import DEFAULT_STORE
 from reconciler.errors import ReconcilerError
+from reconciler.model import visible, visible_lines
 
 if TYPE_CHECKING:
     from reconciler.backends.base import Backend
@@ -134,8 +135,26 @@ def workspace_opener(opts: BackendOptions) -> Callable[[], Backend]:
 
 
 def report_retry(what: str, attempt: int, error: str) -> None:
-    """Progress for a flaky network: one stderr line per failed attempt that will be retried."""
-    click.echo(f"retrying {what} (attempt {attempt} failed: {error})", err=True)
+    """Progress for a flaky network: one stderr line per failed attempt that will be retried
+    (``what`` may hold a server's ids: shown with ``visible``)."""
+    click.echo(f"retrying {visible(what)} (attempt {attempt} failed: {visible(error)})", err=True)
+
+
+def _for_terminal(data: bytes) -> bytes:
+    """UTF-8 data as a terminal may show it (``model.visible_lines``)."""
+    return visible_lines(data.decode("utf-8")).encode("utf-8")
+
+
+def echo_data(content: str) -> None:
+    """Data (CSV, JSON, a config) to standard output: its exact UTF-8 bytes to a file or a
+    pipe; on a terminal, with every control, bidi or invisible character shown as an escape
+    (``model.visible_lines``), so the data can't colour, retitle, link or reorder the screen
+    (ESC, OSC 8, a right-to-left override)."""
+    if sys.stdout.isatty():
+        click.echo(visible_lines(content), nl=False)
+    else:
+        # click.echo writes bytes to the binary stream underneath, untouched.
+        click.echo(content.encode("utf-8"), nl=False)
 
 
 def use_color(err: bool = False) -> bool:
@@ -176,12 +195,13 @@ def paths_argument(*, required: bool) -> Callable[[_F], _F]:
 
 
 def write_file(path: str, content: str) -> None:
-    """Write ``content`` to ``path`` atomically (a reader never sees half a file), with the
-    permissions a new file gets from the umask."""
-    from reconciler.files import reason, write_atomic
+    """Write ``content`` into ``path`` (``files.write_output``: a regular file atomically, a
+    symlink's target, a FIFO or device directly, escaped when it is a terminal; a directory
+    refused)."""
+    from reconciler.files import reason, write_output
 
     try:
-        write_atomic(Path(path), content.encode("utf-8"))
+        write_output(Path(path), content.encode("utf-8"), on_terminal=_for_terminal)
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {reason(exc)}") from None
 

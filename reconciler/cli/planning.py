@@ -14,6 +14,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
     backend_options,
+    echo_data,
     force_option,
     format_option,
     load_config,
@@ -68,7 +69,10 @@ def plan(
     ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)
     loaded = ahead.during(lambda: load_config(paths))
     the_plan = planning.plan_against(loaded, ahead, force=force)
-    click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
+    if fmt == "text":
+        click.echo(_render_plan(the_plan, fmt), nl=False, color=use_color())
+    else:  # JSON and markdown are data: exact to a pipe, escaped on a terminal
+        echo_data(_render_plan(the_plan, fmt))
     if out is not None:
         from reconciler.plan import saved
 
@@ -175,7 +179,7 @@ def apply(
     if not the_plan.changes:
         if fmt == "json":
             nothing = applier.ApplyResult(done=(), workspace=the_plan.workspace)
-            click.echo(render_json.render_apply(nothing), nl=False)
+            echo_data(render_json.render_apply(nothing))
         else:
             click.echo("Nothing to apply.")
         return
@@ -192,7 +196,7 @@ def apply(
             on_step=on_step,
         )
     if fmt == "json":
-        click.echo(render_json.render_apply(result), nl=False)
+        echo_data(render_json.render_apply(result))
     else:
         click.echo("")
         click.echo(text.render_apply(result, color=use_color()), nl=False, color=use_color())

@@ -188,18 +188,21 @@ def sandbox_serve(
     from reconciler.sandbox.server import make_server
 
     api_key = os.environ.get("SLEEKFLOW_API_KEY") or None
-    faults = FaultConfig(
-        latency_ms=latency_ms,
-        fail_rate=fail_rate,
-        throttle_rate=throttle_rate,
-        rate_limit=rate_limit,
-        rate_limit_headers=rate_limit_headers,
-        drop_before_commit_rate=drop_before_commit_rate,
-        drop_after_commit_rate=drop_after_commit_rate,
-        reset_rate=reset_rate,
-        retry_after=retry_after,
-        seed=seed,
-    )
+    try:
+        faults = FaultConfig(
+            latency_ms=latency_ms,
+            fail_rate=fail_rate,
+            throttle_rate=throttle_rate,
+            rate_limit=rate_limit,
+            rate_limit_headers=rate_limit_headers,
+            drop_before_commit_rate=drop_before_commit_rate,
+            drop_after_commit_rate=drop_after_commit_rate,
+            reset_rate=reset_rate,
+            retry_after=retry_after,
+            seed=seed,
+        )
+    except ValueError as exc:  # NaN passes click's ranges (it compares false to anything)
+        raise click.UsageError(str(exc)) from None
     app = SandboxApp(Path(store), api_key=api_key, faults=FaultInjector(faults), control=control)
     try:
         server = make_server(app, host, port, allow_remote=allow_remote, verbose=verbose)

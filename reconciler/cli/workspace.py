@@ -10,6 +10,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.options import (
     BackendOptions,
     backend_options,
+    echo_data,
     make_directory,
     open_workspace,
     use_color,
@@ -63,10 +64,10 @@ def export(
         return
     content = export_config(state, channels)
     if out is None:
-        click.echo(content, nl=False)
+        echo_data(content)
     else:
         write_file(out, content)
-        click.echo(f"Wrote {out}", err=True)
+        click.echo(f"Wrote {visible(out)}", err=True)
 
 
 @cli.command()

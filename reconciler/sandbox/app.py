@@ -14,8 +14,8 @@ from pathlib import Path
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.backends.local.store import end_wal
-from reconciler.errors import UnsafeBind
-from reconciler.net import is_loopback
+from reconciler.errors import ApiProblem, UnsafeBind
+from reconciler.net import host_header_name, is_loopback
 from reconciler.sandbox.faults import FaultConfig, FaultInjector
 
 #: The test control of ``sandbox serve --control``: read and change the faults of a running
@@ -44,6 +44,25 @@ class SandboxApp:
     def close(self) -> None:
         """Leave the store as the local backend has it: out of WAL mode (``store.end_wal``)."""
         end_wal(self.store)
+
+    def check_host(self, values: list[str]) -> None:
+        """Refuse a request whose ``Host`` headers (``values``) this server should not
+        answer: none or several (a 400, RFC 9112 section 3.2), or, on a server without an
+        API key, a name that is not loopback (a 421): a web page that rebinds its own name to
+        127.0.0.1 (DNS rebinding) sends its name, and a keyless sandbox would otherwise do
+        what the page asks. A server with a key is protected by the key, wherever it is."""
+        if len(values) != 1:
+            raise ApiProblem(400, "bad-request", "a request needs exactly one Host header")
+        if self.api_key is not None:
+            return
+        host = host_header_name(values[0])
+        if host is None or not is_loopback(host):
+            raise ApiProblem(
+                421,
+                "misdirected-request",
+                "this sandbox has no API key, so it answers only requests for a loopback "
+                "name (Host: 127.0.0.1, localhost or [::1])",
+            )
 
     def check_store(self) -> None:
         """Open and check the store, reading one row: a ``StoreError`` now for a store that

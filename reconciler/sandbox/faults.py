@@ -29,14 +29,32 @@ class Fault(Enum):
     DROP_AFTER = "drop-after"  # the write commits, then the connection is closed unanswered
 
 
+#: The shares of requests (0 to 1).
+_RATES = (
+    "fail_rate",
+    "throttle_rate",
+    "drop_before_commit_rate",
+    "drop_after_commit_rate",
+    "reset_rate",
+)
+#: The other numbers, with their largest value.
+_LIMITS = {"latency_ms": 60_000, "rate_limit": 100_000, "retry_after": 3600}
+_NUMBERS = (*_RATES, *_LIMITS)
+
+
+def _option(name: str) -> str:
+    """The ``sandbox serve`` option of a setting: ``fail_rate`` is ``--fail-rate``."""
+    return "--" + name.replace("_", "-")
+
+
 @dataclass(frozen=True, slots=True)
 class FaultConfig:
     """Which faults to inject and how often (rates are shares of requests, 0 to 1).
     ``rate_limit_headers``: every answer states the token bucket of ``rate_limit`` in
     ``RateLimit-Policy`` and ``RateLimit`` (``FaultInjector.rate_headers``).
 
-    Raises ``ValueError`` for a rate outside 0..1 or a negative latency, rate limit or
-    retry-after."""
+    Raises ``ValueError`` for a number that is not finite (NaN, infinity), a rate outside
+    0..1, or a latency, rate limit or retry-after outside its range (``_LIMITS``)."""
 
     latency_ms: float = 0.0
     fail_rate: float = 0.0
@@ -50,20 +68,20 @@ class FaultConfig:
     rate_limit_headers: bool = True
 
     def __post_init__(self) -> None:
-        """Check the ranges (see the class docstring)."""
-        rates = (
-            "fail_rate",
-            "throttle_rate",
-            "drop_before_commit_rate",
-            "drop_after_commit_rate",
-            "reset_rate",
-        )
-        for name in rates:
+        """Check every number (see the class docstring): the one check of the options of
+        ``sandbox serve`` and of the control's settings."""
+        for name in _NUMBERS:
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{_option(name)} must be a finite number, not {value}")
+        for name in _RATES:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name.replace('_', '-')} must be between 0 and 1, not {value}")
-        if self.latency_ms < 0 or self.rate_limit < 0 or self.retry_after < 0:
-            raise ValueError("latency, rate limit and retry-after must not be negative")
+                raise ValueError(f"{_option(name)} must be between 0 and 1, not {value}")
+        for name, most in _LIMITS.items():
+            value = getattr(self, name)
+            if not 0 <= value <= most:
+                raise ValueError(f"{_option(name)} must be between 0 and {most:,}, not {value}")
 
     @classmethod
     def from_dict(cls, data: Any) -> FaultConfig:
@@ -87,7 +105,7 @@ class FaultConfig:
             elif name == "retry_after":
                 if not (isinstance(value, int) and number):
                     raise ValueError("retry_after must be an integer number of seconds")
-            elif not number or value != value:  # NaN compares unequal to itself
+            elif not number:
                 raise ValueError(f"{name} must be a number")
         return cls(**data)
 

@@ -33,7 +33,7 @@ from reconciler.sandbox.routes import (
     route_name,
     split_target,
 )
-from reconciler.sandbox.validation import method_not_allowed, problem_body
+from reconciler.sandbox.validation import method_not_allowed, parse_json, problem_body
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -131,6 +131,26 @@ class Handler(BaseHTTPRequestHandler):
                 problem.status, problem_body(problem, path), problem.headers, problem=True
             )
 
+    def parse_request(self) -> bool:
+        """The base class's reading of the request line and headers, then the header rules it
+        doesn't check (RFC 9112 section 5): a line it could not read as ``name: value`` (a
+        space before the colon, ``Transfer-Encoding : chunked``) ends its headers early and
+        leaves the rest to be read as a body or a next request, so it is a 400; so is a
+        header folded over two lines (obs-fold)."""
+        if not super().parse_request():
+            return False
+        headers = self.headers
+        unread = headers.defects or headers.get_payload()
+        folded = any("\n" in value or "\r" in value for value in headers.values())
+        if unread or folded:
+            self.send_error(
+                400,
+                "a header line is not 'name: value' (a space before the colon, or a line "
+                "folded onto the next)",
+            )
+            return False
+        return True
+
     def finish(self) -> None:
         """Flush and close the streams; a connection already gone is not an error."""
         # The connection may have been dropped on purpose (a fault) or by the client.
@@ -152,6 +172,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
         try:
+            app.check_host(self.headers.get_all("Host") or [])
             raw = self.read_raw()
             if raw is None:
                 return  # the client went away mid-body
@@ -325,25 +346,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
-        except ValueError:  # an integer longer than Python reads: 4,300 digits
-            raise ApiProblem(400, "bad-json", "the body has a number of 4,300+ digits") from None
-        except RecursionError:
-            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
-        try:
-            # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
-            # be neither stored nor sent back as UTF-8.
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ApiProblem(
-                400, "bad-json", "the body has a lone surrogate (not Unicode)"
-            ) from None
-        except RecursionError:
-            raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
-        return data
+        return parse_json(raw)
 
     def authenticate(self) -> None:
         """A 401 Problem unless the request carries the server's API key (if it has one)."""

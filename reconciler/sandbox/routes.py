@@ -142,6 +142,20 @@ class Api:
     def _query(self) -> dict[str, list[str]]:
         return parse_qs(split_target(self._target).query, keep_blank_values=True)
 
+    def _paging(self) -> tuple[int, int]:
+        """``(limit, after)`` of this list request (``validation.page_params``): its cursor
+        must be one this server issued for this very list (the request's path)."""
+        return page_params(self._query(), self._list())
+
+    def _page(self, rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+        """The page of this list request from up to ``limit + 1`` rows (``validation.page``),
+        its ``next_cursor`` bound to this list."""
+        return page(rows, limit, self._list())
+
+    def _list(self) -> str:
+        """Which list a request pages: its path, without a trailing slash."""
+        return split_target(self._target).path.rstrip("/")
+
     def _call(self, func: Callable[[StoreApi], Any]) -> Any:
         """``func`` on the store, its backend errors as ApiProblems."""
         store = self._store()
@@ -179,20 +193,19 @@ class Api:
 
     def get_channels(self, body: Any) -> Answer:
         """A page of the channels."""
-        limit, after = page_params(self._query())
+        limit, after = self._paging()
         rows = self._call(lambda b: b.page_channels(after=after, limit=limit + 1))
-        return 200, page(rows, limit), {}
+        return 200, self._page(rows, limit), {}
 
     def get_history(self, body: Any) -> Answer:
         """A page of the URL history, oldest first: every channel's or one account's
         (``account``), from a time on (``since``)."""
-        query = self._query()
-        account, since = history_params(query)
-        limit, after = page_params(query)
+        account, since = history_params(self._query())
+        limit, after = self._paging()
         rows = self._call(
             lambda b: b.page_history(account=account, since=since, after=after, limit=limit + 1)
         )
-        return 200, page(rows, limit), {}
+        return 200, self._page(rows, limit), {}
 
     def get_channel(self, channel_id: str, body: Any) -> Answer:
         """One channel."""
@@ -215,9 +228,9 @@ class Api:
 
     def get_links(self, channel_id: str, body: Any) -> Answer:
         """A page of a channel's links."""
-        limit, after = page_params(self._query())
+        limit, after = self._paging()
         rows = self._call(lambda b: b.page_links(channel_id, after=after, limit=limit + 1))
-        return 200, page(rows, limit), {}
+        return 200, self._page(rows, limit), {}
 
     def get_link(self, channel_id: str, link_id: str, body: Any) -> Answer:
         """One link."""

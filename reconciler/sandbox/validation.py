@@ -8,9 +8,12 @@ response with a stable ``type``, so bad input is a 4xx, never a 500.
 from __future__ import annotations
 
 import base64
-import binascii
+import hashlib
+import hmac
 import json
 import re
+import secrets
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -28,6 +31,7 @@ from reconciler.model import (
     is_ref_text,
     ref_length,
     utf16_len,
+    visible,
 )
 
 PROBLEM_BASE = "https://reconciler.dev/problems/"
@@ -124,36 +128,91 @@ def validate_body(name: str, data: Any) -> None:
         raise ApiProblem(422, "validation", "the request body is not valid", errors=errors)
 
 
+class _NotJson(ValueError):
+    """What RFC 8259 JSON is not, though Python's reader takes it (a key given twice, NaN);
+    never leaves this module (``parse_json`` answers it with a 400)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of the body; ``_NotJson`` for a key given twice (which one would count is
+    up to each reader: a proxy or a log could see the other)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise _NotJson(f"the key {visible(twice)[:80]!r} is given twice")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    """``_NotJson`` for NaN, Infinity and -Infinity: not JSON numbers."""
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body read as strict JSON (RFC 8259); a 400 ``bad-json`` ApiProblem for
+    anything else: not UTF-8, not JSON, a key given twice in one object, ``NaN`` or
+    ``Infinity``, an integer of 4,300+ digits, nesting too deep, a lone surrogate."""
+    try:
+        data = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
+        )
+    except (_NotJson, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiProblem(400, "bad-json", f"the body is not valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python reads: 4,300 digits
+        raise ApiProblem(400, "bad-json", "the body has a number of 4,300+ digits") from None
+    except RecursionError:
+        raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
+    try:
+        # Valid JSON can spell a lone surrogate ("\ud800"): that is not text, and could
+        # be neither stored nor sent back as UTF-8.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiProblem(400, "bad-json", "the body has a lone surrogate (not Unicode)") from None
+    except RecursionError:
+        raise ApiProblem(400, "bad-json", "the body is nested too deeply") from None
+    return data
+
+
 # --- pagination ------------------------------------------------------------------------------
 
 
-def encode_cursor(last_id: int) -> str:
-    """The opaque ``next_cursor`` of a page whose last row has id ``last_id``."""
-    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+#: The key cursors are signed with: new for each server process, so a cursor is good only for
+#: the server that issued it (and a restart's clients start their listing again).
+_CURSOR_KEY = secrets.token_bytes(32)
+#: A cursor as ``encode_cursor`` writes it: ASCII digits, a dot, 22 base64url characters.
+_CURSOR = re.compile(r"([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{22})", re.ASCII)
 
 
-def decode_cursor(cursor: str) -> int:
-    """The id a ``cursor`` from ``encode_cursor`` pages after; a 400 ApiProblem for any other."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = text.partition(":")
-        if prefix != "after" or not value.isdigit() or len(value) > 18:
-            raise ValueError(cursor)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiProblem(
-            400, "bad-cursor", "cursor is not a next_cursor this API returned"
-        ) from None
+def _cursor_mac(scope: str, last_id: int) -> str:
+    """The signature of a cursor of list ``scope`` after ``last_id`` (128 bits, base64url)."""
+    digest = hmac.new(_CURSOR_KEY, f"{scope}\n{last_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
-def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
-    """``(limit, after)`` of a list request's query (the last of a repeated parameter wins);
-    a 400 ApiProblem for a limit outside 1-100 or a cursor this API didn't give."""
+def encode_cursor(last_id: int, scope: str) -> str:
+    """The opaque ``next_cursor`` of a page of the list ``scope`` (its path) whose last row
+    has id ``last_id``: the id and a signature of both, so a client can neither forge one nor
+    use one list's cursor on another (docs/api.md: a cursor the server didn't issue is 400)."""
+    return f"{last_id}.{_cursor_mac(scope, last_id)}"
+
+
+def decode_cursor(cursor: str, scope: str) -> int:
+    """The id a ``cursor`` from ``encode_cursor`` for the list ``scope`` pages after; a 400
+    ApiProblem for any other (forged, edited, of another list or another server)."""
+    match = _CURSOR.fullmatch(cursor)
+    if match is None or not hmac.compare_digest(
+        match.group(2), _cursor_mac(scope, int(match.group(1)))
+    ):
+        raise ApiProblem(400, "bad-cursor", "cursor is not a next_cursor this API returned")
+    return int(match.group(1))
+
+
+def page_params(query: dict[str, list[str]], scope: str) -> tuple[int, int]:
+    """``(limit, after)`` of a request's query for the list ``scope`` (its path; the last of
+    a repeated parameter wins); a 400 ApiProblem for a limit outside 1-100 or a cursor this
+    API didn't give for that list."""
     limits = query.get("limit", ["50"])
-    try:
-        limit = int(limits[-1])
-    except ValueError:
-        limit = 0
+    limit = int(limits[-1]) if re.fullmatch(r"[0-9]{1,3}", limits[-1], re.ASCII) else 0
     if not 1 <= limit <= 100:
         raise ApiProblem(
             400,
@@ -162,22 +221,24 @@ def page_params(query: dict[str, list[str]]) -> tuple[int, int]:
             errors=[{"field": "limit", "message": "must be an integer from 1 to 100"}],
         )
     cursors = query.get("cursor")
-    return limit, decode_cursor(cursors[-1]) if cursors else 0
+    return limit, decode_cursor(cursors[-1], scope) if cursors else 0
 
 
-def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    """A page of the API from up to ``limit + 1`` rows (one more than shown says there is a
-    next page, and so a ``next_cursor``)."""
+def page(rows: list[dict[str, Any]], limit: int, scope: str) -> dict[str, Any]:
+    """A page of the list ``scope`` (its path) from up to ``limit + 1`` rows (one more than
+    shown says there is a next page, and so a ``next_cursor``)."""
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(int(rows[-1]["id"])) if more and rows else None
+    cursor = encode_cursor(int(rows[-1]["id"]), scope) if more and rows else None
     return {"data": rows, "next_cursor": cursor}
 
 
 # --- the history's query -----------------------------------------------------------------------
 
 #: An RFC 3339 time with its offset (``T`` and ``Z`` in either case), as ``since`` takes it.
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 
 
 def history_params(query: dict[str, list[str]]) -> tuple[str | None, datetime | None]:

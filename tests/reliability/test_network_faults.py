@@ -384,7 +384,7 @@ def test_the_control_reads_and_sets_the_faults_and_counts_them(controlled: Sandb
     ("body", "field"),
     [
         ({"fail_rate": 2}, "fail-rate must be between 0 and 1"),
-        ({"latency_ms": -1}, "must not be negative"),
+        ({"latency_ms": -1}, "--latency-ms must be between 0 and 60,000"),
         ({"bogus": 1}, "unknown fault settings: bogus"),
         ({"fail_rate": "0.5"}, "fail_rate must be a number"),
         ({"seed": 1.5}, "seed must be an integer"),

@@ -574,7 +574,7 @@ def test_a_client_that_goes_away_mid_request_leaves_the_server_quiet(
     for _ in range(3):
         sock = socket.create_connection((host, int(port)))
         sock.sendall(
-            b"POST /v1/tiktok/channels/1/message-links HTTP/1.1\r\nHost: x\r\n"
+            b"POST /v1/tiktok/channels/1/message-links HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nIdempotency-Key: gone\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body

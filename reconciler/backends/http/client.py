@@ -23,10 +23,11 @@ import logging
 import re
 import socket
 import time
+import urllib.request
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 import stamina
@@ -34,7 +35,7 @@ import stamina
 from reconciler.backends.http.pacing import Pacer
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
-from reconciler.net import is_loopback
+from reconciler.net import ApiUrl, parse_api_url, without_credentials
 from reconciler.words import plural
 
 T = TypeVar("T")
@@ -139,12 +140,17 @@ class _ApiKey(httpx.Auth):
         yield request
 
 
-def _without_credentials(url: str) -> str:
-    """``url`` with any user:password removed, fit to print."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+def environment_proxy(api_url: ApiUrl) -> str | None:
+    """The proxy the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less
+    ``NO_PROXY``) names for ``api_url``, without its credentials; None for none, and always
+    for a loopback URL (never sent through one)."""
+    if api_url.loopback:
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(api_url.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(api_url.host):
+        return None
+    return visible(without_credentials(proxy))
 
 
 def _is_name_failure(exc: BaseException) -> bool:
@@ -177,19 +183,27 @@ class ApiClient:
         request; ``concurrency`` bounds the requests in flight, ``on_retry(what, attempt,
         error)`` hears of each retry, ``clock`` times the retry deadline.
 
-        Raises ``BackendError`` for a URL that is not http(s) or names no host, a key that
-        would go in clear text to a host not on loopback, or a key that can't be a header.
+        Raises ``BackendError`` for a URL ``net.parse_api_url`` refuses, a key that would go
+        in clear text to a host not on loopback, a clear-text URL not on loopback that the
+        environment's proxy would carry, or a key that can't be a header. A loopback URL
+        never goes through a proxy from the environment.
         """
-        if not base_url.startswith(("http://", "https://")):
-            raise BackendError(f"--api-url must be an http:// or https:// URL, not {base_url!r}")
-        parts = urlsplit(base_url)
-        shown_url = _without_credentials(base_url)
-        if not parts.hostname:
-            raise BackendError(f"--api-url {shown_url!r} names no host")
-        if api_key and parts.scheme == "http" and not is_loopback(parts.hostname):
+        try:
+            api_url = parse_api_url(base_url)
+        except ValueError as exc:
+            raise BackendError(f"--api-url {visible(str(exc))}") from None
+        shown_url = visible(api_url.shown)
+        host = visible(api_url.host)
+        if api_key and api_url.scheme == "http" and not api_url.loopback:
             raise BackendError(
-                f"refusing to send SLEEKFLOW_API_KEY in clear text to {parts.hostname}: use "
+                f"refusing to send SLEEKFLOW_API_KEY in clear text to {host}: use "
                 "an https:// --api-url (plain http is for the loopback sandbox only)"
+            )
+        proxy = environment_proxy(api_url)
+        if proxy is not None and api_url.scheme == "http" and not api_url.loopback:
+            raise BackendError(
+                f"refusing to send requests to {host} in clear text through the proxy of "
+                f"{proxy}: use an https:// --api-url"
             )
         if api_key and not _API_KEY.fullmatch(api_key):
             # Never quote the key, not even a part of it.
@@ -203,7 +217,7 @@ class ApiClient:
         auth = _ApiKey(api_key) if api_key else None
         self.description = f"SleekFlow API {shown_url}"
         #: The API's URL, without credentials or a trailing slash: where a plan says it is for.
-        self.url = shown_url.rstrip("/")
+        self.url = shown_url
         self.policy = policy or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self._on_retry = on_retry
@@ -213,15 +227,19 @@ class ApiClient:
         self._closed = False
         try:
             self.http = client or httpx.Client(
-                base_url=base_url.rstrip("/"),
+                base_url=api_url.url.rstrip("/"),
                 headers=headers,
                 auth=auth,
                 timeout=httpx.Timeout(30.0, connect=5.0),
                 transport=transport,
                 limits=httpx.Limits(max_connections=self.concurrency + 2),
+                # A loopback API is reached directly: a proxy from the environment would be
+                # handed the key (and a plain http:// request) for a server on this machine.
+                trust_env=not api_url.loopback,
             )
-        except (httpx.InvalidURL, ValueError) as exc:
-            raise BackendError(f"--api-url {shown_url!r} is not a valid URL: {exc}") from None
+            self.http.build_request("GET", "/")  # a host IDNA refuses (xn--a) fails here
+        except (httpx.InvalidURL, ValueError):
+            raise BackendError(f"--api-url {shown_url!r} is not a valid URL") from None
         if client is not None and auth is not None:
             self.http.auth = auth
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.backends.local.backend import LocalBackend
-from reconciler.backends.local.rows import parse_id
+from reconciler.backends.local.rows import check_values, parse_id
 from reconciler.backends.local.shapes import (
     channel_columns,
     channel_dict,
@@ -44,6 +44,8 @@ class StoreApi:
             f"SELECT {self._channel_columns()} FROM channels WHERE id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
+        if rows:
+            self._check("channels", "id > ? AND id <= ?", (after, rows[-1][0]))
         return [channel_dict(row) for row in rows]
 
     def channel_data(self, channel_id: str) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class StoreApi:
             f"SELECT {self._channel_columns()} FROM channels WHERE id = ?",
             (parse_id(channel_id),),
         )
+        self._check("channels", "id = ?", (parse_id(channel_id),))
         if not rows:
             raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
         return channel_dict(rows[0])
@@ -65,6 +68,12 @@ class StoreApi:
             "WHERE channel_id = ? AND id > ? ORDER BY id LIMIT ?",
             (parse_id(channel_id), after, limit),
         )
+        if rows:
+            self._check(
+                "links",
+                "channel_id = ? AND id > ? AND id <= ?",
+                (parse_id(channel_id), after, rows[-1][0]),
+            )
         return [link_dict(row) for row in rows]
 
     def link_data(self, channel_id: str, link_id: str) -> dict[str, Any]:
@@ -74,6 +83,7 @@ class StoreApi:
             f"SELECT {self._link_columns()} FROM links WHERE id = ? AND channel_id = ?",
             (parse_id(link_id), parse_id(channel_id)),
         )
+        self._check("links", "id = ?", (parse_id(link_id),))
         if not rows:
             raise BackendError(f"link {link_id} of channel {channel_id} does not exist")
         return link_dict(rows[0])
@@ -104,6 +114,18 @@ class StoreApi:
             with self._store.transaction() as db:
                 ident = str(db.execute("SELECT id FROM workspace").fetchone()[0])
         return {"id": ident}
+
+    def _check(self, table: str, where: str, params: tuple[Any, ...]) -> None:
+        """``StoreDamaged`` for a row ``where`` selects that holds a value outside the
+        schema (``rows.check_values``)."""
+        check_values(
+            self._store.query,
+            table,
+            store=self._store.path,
+            versioned=self._store.versioned,
+            where=where,
+            params=params,
+        )
 
     def _channel_columns(self) -> str:
         return channel_columns(versioned=self._store.versioned)

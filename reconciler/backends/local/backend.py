@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import guards
-from reconciler.backends.local.rows import channel_columns, channel_of, parse_id
+from reconciler.backends.local.rows import channel_columns, channel_of, check_values, parse_id
 from reconciler.backends.local.shapes import link_dict, link_from_dict
 from reconciler.backends.local.store import DEFAULT_STORE, Store
 from reconciler.errors import BackendError, IdempotencyMismatch
@@ -89,7 +89,9 @@ class LocalBackend:
             versioned = self.store.versioned
             columns = channel_columns(versioned=versioned)
             rows = db.execute(f"SELECT {columns} FROM channels ORDER BY account_key").fetchall()
-            channels = tuple(channel_of(db, row, versioned=versioned) for row in rows)
+            channels = tuple(
+                channel_of(db, row, store=self.path, versioned=versioned) for row in rows
+            )
         return WorkspaceState(channels)
 
     def workspace(self) -> WorkspaceRef:
@@ -118,19 +120,29 @@ class LocalBackend:
     ) -> list[tuple[int, UrlEvent]]:
         """Up to ``limit`` (-1: all) entries of the URL history with an id above ``after``,
         oldest first, each with its id (what a page of the API's history is cut at)."""
-        query = (
-            "SELECT id, account, link_id, title, event, old_url, new_url, at FROM link_history "
-            "WHERE id > ?"
-        )
+        where = "id > ?"
         params: list[object] = [after]
         if account is not None:
-            query += " AND account = ?"
+            where += " AND account = ?"
             params.append(fold(account))
         if since is not None:
             # Every time is written by _now: UTC, to the second, so text orders as time does.
-            query += " AND at >= ?"
+            where += " AND at >= ?"
             params.append(utc_text(since))
-        rows = self.store.query(query + " ORDER BY id LIMIT ?", (*params, limit))
+        rows = self.store.query(
+            "SELECT id, account, link_id, title, event, old_url, new_url, at FROM link_history "
+            f"WHERE {where} ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+        if rows:  # a value outside the schema is a damaged store, never a crash below
+            check_values(
+                self.store.query,
+                "link_history",
+                store=self.path,
+                versioned=self.store.versioned,
+                where=where,
+                params=tuple(params),
+            )
         return [
             (
                 row[0],
@@ -193,7 +205,7 @@ class LocalBackend:
             row = db.execute(
                 f"SELECT {columns} FROM channels WHERE id = ?", (parse_id(channel_id),)
             ).fetchone()
-            return channel_of(db, row, versioned=True)
+            return channel_of(db, row, store=self.path, versioned=True)
 
     def remove_channel(self, channel_id: str, *, version: int) -> None:
         """Remove a channel and its links (each link's removal is kept in the history), if
@@ -220,7 +232,7 @@ class LocalBackend:
                     f"SELECT {columns} FROM channels WHERE id = ?", (channel_id,)
                 ).fetchone()
                 if row is not None:
-                    channel = channel_of(db, row, versioned=versioned)
+                    channel = channel_of(db, row, store=self.path, versioned=versioned)
         if channel is None:
             raise BackendError(f"channel {channel_id} vanished from {self.description}")
         return channel

@@ -9,11 +9,17 @@ migration gives them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
-from reconciler.errors import BackendError
+from reconciler.backends.local.schema import VALUES
+from reconciler.errors import BackendError, StoreDamaged
 from reconciler.model import Channel, ChannelStatus, Link
+
+#: How a check reads: ``db.execute(sql, params).fetchall()`` or ``Store.query``.
+Query = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 
 #: The SQL of each ``Link`` field: the ``SELECT`` below is made from ``Link._fields``, so the
 #: NamedTuple's field order and the query's column order are one order by construction.
@@ -26,6 +32,9 @@ _LINK_SQL = {
     "seq": "id",
     "version": "version",
 }
+#: The types of the values of a ``Link`` read from a sound store (TEXT affinity makes a
+#: number text; only a BLOB, or a REAL in an INTEGER column, comes back as another type).
+_LINK_TYPES = frozenset({str, int, type(None)})
 #: The columns of ``channels`` a ``Channel`` is made of (``channel_of``), by name.
 CHANNEL_FIELDS = ("id", "account", "display_name", "status", "version")
 
@@ -61,12 +70,65 @@ def parse_id(ident: str) -> int:
         raise BackendError(f"{ident!r} is not an id of a local workspace") from None
 
 
-def channel_of(db: sqlite3.Connection, row: tuple[Any, ...], *, versioned: bool) -> Channel:
+def check_values(
+    query: Query,
+    table: str,
+    *,
+    store: Path,
+    versioned: bool,
+    where: str = "1",
+    params: tuple[Any, ...] = (),
+) -> None:
+    """Raise ``StoreDamaged`` naming the first row of ``table`` (of those the SQL condition
+    ``where`` selects) that holds a value outside the schema (``schema.VALUES``: a BLOB
+    title, a status outside its two values); nothing when every value is one the schema
+    allows. One query, in SQLite."""
+    rules = {
+        column: "coalesce(" + rule.format(column) + ", 0)"
+        for column, rule in VALUES[table].items()
+        if versioned or column != "version"
+    }
+    which = " ".join(f"WHEN NOT {rule} THEN '{column}'" for column, rule in rules.items())
+    broken = " OR ".join(f"NOT {rule}" for rule in rules.values())
+    rows = query(
+        f"SELECT min(id), CASE {which} END FROM {table} WHERE ({where}) AND ({broken})", params
+    )
+    if rows and rows[0][0] is not None:
+        row_id, column = rows[0]
+        raise StoreDamaged(
+            f"store {store} is damaged: row {row_id} of table {table} has a {column} that is not "
+            "one the schema allows (was the file edited by hand?); restore it from a backup",
+            table=table,
+            row=int(row_id),
+            column=str(column),
+        )
+
+
+def channel_of(
+    db: sqlite3.Connection, row: tuple[Any, ...], *, store: Path, versioned: bool
+) -> Channel:
     """The channel of a ``channels`` row selected as ``channel_columns``, its links read
-    from ``db``."""
+    from ``db``; ``StoreDamaged`` when the channel or one of its links holds a value outside
+    the schema."""
     column = dict(zip(CHANNEL_FIELDS, row, strict=True))
+    read = _reader(db)
+    check_values(
+        read, "channels", store=store, versioned=versioned, where="id = ?", params=(column["id"],)
+    )
     query = links_of_channel(versioned=versioned)
     links = tuple(map(Link._make, db.execute(query, (column["id"],))))
+    # The fast path's guard: a value of no type a link's columns hold (a BLOB, a REAL) sends
+    # the links to the full check, which names the row. One pass in C: 100k links read in
+    # twice the time when every row went through the SQL check (measured, 100k links).
+    if not _LINK_TYPES.issuperset(map(type, chain.from_iterable(links))):
+        check_values(
+            read,
+            "links",
+            store=store,
+            versioned=versioned,
+            where="channel_id = ?",
+            params=(column["id"],),
+        )
     return Channel(
         id=str(column["id"]),
         account=str(column["account"]),
@@ -75,3 +137,8 @@ def channel_of(db: sqlite3.Connection, row: tuple[Any, ...], *, versioned: bool)
         links=links,
         version=int(column["version"]),
     )
+
+
+def _reader(db: sqlite3.Connection) -> Query:
+    """``db`` as a ``Query``."""
+    return lambda sql, params: db.execute(sql, params).fetchall()

@@ -73,3 +73,37 @@ CREATE TABLE workspace (
 INSERT INTO workspace (one, id) VALUES (1, lower(hex(randomblob(16))));
 """,
 }
+
+#: What each column the readers use may hold, as SQL over one row (true: the value is in the
+#: schema). SQLite takes any value in any column (a BLOB in a TEXT column, and a hand edit
+#: can drop a CHECK): ``rows.check_values`` finds a row that breaks these before it is read.
+_TEXT = "typeof({0}) = 'text'"
+_TEXT_OR_NULL = "typeof({0}) IN ('text', 'null')"
+_ID = "typeof({0}) = 'integer' AND {0} >= 1"
+VALUES: dict[str, dict[str, str]] = {
+    "channels": {
+        "account": _TEXT,
+        "display_name": _TEXT,
+        "status": "{0} IN ('connected', 'disconnected')",
+        "version": _ID,
+    },
+    "links": {
+        "channel_id": _ID,
+        "title": _TEXT,
+        "ref": _TEXT_OR_NULL,
+        "message": _TEXT,
+        "url": _TEXT,
+        "created_at": _TEXT,
+        "updated_at": _TEXT,
+        "version": _ID,
+    },
+    "link_history": {
+        "link_id": _ID,
+        "account": _TEXT,
+        "title": _TEXT,
+        "event": "{0} IN ('created', 'regenerated', 'renamed', 'removed')",
+        "old_url": _TEXT_OR_NULL,
+        "new_url": _TEXT_OR_NULL,
+        "at": _TEXT,
+    },
+}
