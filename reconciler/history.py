@@ -22,12 +22,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from reconciler.errors import SelectionError
+from reconciler.events import LinkEvent, UrlEvent, as_utc
 from reconciler.links import ChangeStatus, UrlChangeRow, where_shared
 from reconciler.model import (
-    LinkEvent,
-    UrlEvent,
     WorkspaceState,
-    as_utc,
     fold,
     parse_link_url,
     visible,

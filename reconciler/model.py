@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
 from unicodedata import category, name
@@ -341,52 +340,6 @@ class WorkspaceState:
     def channel(self, account: str) -> Channel | None:
         """The channel whose account matches ``account`` ignoring case, if any."""
         return self._by_account.get(fold(account))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a time without a zone is taken as UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-class LinkEvent(StrEnum):
-    """What happened to a link, as its URL history records it."""
-
-    CREATED = "created"
-    #: A new ref or message: a new URL (the old one keeps working with the old message).
-    REGENERATED = "regenerated"
-    #: A new title alone: the same URL.
-    RENAMED = "renamed"
-    #: Gone from the workspace; its last URL keeps working, untracked.
-    REMOVED = "removed"
-
-
-@dataclass(frozen=True, slots=True)
-class UrlEvent:
-    """One entry of a workspace's URL history: ``link_id`` stays the same across a link's
-    renames and regenerations; ``channel`` is its account as the history keeps it (lower
-    case); ``at`` is an ISO 8601 time in UTC (``2026-03-01T09:30:00+00:00``)."""
-
-    channel: str
-    link_id: str
-    title: str
-    event: LinkEvent
-    old_url: str | None
-    new_url: str | None
-    at: str
-
-    def to_dict(self) -> dict[str, str | None]:
-        """The entry as plain JSON data (``history --format json``, CSV columns)."""
-        return {
-            "at": self.at,
-            "channel": self.channel,
-            "title": self.title,
-            "event": str(self.event),
-            "old_url": self.old_url,
-            "new_url": self.new_url,
-            "link_id": self.link_id,
-        }
 
 
 #: A TikTok username: 2-24 letters, digits, '_' and '.', not ending in '.' (the schema's

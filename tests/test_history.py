@@ -14,8 +14,9 @@ import pytest
 from reconciler import history
 from reconciler.backends.local import LocalBackend
 from reconciler.errors import SelectionError
+from reconciler.events import LinkEvent, UrlEvent
 from reconciler.links import ChangeStatus
-from reconciler.model import LinkEvent, UrlEvent, link_url
+from reconciler.model import link_url
 
 from .helpers import channel, link, memory_backend, seed, workspace
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reconciler.model import Channel, Link, UrlEvent, WorkspaceRef, WorkspaceState
+from reconciler.events import UrlEvent
+from reconciler.model import Channel, Link, WorkspaceRef, WorkspaceState
 
 
 @dataclass(frozen=True, slots=True)

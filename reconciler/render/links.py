@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from reconciler.events import UrlEvent
 from reconciler.links import LinkRow, UrlChangeRow
-from reconciler.model import ChannelStatus, UrlEvent, visible
+from reconciler.model import ChannelStatus, visible
 from reconciler.render import escape_surrogates
 from reconciler.render.json import dumps
 from reconciler.render.text import q

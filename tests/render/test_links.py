@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from reconciler.events import LinkEvent, UrlEvent
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
-from reconciler.model import ChannelStatus, LinkEvent, UrlEvent, link_url
+from reconciler.model import ChannelStatus, link_url
 from reconciler.render.links import (
     BOM,
     LINK_COLUMNS,

@@ -26,15 +26,13 @@ import httpx
 from reconciler.backends.base import Capabilities
 from reconciler.backends.http.client import ApiClient, RetryPolicy, segment
 from reconciler.errors import BackendError, WorkspaceChanged
+from reconciler.events import LinkEvent, UrlEvent, as_utc
 from reconciler.model import (
     Channel,
     ChannelStatus,
     Link,
-    LinkEvent,
-    UrlEvent,
     WorkspaceRef,
     WorkspaceState,
-    as_utc,
     fold,
     visible,
 )

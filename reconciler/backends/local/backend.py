@@ -19,19 +19,18 @@ from typing import Any
 
 from reconciler.backends.base import Capabilities
 from reconciler.backends.local import guards
-from reconciler.backends.local.rows import channel_columns, channel_of, check_values, parse_id
+from reconciler.backends.local import history as url_history
+from reconciler.backends.local.rows import channel_columns, channel_of, parse_id
 from reconciler.backends.local.shapes import link_dict, link_from_dict
 from reconciler.backends.local.store import DEFAULT_STORE, Store
 from reconciler.errors import BackendError, IdempotencyMismatch
+from reconciler.events import UrlEvent, as_utc
 from reconciler.model import (
     Channel,
     ChannelStatus,
     Link,
-    LinkEvent,
-    UrlEvent,
     WorkspaceRef,
     WorkspaceState,
-    as_utc,
     fold,
     link_url,
 )
@@ -120,44 +119,7 @@ class LocalBackend:
     ) -> list[tuple[int, UrlEvent]]:
         """Up to ``limit`` (-1: all) entries of the URL history with an id above ``after``,
         oldest first, each with its id (what a page of the API's history is cut at)."""
-        where = "id > ?"
-        params: list[object] = [after]
-        if account is not None:
-            where += " AND account = ?"
-            params.append(fold(account))
-        if since is not None:
-            # Every time is written by _now: UTC, to the second, so text orders as time does.
-            where += " AND at >= ?"
-            params.append(utc_text(since))
-        rows = self.store.query(
-            "SELECT id, account, link_id, title, event, old_url, new_url, at FROM link_history "
-            f"WHERE {where} ORDER BY id LIMIT ?",
-            (*params, limit),
-        )
-        if rows:  # a value outside the schema is a damaged store, never a crash below
-            check_values(
-                self.store.query,
-                "link_history",
-                store=self.path,
-                versioned=self.store.versioned,
-                where=where,
-                params=tuple(params),
-            )
-        return [
-            (
-                row[0],
-                UrlEvent(
-                    channel=row[1],
-                    link_id=str(row[2]),
-                    title=row[3],
-                    event=LinkEvent(row[4]),
-                    old_url=row[5],
-                    new_url=row[6],
-                    at=row[7],
-                ),
-            )
-            for row in rows
-        ]
+        return url_history.page(self.store, account=account, since=since, after=after, limit=limit)
 
     # --- channels --------------------------------------------------------------------------
 
@@ -261,10 +223,10 @@ class LocalBackend:
         answer recorded with ``key``, read in the create's own transaction (a replay gets the
         very same; one recorded before versions was at version 1)."""
         now = as_utc(self._clock())
-        stamp = utc_text(now)
+        stamp = url_history.utc_text(now)
         request = json.dumps([str(parse_id(channel_id)), title, ref, message], ensure_ascii=False)
         with self.store.transaction() as db:
-            expired = utc_text(now - IDEMPOTENCY_TTL)
+            expired = url_history.utc_text(now - IDEMPOTENCY_TTL)
             db.execute("DELETE FROM idempotency WHERE created_at < ?", (expired,))
             row = db.execute(
                 "SELECT request, response FROM idempotency WHERE key = ?", (key,)
@@ -295,7 +257,7 @@ class LocalBackend:
             )
             link_id = cur.lastrowid
             assert link_id is not None
-            _record(
+            url_history.record(
                 db,
                 link_id=link_id,
                 account=account,
@@ -352,7 +314,7 @@ class LocalBackend:
                 (title, fold(title), ref, message, url, now, parse_id(link_id)),
             )
             event = "regenerated" if url != old_url else "renamed"
-            _record(
+            url_history.record(
                 db,
                 link_id=parse_id(link_id),
                 account=account,
@@ -374,7 +336,7 @@ class LocalBackend:
                 db, channel_id, link_id, version, ("title", "url"), self.description
             )
             db.execute("DELETE FROM links WHERE id = ?", (parse_id(link_id),))
-            _record(
+            url_history.record(
                 db,
                 link_id=parse_id(link_id),
                 account=account,
@@ -388,13 +350,7 @@ class LocalBackend:
     # --- helpers ---------------------------------------------------------------------------
 
     def _now(self) -> str:
-        return utc_text(self._clock())
-
-
-def utc_text(moment: datetime) -> str:
-    """``moment`` as the history writes times: ISO 8601 in UTC, to the second (a time
-    without a zone is taken as UTC)."""
-    return as_utc(moment).isoformat(timespec="seconds")
+        return url_history.utc_text(self._clock())
 
 
 def _link(
@@ -409,23 +365,4 @@ def _link(
         url=url,
         seq=parse_id(link_id),
         version=version,
-    )
-
-
-def _record(
-    db: sqlite3.Connection,
-    *,
-    link_id: int,
-    account: str,
-    title: str,
-    event: str,
-    old_url: str | None,
-    new_url: str | None,
-    at: str,
-) -> None:
-    """Add a row to the URL history, inside the caller's write transaction."""
-    db.execute(
-        "INSERT INTO link_history (link_id, account, title, event, old_url, new_url, at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (link_id, fold(account), title, event, old_url, new_url, at),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.backends.local.rows import CHANNEL_FIELDS, channel_columns, select_list
-from reconciler.model import Link, UrlEvent
+from reconciler.events import UrlEvent
+from reconciler.model import Link
 
 __all__ = [
     "channel_columns",
