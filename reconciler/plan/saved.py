@@ -165,7 +165,7 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     if "format_version" not in data:
         raise PlanFileError(
             f"{name}: not a plan file (it has no format_version); "
-            "save a plan with 'reconciler plan FILE --out PLANFILE'"
+            "save a plan with 'reconciler plan PATH... --out PLANFILE'"
         )
     if data.get("format_version") != FORMAT_VERSION:
         raise PlanFileError(
@@ -179,7 +179,7 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     if missing:
         raise PlanFileError(
             f"{name}: a plan, but not a saved one (no {' or '.join(missing)}): "
-            "save a plan with 'reconciler plan FILE --out PLANFILE'"
+            "save a plan with 'reconciler plan PATH... --out PLANFILE'"
         )
     if fingerprint(data["prior_state"]) != data["state_fingerprint"]:
         raise PlanFileError(

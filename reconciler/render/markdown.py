@@ -52,8 +52,9 @@ SHORT = 60
 
 #: How to see what a cut plan left out, for any reader of the comment.
 SEE_ALL = (
-    "To see all of them, run `reconciler plan FILE --format text` (or `--format json`), "
-    "or open the JSON plan saved with this run (the `reconciler-plan` artifact in CI)."
+    "To see all of them, run `reconciler plan PATH... --format text` (or `--format json`), "
+    "or open the JSON plan saved with this run (in CI, the config's `reconciler-plan-NAME` "
+    "artifact)."
 )
 
 _T = TypeVar("_T")
@@ -295,7 +296,7 @@ def _assemble(
         out += ["", "### Warnings and notes", "", *notes[:shown]]
         if shown < len(notes):
             out.append(
-                f"- … and {len(notes) - shown} more: run `reconciler plan FILE` to see them all"
+                f"- … and {len(notes) - shown} more: run `reconciler plan PATH...` to see them all"
             )
     details = [_detail(c) for c in first if _has_detail(c)]
     details_last = [_detail(c) for c in last if _has_detail(c)]

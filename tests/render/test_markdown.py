@@ -313,7 +313,7 @@ def test_the_5000_change_plan_is_cut_under_the_limit(rendered: dict[str, str]) -
     assert shown + omitted == total
     assert 100 < shown < total
     # ...and the marker says how to see all of them.
-    assert "reconciler plan FILE --format text" in marker and "artifact" in marker
+    assert "reconciler plan PATH... --format text" in marker and "artifact" in marker
     # First changes from the start, last from the end, the middle is what goes.
     titles = [cells(r)[1] for r in rows if not r.startswith("| action |")]
     assert titles[0] == "Link 0000" and titles[-1] == "Promo 1999"
@@ -367,7 +367,7 @@ def test_thousands_of_notes_are_cut_too() -> None:
     assert out.splitlines()[0] == "**reconciler** — No changes."
     shown = out.count("`unmanaged-channel`")
     assert 0 < shown < 3000
-    assert f"- … and {3000 - shown} more: run `reconciler plan FILE` to see them all" in out
+    assert f"- … and {3000 - shown} more: run `reconciler plan PATH...` to see them all" in out
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
