@@ -97,8 +97,15 @@ def url_changes_in(backend: Backend, window: Window, state: WorkspaceState) -> l
     return history.url_changes_since(history.history(backend, since=window.since), state)
 
 
-def of_workspace(backend: Backend, rows: Sequence[LinkRow], window: Window) -> LinksPage:
-    """The page of ``rows`` (selected from ``backend``'s workspace), marked with the URL
-    changes of ``window`` (``url_changes_in``)."""
-    changes = url_changes_in(backend, window, backend.read())
+def of_workspace(
+    backend: Backend,
+    rows: Sequence[LinkRow],
+    window: Window,
+    *,
+    state: WorkspaceState | None = None,
+) -> LinksPage:
+    """The page of ``rows`` (selected from ``backend``'s workspace: ``state`` when given, the
+    snapshot they were read from), marked with the URL changes of ``window``
+    (``url_changes_in``)."""
+    changes = url_changes_in(backend, window, backend.read() if state is None else state)
     return build(rows, changes, window=window.label, workspace=str(backend.workspace()))

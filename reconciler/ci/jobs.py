@@ -227,8 +227,9 @@ def links_page(config: str, out: Path, backend: Backend, job: Job) -> Path | Non
     days marked (``reconciler links CONFIG --format html``). None, and no file, when the
     workspace can't be read for it: the apply's own report says what happened."""
     try:
-        rows = links.select(backend.read(), configs.load(config)).rows
-        built = page.of_workspace(backend, rows, page.window(None, job.clock()))
+        state = backend.read()
+        rows = links.select(state, configs.load(config)).rows
+        built = page.of_workspace(backend, rows, page.window(None, job.clock()), state=state)
     except ReconcilerError:
         return None
     path = out / "links.html"

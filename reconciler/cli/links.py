@@ -24,7 +24,9 @@ from reconciler.words import plural
 
 if TYPE_CHECKING:
     from reconciler import qr as qrcodes
+    from reconciler.backends.base import Backend
     from reconciler.links import LinkRow, UrlChangeRow
+    from reconciler.model import WorkspaceState
     from reconciler.page import Window
 
 _CHANNEL_HELP = "Only this channel (TikTok account; repeat for several)."
@@ -46,11 +48,23 @@ def _select(
 ) -> list[LinkRow]:
     """The link rows of the workspace (or of the channels the config of PATHs declares),
     narrowed to ``channels`` and ``titles``; notes about the selection go to stderr."""
+    return _selected(paths, backend_opts, channels, titles)[0]
+
+
+def _selected(
+    paths: tuple[str, ...],
+    backend_opts: BackendOptions,
+    channels: tuple[str, ...],
+    titles: tuple[str, ...],
+) -> tuple[list[LinkRow], Backend, WorkspaceState]:
+    """``_select``'s rows, with the backend they were read from and the state read (one
+    read: a page's rows and its URL changes come from the same snapshot)."""
     from reconciler import links
 
     loaded = load_config(paths) if paths else None
     file, desired = (loaded.name, loaded.desired) if loaded is not None else (None, None)
-    state = open_workspace(backend_opts).read()
+    backend = open_workspace(backend_opts)
+    state = backend.read()
     selection = links.select(state, desired)
     for note in selection.notes:
         click.echo(f"note: {note}", err=True)
@@ -65,11 +79,10 @@ def _select(
             )
     scope = f"the channels {file} declares" if file is not None else "the workspace"
     known = [c.account for c in selection.channels]
-    return list(
-        links.narrow(
-            selection.rows, known_channels=known, channels=channels, titles=titles, scope=scope
-        )
+    rows = links.narrow(
+        selection.rows, known_channels=known, channels=channels, titles=titles, scope=scope
     )
+    return list(rows), backend, state
 
 
 def _emit(content: str, fmt: str, out: str | None) -> None:
@@ -186,9 +199,9 @@ def _page(
     from reconciler import page
     from reconciler.render.html import render_page
 
-    rows = _select(paths, backend_opts, channels, titles)
+    rows, backend, state = _selected(paths, backend_opts, channels, titles)
     window = page.window(changed_since, datetime.now(UTC))
-    return render_page(page.of_workspace(open_workspace(backend_opts), rows, window))
+    return render_page(page.of_workspace(backend, rows, window, state=state))
 
 
 @cli.command()
