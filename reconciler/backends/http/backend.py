@@ -44,7 +44,7 @@ _WORKSPACE_ID = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 class HttpBackend:
-    """A SleekFlow workspace over HTTP. ``client`` (or ``transport``) is injectable for tests."""
+    """A SleekFlow workspace over HTTP. ``transport`` is injectable for tests."""
 
     capabilities = Capabilities(can_connect=False, parallel_writes=True)
 
@@ -53,7 +53,6 @@ class HttpBackend:
         base_url: str,
         api_key: str | None,
         *,
-        client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         policy: RetryPolicy | None = None,
         concurrency: int = 8,
@@ -65,7 +64,6 @@ class HttpBackend:
         self.api = ApiClient(
             base_url,
             api_key,
-            client=client,
             transport=transport,
             policy=policy,
             concurrency=concurrency,

@@ -24,7 +24,8 @@ import re
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from base64 import b64encode
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -33,6 +34,7 @@ import httpx
 import stamina
 
 from reconciler.backends.http.pacing import Pacer
+from reconciler.backends.http.transport import KeepAliveTransport
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import ApiUrl, parse_api_url, without_credentials
@@ -45,6 +47,8 @@ TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolErr
 #: A 409 with this problem type means "the same create is still running": wait and retry.
 IN_FLIGHT = "https://reconciler.dev/problems/idempotency-key-in-flight"
 PAGE_LIMIT = 100
+#: Seconds to wait: to connect, and for each read, write or free connection after it.
+TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
 #: What an API key may be: printable ASCII, no surrounding space (a header value).
 _API_KEY = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
@@ -125,32 +129,35 @@ def segment(ident: str) -> str:
     return quote(str(ident), safe="")
 
 
-class _ApiKey(httpx.Auth):
-    """Sends the API key as ``X-Sleekflow-Api-Key``; its repr never shows it."""
+class _Secret:
+    """A value that must never be shown: its repr (in a ``--debug`` traceback, say) hides it."""
 
-    def __init__(self, key: str) -> None:
-        self._key = key
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
 
     def __repr__(self) -> str:
-        return "_ApiKey(<hidden>)"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """``request`` with the key header added; no second round trip."""
-        request.headers["X-Sleekflow-Api-Key"] = self._key
-        yield request
+        return "<hidden>"
 
 
-def environment_proxy(api_url: ApiUrl) -> str | None:
-    """The proxy the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less
-    ``NO_PROXY``) names for ``api_url``, without its credentials; None for none, and always
-    for a loopback URL (never sent through one)."""
+def _proxy_of(api_url: ApiUrl) -> str | None:
+    """The proxy URL the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less
+    ``NO_PROXY``) names for ``api_url``, credentials and all; None for none, and always for a
+    loopback URL (never sent through one)."""
     if api_url.loopback:
         return None
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(api_url.scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(api_url.host):
         return None
-    return visible(without_credentials(proxy))
+    return proxy
+
+
+def environment_proxy(api_url: ApiUrl) -> str | None:
+    """The proxy ``_proxy_of`` names for ``api_url``, without its credentials, safe to show."""
+    proxy = _proxy_of(api_url)
+    return None if proxy is None else visible(without_credentials(proxy))
 
 
 def _is_name_failure(exc: BaseException) -> bool:
@@ -163,16 +170,36 @@ def _is_name_failure(exc: BaseException) -> bool:
     return False
 
 
+def _transport_for(
+    origin: httpx.URL, proxy: str | None, *, connections: int
+) -> httpx.BaseTransport:
+    """How requests to ``origin`` travel: straight over keep-alive connections of their own
+    (``KeepAliveTransport``), or, when the environment names a ``proxy`` for it, through httpx's
+    transport, which tunnels https (the proxy sees the host, never the request). A proxy httpx
+    can't use is a ``BackendError`` naming it without its credentials."""
+    context = httpx.create_ssl_context() if origin.scheme == "https" else None
+    if proxy is None:
+        return KeepAliveTransport(origin, max_idle=connections, ssl_context=context)
+    try:
+        return httpx.HTTPTransport(
+            proxy=proxy,
+            verify=context or True,
+            limits=httpx.Limits(max_connections=connections),
+        )
+    except (httpx.InvalidURL, ValueError, ImportError):
+        shown = visible(without_credentials(proxy))
+        raise BackendError(f"the proxy {shown} named by the environment can't be used") from None
+
+
 class ApiClient:
     """The API at one URL, with one key: every request goes through ``request``.
-    ``client`` (or ``transport``) is injectable for tests."""
+    ``transport`` is injectable for tests."""
 
     def __init__(
         self,
         base_url: str,
         api_key: str | None,
         *,
-        client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         policy: RetryPolicy | None = None,
         concurrency: int = 8,
@@ -211,10 +238,6 @@ class ApiClient:
                 "SLEEKFLOW_API_KEY can't be sent as a header: it must be printable ASCII "
                 "with no leading or trailing space (is there a stray newline?)"
             )
-        headers = {"Accept": "application/json", "User-Agent": "reconciler"}
-        # The key goes in through an Auth whose repr hides it: httpx masks only Authorization
-        # in a headers repr, and a repr can reach a --debug traceback.
-        auth = _ApiKey(api_key) if api_key else None
         self.description = f"SleekFlow API {shown_url}"
         #: The API's URL, without credentials or a trailing slash: where a plan says it is for.
         self.url = shown_url
@@ -225,33 +248,64 @@ class ApiClient:
         #: When each request may start: one pacer for every thread using this client.
         self.pacer = Pacer(max_wait=self.policy.retry_after_max)
         self._closed = False
+        self._headers = {"Accept": "application/json", "User-Agent": "reconciler"}
         try:
-            self.http = client or httpx.Client(
-                base_url=api_url.url.rstrip("/"),
-                headers=headers,
-                auth=auth,
-                timeout=httpx.Timeout(30.0, connect=5.0),
-                transport=transport,
-                limits=httpx.Limits(max_connections=self.concurrency + 2),
-                # A loopback API is reached directly: a proxy from the environment would be
-                # handed the key (and a plain http:// request) for a server on this machine.
-                trust_env=not api_url.loopback,
-            )
-            self.http.build_request("GET", "/")  # a host IDNA refuses (xn--a) fails here
+            origin = httpx.URL(api_url.url)
+            _ = origin.host  # a host IDNA refuses (xn--a) fails here
         except (httpx.InvalidURL, ValueError):
             raise BackendError(f"--api-url {shown_url!r} is not a valid URL") from None
-        if client is not None and auth is not None:
-            self.http.auth = auth
+        # Credentials in the URL are sent as Basic authentication when there is no key (for a
+        # gateway in front of the API), never in the request line; the key wins over them.
+        self._base = str(origin.copy_with(userinfo=b"")).rstrip("/")
+        self._key: tuple[str, _Secret] | None = None
+        if api_key:
+            self._key = ("X-Sleekflow-Api-Key", _Secret(api_key))
+        elif origin.userinfo:
+            basic = f"{origin.username}:{origin.password}".encode()
+            self._key = ("Authorization", _Secret("Basic " + b64encode(basic).decode("ascii")))
+        self._transport = transport or _transport_for(
+            origin, _proxy_of(api_url), connections=self.concurrency + 2
+        )
 
     def __repr__(self) -> str:
         """The client's description; never its key."""
         return f"ApiClient({self.description!r})"
 
     def close(self) -> None:
-        """Close the HTTP client and its connections; a request under way then fails at once,
-        without a retry."""
+        """Close the client's connections; a request under way finishes, and is not retried."""
         self._closed = True
-        self.http.close()
+        self._transport.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """One attempt: the request built (the key added here, and only here) and sent
+        through the transport, its response read whole. Raises httpx's errors."""
+        sent = {**self._headers, **headers}
+        if self._key is not None:
+            name, secret = self._key
+            sent[name] = secret.value
+        request = httpx.Request(
+            method,
+            self._base + path,
+            params=params,
+            json=json,
+            headers=sent,
+            extensions={"timeout": TIMEOUTS},
+        )
+        response = self._transport.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        response.request = request
+        return response
 
     def request(
         self,
@@ -323,9 +377,7 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    response = self.http.request(
-                        method, path, json=json, params=params, headers=headers
-                    )
+                    response = self._send(method, path, json=json, params=params, headers=headers)
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(
                         response.status_code, response.headers, sent=sent, retry_after=retry_after

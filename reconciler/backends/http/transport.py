@@ -1,0 +1,208 @@
+"""The connections the API client sends through when no proxy is in the way: an httpx
+transport over the standard library's ``http.client``, one keep-alive connection a request.
+
+Why not httpx's own pool: measured on the 10,000-link plan (docs/benchmarks.md), httpx's client
+and httpcore's pool cost about 2.5 ms of CPU a request on this project's machines, most of it
+spent by threads competing for the pool's connections; a stack of idle ``http.client``
+connections costs about a fifth of that, and the requests, responses and errors stay httpx's,
+so the rest of the client (and a test's ``httpx.MockTransport``) is unchanged.
+
+The contract, as any httpx transport's:
+- ``handle_request`` sends one request on an idle connection (or a new one) and returns its
+  whole response, read; the connection goes back to the idle stack unless the server said it
+  would close it. A connection the server closed while it sat idle is noticed before it is
+  used (its socket is readable) and dropped, so a request is never sent on it.
+- Failures are httpx's exceptions, with the socket's error as their cause: ``ConnectError``
+  (a name that doesn't resolve, a refused connection, a TLS failure), ``ConnectTimeout``,
+  ``ReadTimeout``, ``WriteError``, ``ReadError`` (a reset), ``RemoteProtocolError`` (the
+  server closed without an answer, or answered with something that is not HTTP/1.1). The
+  connection a failure happened on is closed, never reused.
+- Timeouts are the request's (``extensions["timeout"]``: ``connect``, then ``read`` for every
+  wait after it), as httpx's own transport reads them.
+- ``close`` closes every idle connection; a request under way finishes on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import ssl
+import threading
+from typing import Any
+
+import httpx
+
+__all__ = ["KeepAliveTransport"]
+
+#: Seconds to wait when a request carries no timeouts of its own.
+DEFAULT_TIMEOUT = {"connect": 5.0, "read": 30.0}
+
+
+class KeepAliveTransport(httpx.BaseTransport):
+    """Requests to one origin (``scheme://host:port``) over keep-alive connections: at most
+    ``max_idle`` are kept between requests (as many are open as requests are under way).
+    ``ssl_context`` checks the server of an https origin."""
+
+    def __init__(
+        self,
+        url: httpx.URL,
+        *,
+        max_idle: int = 10,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if url.scheme not in ("http", "https") or not url.raw_host:
+            raise ValueError(f"not an http(s) origin: {url.scheme}://{url.raw_host!r}")
+        self._scheme = url.scheme
+        self._host = url.raw_host.decode("ascii")  # IDNA-encoded, as it is resolved
+        self._port = url.port or (443 if url.scheme == "https" else 80)
+        self._ssl = ssl_context
+        self._max_idle = max_idle
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"KeepAliveTransport({self._scheme}://{self._host}:{self._port})"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """``request`` sent and its whole response read (see the module's contract)."""
+        url = request.url
+        if (url.scheme, url.raw_host.decode("ascii"), url.port or self._port) != (
+            self._scheme,
+            self._host,
+            self._port,
+        ):
+            raise httpx.UnsupportedProtocol(f"this transport serves {self!r} only")
+        timeouts = {**DEFAULT_TIMEOUT, **(request.extensions.get("timeout") or {})}
+        conn = self._take() or self._connect(timeouts)
+        body = request.read()
+        try:
+            conn.putrequest(
+                request.method,
+                request.url.raw_path.decode("ascii"),
+                skip_host=True,
+                skip_accept_encoding=True,
+            )
+            for name, value in request.headers.raw:
+                conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+            conn.endheaders(body or None)
+            if conn.sock is not None and timeouts.get("read") != timeouts.get("connect"):
+                conn.sock.settimeout(timeouts.get("read"))
+            answer = conn.getresponse()
+            content = answer.read()
+        except BaseException as exc:
+            conn.close()
+            mapped = _as_httpx(exc, connecting=False, request=request)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        response = httpx.Response(
+            answer.status,
+            headers=answer.getheaders(),
+            content=content,
+            request=request,
+            extensions={"reason_phrase": answer.reason.encode("latin-1")},
+        )
+        self._give_back(conn, closing=answer.will_close)
+        return response
+
+    def close(self) -> None:
+        """Close every idle connection; none is kept after this."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def _take(self) -> http.client.HTTPConnection | None:
+        """The most recently used idle connection the server hasn't closed, if any."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                conn = self._idle.pop()
+            if _still_open(conn):
+                return conn
+            conn.close()
+
+    def _give_back(self, conn: http.client.HTTPConnection, *, closing: bool) -> None:
+        """``conn`` kept for the next request, or closed (the server closes it, the stack is
+        full, or the transport was closed)."""
+        with self._lock:
+            if not closing and not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _connect(self, timeouts: dict[str, Any]) -> http.client.HTTPConnection:
+        """A new connection to the origin, opened now so that a failure to connect is told
+        apart from a failure after it."""
+        connect = timeouts.get("connect")
+        conn: http.client.HTTPConnection
+        if self._scheme == "https":
+            context = self._ssl or ssl.create_default_context()
+            conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=connect, context=context
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=connect)
+        try:
+            conn.connect()
+        except BaseException as exc:
+            conn.close()
+            mapped = _as_httpx(exc, connecting=True, request=None)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return conn
+
+
+def _still_open(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection can carry a request: its socket has nothing to read (a
+    closed one reads as end of file; an answer nobody asked for is as unusable)."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    timeout = sock.gettimeout()
+    try:
+        sock.settimeout(0.0)
+        return not sock.recv(1, socket.MSG_PEEK)
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return True
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+
+
+def _as_httpx(
+    exc: BaseException, *, connecting: bool, request: httpx.Request | None
+) -> BaseException:
+    """The httpx exception for a failure of ``http.client`` or the socket (see the module's
+    contract), worded for a person (the socket's own words after a colon); anything else (an
+    interrupt, a bug) as it is."""
+    kwargs: dict[str, Any] = {} if request is None else {"request": request}
+    cause = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        if connecting:
+            return httpx.ConnectTimeout("timed out connecting to the server", **kwargs)
+        return httpx.ReadTimeout("timed out waiting for the server's answer", **kwargs)
+    if connecting and isinstance(exc, OSError):  # refused, unreachable, no such name, TLS
+        return httpx.ConnectError(f"could not connect to the server: {cause}", **kwargs)
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return httpx.RemoteProtocolError(
+            "the server closed the connection without an answer", **kwargs
+        )
+    if isinstance(exc, http.client.HTTPException):
+        return httpx.RemoteProtocolError(
+            f"the server's answer is not HTTP/1.1 ({type(exc).__name__})", **kwargs
+        )
+    if isinstance(exc, BrokenPipeError):
+        return httpx.WriteError("the server closed the connection while being sent to", **kwargs)
+    if isinstance(exc, OSError):
+        return httpx.ReadError(f"the connection failed: {cause}", **kwargs)
+    if isinstance(exc, ValueError | UnicodeError):  # a header http.client won't send
+        return httpx.LocalProtocolError("the request could not be sent", **kwargs)
+    return exc
