@@ -24,9 +24,8 @@ The contract, as any httpx transport's:
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import socket
+import select
 import ssl
 import threading
 from typing import Any
@@ -160,21 +159,17 @@ class KeepAliveTransport(httpx.BaseTransport):
 
 def _still_open(conn: http.client.HTTPConnection) -> bool:
     """Whether an idle connection can carry a request: its socket has nothing to read (a
-    closed one reads as end of file; an answer nobody asked for is as unusable)."""
+    closed one reads as end of file, a TLS one may hold the server's close notice, and an
+    answer nobody asked for is as unusable)."""
     sock = conn.sock
-    if sock is None:
+    if sock is None or sock.fileno() < 0:
         return False
-    timeout = sock.gettimeout()
-    try:
-        sock.settimeout(0.0)
-        return not sock.recv(1, socket.MSG_PEEK)
-    except (BlockingIOError, ssl.SSLWantReadError):
-        return True
-    except OSError:
-        return False
-    finally:
-        with contextlib.suppress(OSError):
-            sock.settimeout(timeout)
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return not poller.poll(0)
+    readable, _, _ = select.select([sock], [], [], 0)  # pragma: no cover (no poll: Windows)
+    return not readable  # pragma: no cover
 
 
 def _as_httpx(
@@ -194,6 +189,10 @@ def _as_httpx(
     if isinstance(exc, http.client.RemoteDisconnected):
         return httpx.RemoteProtocolError(
             "the server closed the connection without an answer", **kwargs
+        )
+    if isinstance(exc, http.client.IncompleteRead):
+        return httpx.RemoteProtocolError(
+            "the server closed the connection before its answer was whole", **kwargs
         )
     if isinstance(exc, http.client.HTTPException):
         return httpx.RemoteProtocolError(
