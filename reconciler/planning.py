@@ -5,6 +5,7 @@ do exactly the same; ``apply.run`` then applies the plan.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: How long a read ahead may go on after the config it was beside failed.
 _STOP_S = 5.0
+#: The interpreter's switch interval while a remote read goes on beside the parse (seconds).
+#: At the default 5 ms a thread whose answer has come waits up to that long for the parsing
+#: thread to let go of the interpreter, on every request: measured, the 10,000-link plan over
+#: http at 25 ms took 0.1-0.15 s longer so (docs/benchmarks.md).
+_SWITCH_S = 0.0005
 
 
 class ReadAhead:
@@ -50,20 +56,26 @@ class ReadAhead:
             self._opened.set()
 
     def _start(self, open_backend: Callable[[], Backend]) -> None:
-        """Open the backend, then read its state and identity at once, side by side."""
-        self._backend = _outcome(open_backend)
-        self._opened.set()
-        backend = self._backend
-        if isinstance(backend, BaseException):
-            return
+        """Open the backend, then read its state and identity at once, side by side, with
+        the interpreter switching threads every ``_SWITCH_S`` until both are read."""
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, _SWITCH_S))
+        try:
+            self._backend = _outcome(open_backend)
+            self._opened.set()
+            backend = self._backend
+            if isinstance(backend, BaseException):
+                return
 
-        def identify() -> None:
-            self._ident = _outcome(backend.workspace)
+            def identify() -> None:
+                self._ident = _outcome(backend.workspace)
 
-        ident = threading.Thread(target=identify, daemon=True)
-        ident.start()
-        self._state = _outcome(backend.read)
-        ident.join()
+            ident = threading.Thread(target=identify, daemon=True)
+            ident.start()
+            self._state = _outcome(backend.read)
+            ident.join()
+        finally:
+            sys.setswitchinterval(switch)
 
     def during(self, work: Callable[[], T]) -> T:
         """``work()`` while the workspace is read; if it fails, the read under way is given

@@ -4,7 +4,9 @@ config's errors still first."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -46,6 +48,27 @@ def test_an_api_is_read_ahead_and_the_plan_is_the_same(
     assert [c.title for c in the_plan.changes] == ["New"]
     assert ahead.read() == (plain.read(), plain.workspace())
     plain.close()
+    ahead.backend().close()
+
+
+def test_threads_switch_often_while_a_remote_read_is_beside_the_parse(
+    sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    store = tmp_path / "ws.db"
+    seeded(store)
+    server = sandbox(store=store)
+    seen: list[float] = []
+
+    class Watched(HttpBackend):
+        def read(self) -> Any:
+            seen.append(sys.getswitchinterval())
+            return super().read()
+
+    before = sys.getswitchinterval()
+    ahead = planning.ReadAhead(lambda: Watched(server.url, None), remote=True)
+    state, _ = ahead.read()
+    assert [c.account for c in state.channels] == ["acmepets"]
+    assert seen == [min(before, planning._SWITCH_S)] and sys.getswitchinterval() == before
     ahead.backend().close()
 
 
