@@ -1,11 +1,12 @@
 """What the http backend and the sandbox both ask of an address: whether it is loopback, what
-an API URL is (``parse_api_url``, the one parser of ``--api-url``), which ``Host`` headers name
-a server (``host_names``)."""
+an API URL is (``parse_api_url``, the one parser of ``--api-url``), which proxy the environment
+names for it (``environment_proxy``), which ``Host`` headers name a server (``host_names``)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.request
 from dataclasses import dataclass
 
 #: A DNS label as a URL's host may hold one (letters, digits, inner hyphens; 1-63 long).
@@ -157,3 +158,16 @@ def host_header_name(value: str) -> str | None:
     if not host or (port and not _PORT.fullmatch(port)) or _UNSAFE.search(host):
         return None
     return host
+
+
+def environment_proxy(api_url: ApiUrl) -> str | None:
+    """The proxy URL the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less
+    ``NO_PROXY``) names for ``api_url``, credentials and all (``without_credentials`` before it
+    is shown); None for none, and always for a loopback URL (never sent through one)."""
+    if api_url.loopback:
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(api_url.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(api_url.host):
+        return None
+    return proxy

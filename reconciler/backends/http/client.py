@@ -23,7 +23,6 @@ import logging
 import re
 import socket
 import time
-import urllib.request
 from base64 import b64encode
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,10 +33,10 @@ import httpx
 import stamina
 
 from reconciler.backends.http.pacing import Pacer
-from reconciler.backends.http.transport import KeepAliveTransport
+from reconciler.backends.http.transport import transport_for
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
-from reconciler.net import ApiUrl, parse_api_url, without_credentials
+from reconciler.net import environment_proxy, parse_api_url, without_credentials
 from reconciler.words import plural
 
 T = TypeVar("T")
@@ -141,25 +140,6 @@ class _Secret:
         return "<hidden>"
 
 
-def _proxy_of(api_url: ApiUrl) -> str | None:
-    """The proxy URL the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less
-    ``NO_PROXY``) names for ``api_url``, credentials and all; None for none, and always for a
-    loopback URL (never sent through one)."""
-    if api_url.loopback:
-        return None
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(api_url.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(api_url.host):
-        return None
-    return proxy
-
-
-def environment_proxy(api_url: ApiUrl) -> str | None:
-    """The proxy ``_proxy_of`` names for ``api_url``, without its credentials, safe to show."""
-    proxy = _proxy_of(api_url)
-    return None if proxy is None else visible(without_credentials(proxy))
-
-
 def _is_name_failure(exc: BaseException) -> bool:
     """True when a connection failed because the host name does not resolve."""
     seen: BaseException | None = exc
@@ -168,27 +148,6 @@ def _is_name_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _transport_for(
-    origin: httpx.URL, proxy: str | None, *, connections: int
-) -> httpx.BaseTransport:
-    """How requests to ``origin`` travel: straight over keep-alive connections of their own
-    (``KeepAliveTransport``), or, when the environment names a ``proxy`` for it, through httpx's
-    transport, which tunnels https (the proxy sees the host, never the request). A proxy httpx
-    can't use is a ``BackendError`` naming it without its credentials."""
-    context = httpx.create_ssl_context() if origin.scheme == "https" else None
-    if proxy is None:
-        return KeepAliveTransport(origin, max_idle=connections, ssl_context=context)
-    try:
-        return httpx.HTTPTransport(
-            proxy=proxy,
-            verify=context or True,
-            limits=httpx.Limits(max_connections=connections),
-        )
-    except (httpx.InvalidURL, ValueError, ImportError):
-        shown = visible(without_credentials(proxy))
-        raise BackendError(f"the proxy {shown} named by the environment can't be used") from None
 
 
 class ApiClient:
@@ -230,7 +189,7 @@ class ApiClient:
         if proxy is not None and api_url.scheme == "http" and not api_url.loopback:
             raise BackendError(
                 f"refusing to send requests to {host} in clear text through the proxy of "
-                f"{proxy}: use an https:// --api-url"
+                f"{visible(without_credentials(proxy))}: use an https:// --api-url"
             )
         if api_key and not _API_KEY.fullmatch(api_key):
             # Never quote the key, not even a part of it.
@@ -263,8 +222,8 @@ class ApiClient:
         elif origin.userinfo:
             basic = f"{origin.username}:{origin.password}".encode()
             self._key = ("Authorization", _Secret("Basic " + b64encode(basic).decode("ascii")))
-        self._transport = transport or _transport_for(
-            origin, _proxy_of(api_url), connections=self.concurrency + 2
+        self._transport = transport or transport_for(
+            origin, proxy, connections=self.concurrency + 2
         )
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@ and httpcore's pool cost about 2.5 ms of CPU a request on this project's machine
 spent by threads competing for the pool's connections; a stack of idle ``http.client``
 connections costs about a fifth of that, and the requests, responses and errors stay httpx's,
 so the rest of the client (and a test's ``httpx.MockTransport``) is unchanged.
+``transport_for`` chooses between it and httpx's own (through a proxy).
 
 The contract, as any httpx transport's:
 - ``handle_request`` sends one request on an idle connection (or a new one) and returns its
@@ -32,10 +33,35 @@ from typing import Any
 
 import httpx
 
-__all__ = ["KeepAliveTransport"]
+from reconciler.errors import BackendError
+from reconciler.model import visible
+from reconciler.net import without_credentials
+
+__all__ = ["KeepAliveTransport", "transport_for"]
 
 #: Seconds to wait when a request carries no timeouts of its own.
 DEFAULT_TIMEOUT = {"connect": 5.0, "read": 30.0}
+
+
+def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> httpx.BaseTransport:
+    """How requests to ``origin`` travel: straight, over a ``KeepAliveTransport`` keeping up to
+    ``connections`` idle, or, when the environment names a ``proxy`` for it
+    (``net.environment_proxy``), through httpx's own transport, which tunnels https (the proxy
+    sees the host, never the request). https is checked against httpx's certificates
+    (``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured). A proxy httpx can't use is a
+    ``BackendError`` naming it without its credentials."""
+    context = httpx.create_ssl_context() if origin.scheme == "https" else None
+    if proxy is None:
+        return KeepAliveTransport(origin, max_idle=connections, ssl_context=context)
+    try:
+        return httpx.HTTPTransport(
+            proxy=proxy,
+            verify=context or True,
+            limits=httpx.Limits(max_connections=connections),
+        )
+    except (httpx.InvalidURL, ValueError, ImportError):
+        shown = visible(without_credentials(proxy))
+        raise BackendError(f"the proxy {shown} named by the environment can't be used") from None
 
 
 class KeepAliveTransport(httpx.BaseTransport):
