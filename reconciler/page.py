@@ -16,9 +16,10 @@ from datetime import datetime
 
 from reconciler import history
 from reconciler.backends.base import Backend
+from reconciler.errors import InvalidDate
 from reconciler.history import RECENT, moment
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow, regenerations, url_changes
-from reconciler.model import WorkspaceState, fold
+from reconciler.model import WorkspaceState, fold, visible
 from reconciler.plan import saved
 
 
@@ -34,12 +35,19 @@ class Window:
 
 def window(changed_since: str | None, now: datetime) -> Window:
     """The window of ``links --changed-since`` (``PLANFILE|DATE``, None: the last 30 days up
-    to ``now``). Text that is a date or time (``history.moment``) is one; anything else is a
-    plan file's path."""
+    to ``now``). Text that is a date or time (``history.moment``) is one; text shaped like
+    one that names no day (``2026-02-30``) is ``InvalidDate``; anything else is a plan file's
+    path."""
     if changed_since is None:
         since = now - RECENT
         return Window(f"in the last {RECENT.days} days (since {since:%Y-%m-%d})", since=since)
-    when = moment(changed_since)
+    try:
+        when = moment(changed_since)
+    except InvalidDate as exc:
+        path = visible("./" + changed_since.strip())
+        raise InvalidDate(
+            f"{exc}; a plan file named like a date is given by its path ({path})"
+        ) from None
     if when is None:
         return Window(f"by the plan {changed_since}", plan=changed_since)
     shown = f"{when:%Y-%m-%d}" if when.time() == datetime.min.time() else when.isoformat()

@@ -367,6 +367,11 @@ def test_history_errors(applied: Cli) -> None:
     assert result.stderr.startswith("no link titled 'Nope' in the history of acmepets; titles: ")
     result = run("history", "--since", "March", code=1)
     assert "Invalid value for '--since': 'March' is not a date (2026-03-01)" in result.stderr
+    result = run("history", "--since", "2026-02-30", code=1)
+    assert (
+        "Invalid value for '--since': '2026-02-30' is not a valid date or time (day is out of "
+        "range for month); give a date (2026-03-01) or an ISO 8601 time" in result.stderr
+    )
     run("sandbox", "connect", "fresh")
     assert run("history", "fresh").stdout == "No history for fresh.\n"
 
