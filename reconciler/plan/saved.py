@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler import config, schema_text
 from reconciler.config.positions import line_col
+from reconciler.config.sources import normal_path
 from reconciler.config.write import desired_to_dict, dump_yaml
 from reconciler.errors import (
     ForceRequired,
@@ -189,7 +190,12 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     return SavedPlan(
         desired=_desired(data["desired"], name),
         config_sha256=data["config_sha256"],
-        config_files=dict(data["config_files"]) if "config_files" in data else None,
+        # In their normal form: a plan saved before plans recorded it named them as spelled.
+        config_files=(
+            {normal_path(path): digest for path, digest in data["config_files"].items()}
+            if "config_files" in data
+            else None
+        ),
         state_fingerprint=data["state_fingerprint"],
         prior_state=dict(data["prior_state"]),
         forced=bool(data.get("forced", False)),
