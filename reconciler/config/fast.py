@@ -20,6 +20,7 @@ and the same verdict.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -35,7 +36,14 @@ from reconciler.config.rules import (
     repeated_ignoring_case,
 )
 from reconciler.config.yaml_events import MAX_DEPTH, STR_TAG, Loader, gc_paused
-from reconciler.model import DesiredLink, DesiredState, has_invisible, invisible, shared_refs
+from reconciler.model import (
+    DesiredLink,
+    DesiredState,
+    control_characters,
+    has_invisible,
+    invisible,
+    shared_refs,
+)
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: or 1.2 would resolve to a non-string (yes, y, 0x1, 1e3, 1_000, .nan, ~, dates...) goes the
@@ -83,6 +91,7 @@ def fast_desired(text: str) -> DesiredState | None:
             or overlong_messages(messages)
             or overlong_refs(refs)
             or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
+            or _controls([channel.get("display_name", ""), *titles], messages)
             or look_alike_titles(titles)  # a warning
             or (renames and _renames_decline(links))
         ):
@@ -93,16 +102,29 @@ def fast_desired(text: str) -> DesiredState | None:
 
 def _renames_decline(links: tuple[DesiredLink, ...]) -> bool:
     """Whether the ``renamed_from`` titles of a channel's links hold anything the full check
-    reports: a conflict (``renamed_conflicts``), a character that shows nothing."""
+    reports: a conflict (``renamed_conflicts``), a character that shows nothing, a control
+    character."""
     renamed = [link.renamed_from for link in links]
     olds = [old for titles in renamed for old in titles]
-    return bool(renamed_conflicts([link.title for link in links], renamed)) or _shows_nothing(olds)
+    return (
+        bool(renamed_conflicts([link.title for link in links], renamed))
+        or _shows_nothing(olds)
+        or _controls(olds)
+    )
 
 
 def _shows_nothing(texts: list[str]) -> bool:
     """Whether any of ``texts`` has a character that shows nothing (a warning): one search
     over all of them, then ``invisible`` on each only when it finds a candidate."""
     return has_invisible("".join(texts)) and any(invisible(text) for text in texts)
+
+
+def _controls(names: Sequence[str], messages: Sequence[str] = ()) -> bool:
+    """Whether any of ``names`` (titles, a display name) or ``messages`` holds a control
+    character the rule refuses (``control_characters``: an error): one search each kind."""
+    return bool(
+        control_characters("".join(names)) or control_characters("".join(messages), message=True)
+    )
 
 
 class _Decline(Exception):
