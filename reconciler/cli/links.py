@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     load_config,
     open_workspace,
     paths_argument,
+    plan_key,
 )
 from reconciler.words import plural
 
@@ -190,7 +191,7 @@ def _url_changes(
     with _option("--changed-since"):
         window = page.window(changed_since, datetime.now(UTC))
     backend = open_workspace(backend_opts)
-    rows = page.url_changes_in(backend, window, backend.read())
+    rows = page.url_changes_in(backend, window, backend.read(), plan_key=plan_key())
     scope = (
         f"the links {window.plan} regenerates"
         if window.plan is not None
@@ -216,7 +217,7 @@ def _page(
     with _option("--changed-since"):
         window = page.window(changed_since, datetime.now(UTC))
     rows, backend, state = _selected(paths, backend_opts, channels, titles)
-    return render_page(page.of_workspace(backend, rows, window, state=state))
+    return render_page(page.of_workspace(backend, rows, window, state=state, plan_key=plan_key()))
 
 
 @cli.command()
