@@ -168,13 +168,25 @@ def has_invisible(text: str) -> bool:
 #: refuses them (the sandbox too), and so does a config: a NUL or an ESC in a title is never
 #: meant. (``_CONTROL`` above is what ``visible`` escapes: lone surrogates too.)
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-_MESSAGE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_MESSAGE_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
+_MESSAGE_CONTROLS = re.compile(f"[{_MESSAGE_CONTROL}]")
 #: The rule in words, for every message that refuses a control character: a message's,
 #: and everything else's.
 MESSAGE_CONTROL_RULE = (
     "a message holds no C0 or C1 control character or DEL but tabs and line breaks"
 )
 CONTROL_RULE = "no account, title, display name or ref holds a C0 or C1 control character or DEL"
+
+
+#: A character ``invisible`` may report or a message may not hold: the fast path's one
+#: search for both (``may_be_flagged``).
+_FLAGGED = re.compile(f"[{_BIDI}{_ZERO_WIDTH}{_MESSAGE_CONTROL}]")
+
+
+def may_be_flagged(text: str) -> bool:
+    """Whether ``text`` holds a character ``invisible`` may report or a control character
+    even a message may not hold (one regex search; the precise checks then say)."""
+    return _FLAGGED.search(text) is not None
 
 
 def control_characters(text: str, *, message: bool = False) -> list[tuple[int, str]]:

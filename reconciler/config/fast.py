@@ -40,8 +40,8 @@ from reconciler.model import (
     DesiredLink,
     DesiredState,
     control_characters,
-    has_invisible,
     invisible,
+    may_be_flagged,
     shared_refs,
 )
 
@@ -90,8 +90,7 @@ def fast_desired(text: str) -> DesiredState | None:
             or shared_refs(refs)  # a warning: the full check words it
             or overlong_messages(messages)
             or overlong_refs(refs)
-            or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
-            or _controls([channel.get("display_name", ""), *titles], messages)
+            or _flagged([channel.get("display_name", ""), *titles], messages)
             or look_alike_titles(titles)  # a warning
             or (renames and _renames_decline(links))
         ):
@@ -108,22 +107,25 @@ def _renames_decline(links: tuple[DesiredLink, ...]) -> bool:
     olds = [old for titles in renamed for old in titles]
     return (
         bool(renamed_conflicts([link.title for link in links], renamed))
-        or _shows_nothing(olds)
-        or _controls(olds)
+        or _flagged(olds)
     )
 
 
-def _shows_nothing(texts: list[str]) -> bool:
-    """Whether any of ``texts`` has a character that shows nothing (a warning): one search
-    over all of them, then ``invisible`` on each only when it finds a candidate."""
-    return has_invisible("".join(texts)) and any(invisible(text) for text in texts)
-
-
-def _controls(names: Sequence[str], messages: Sequence[str] = ()) -> bool:
-    """Whether any of ``names`` (titles, a display name) or ``messages`` holds a control
-    character the rule refuses (``control_characters``: an error): one search each kind."""
-    return bool(
-        control_characters("".join(names)) or control_characters("".join(messages), message=True)
+def _flagged(names: Sequence[str], messages: Sequence[str] = ()) -> bool:
+    """Whether any of ``names`` (titles, a display name) or ``messages`` holds a character
+    that shows nothing (``invisible``: a warning) or a control character
+    (``control_characters``: an error). One search over all of them (``may_be_flagged``),
+    and a look for the controls only a message may hold in the names; the precise checks
+    only when one finds a candidate."""
+    joined = "".join(names)
+    if not may_be_flagged(joined + "".join(messages)) and not any(
+        c in joined for c in "\t\n\r\x85"
+    ):
+        return False
+    return (
+        any(invisible(text) for text in (*names, *messages))
+        or bool(control_characters(joined))
+        or any(control_characters(text, message=True) for text in messages)
     )
 
 
