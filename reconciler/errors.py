@@ -16,6 +16,7 @@ prints before exiting 1. Foreign exceptions (``sqlite3.Error``, ``yaml.YAMLError
      |    +-- ForceRequired     a saved plan made with --force, applied without it
      |    +-- StalePlan         a saved plan whose workspace moved since it was made
      +-- SelectionError         a --channel or --title that matches nothing
+     +-- InvalidDate            text shaped like a date or time that names none (2026-02-30)
      +-- QrError                a QR code that can't be made or written
      +-- BackendError           the workspace could not be read or written
      |    +-- StoreError        the local SQLite store is missing, corrupt, foreign or newer
@@ -154,6 +155,11 @@ class StalePlan(PlanError):
 
 class SelectionError(ReconcilerError):
     """A ``--channel`` or ``--title`` that matches nothing (the message lists what exists)."""
+
+
+class InvalidDate(ReconcilerError):
+    """Text shaped like a date or an ISO 8601 time (``2026-02-30``, ``2026-03-01T25:00``)
+    that names no day or time: told apart from a plan file's path, which it is not."""
 
 
 class QrError(ReconcilerError):

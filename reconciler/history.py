@@ -6,7 +6,9 @@ Both backends keep it (the local store's ``link_history``, the API's
 rows. Pure apart from that one read.
 
 - :func:`moment`: a date (``2026-03-01``, midnight UTC) or an ISO 8601 time, or None for text
-  that is neither (``links --changed-since`` then takes it as a plan file).
+  not shaped like one (``links --changed-since`` then takes it as a plan file); text shaped
+  like one that names no day or time (``2026-02-30``) is ``InvalidDate``, never a path.
+  :func:`since`: the same, where only a date or time will do (``history --since``).
 - :func:`history`: the entries of every channel, one channel or one link (followed through
   its renames: :func:`link_history`), from a time on.
 - :func:`url_changes_since`: each link whose URL changed in a stretch of history, old URL
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from reconciler.errors import SelectionError
+from reconciler.errors import InvalidDate, SelectionError
 from reconciler.events import LinkEvent, UrlEvent, as_utc
 from reconciler.links import ChangeStatus, UrlChangeRow, where_shared
 from reconciler.model import (
@@ -37,6 +39,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})?"
 )
+#: Text that reads as an attempt at a date or a time (a year, a month and a day, then
+#: nothing or an hour and a colon): a date or time then, right or wrong, never a path.
+_DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([Tt ]\d{1,2}:.*)?", re.DOTALL)
+#: The forms a date or time is given in, for every message that states them.
+FORMS = "a date (2026-03-01) or an ISO 8601 time (2026-03-01T09:30:00+02:00)"
 
 
 class HistoryBackend(Protocol):
@@ -58,16 +65,30 @@ class HistoryBackend(Protocol):
 def moment(text: str) -> datetime | None:
     """The time ``text`` names, in UTC: a date (``2026-03-01``) is its midnight in UTC; a time
     (``2026-03-01T09:30``, ``2026-03-01T09:30:00+02:00``, ``...Z``) without an offset is UTC.
-    None when ``text`` is neither, or no such day or time exists."""
+    None when ``text`` is not shaped like a date at all (``plan.json``, ``./2026-03-01``);
+    ``InvalidDate`` when it is shaped like one but names no day or time (``2026-02-30``,
+    ``2026-3-1``, ``2026-03-01T25:00``), saying why and the forms taken."""
     text = text.strip()
+    if not _DATE_LIKE.fullmatch(text):
+        return None
     try:
         if _DATE.fullmatch(text):
             return as_utc(datetime.combine(date.fromisoformat(text), time()))
         if _TIME.fullmatch(text):
             return as_utc(datetime.fromisoformat(text.upper().replace("Z", "+00:00")))
-    except ValueError:
-        return None
-    return None
+        why = "not written as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS] with an optional offset"
+    except ValueError as exc:  # out of range: Python's words, but for the offset's
+        why = "an offset is under 24 hours" if "offset" in str(exc) else str(exc)
+    raise InvalidDate(f"{visible(text)!r} is not a valid date or time ({why}); give {FORMS}")
+
+
+def since(text: str) -> datetime:
+    """The time ``text`` names where only a date or time will do (``history --since``):
+    ``moment``'s, and ``InvalidDate`` for text that is not one at all."""
+    when = moment(text)
+    if when is None:
+        raise InvalidDate(f"{visible(text.strip())!r} is not {FORMS}")
+    return when
 
 
 def link_history(rows: Sequence[UrlEvent], title: str) -> list[UrlEvent]:

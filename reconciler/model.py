@@ -163,6 +163,41 @@ def has_invisible(text: str) -> bool:
     return _SHOWS_NOTHING.search(text) is not None
 
 
+#: C0 and C1 control characters and DEL, which no account, title, display name or ref holds,
+#: nor a message but its tabs and line breaks (``control_characters``). SleekFlow's API
+#: refuses them (the sandbox too), and so does a config: a NUL or an ESC in a title is never
+#: meant. (``_CONTROL`` above is what ``visible`` escapes: lone surrogates too.)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_MESSAGE_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
+_MESSAGE_CONTROLS = re.compile(f"[{_MESSAGE_CONTROL}]")
+#: The rule in words, for every message that refuses a control character: a message's,
+#: and everything else's.
+MESSAGE_CONTROL_RULE = (
+    "a message holds no C0 or C1 control character or DEL but tabs and line breaks"
+)
+CONTROL_RULE = "no account, title, display name or ref holds a C0 or C1 control character or DEL"
+
+
+#: A character ``invisible`` may report or a message may not hold: the fast path's one
+#: search for both (``may_be_flagged``).
+_FLAGGED = re.compile(f"[{_BIDI}{_ZERO_WIDTH}{_MESSAGE_CONTROL}]")
+
+
+def may_be_flagged(text: str) -> bool:
+    """Whether ``text`` holds a character ``invisible`` may report or a control character
+    even a message may not hold (one regex search; the precise checks then say)."""
+    return _FLAGGED.search(text) is not None
+
+
+def control_characters(text: str, *, message: bool = False) -> list[tuple[int, str]]:
+    """Each control character of ``text`` the rule refuses (``CONTROL_RULE``,
+    ``MESSAGE_CONTROL_RULE``), with its index: every C0 or C1 control and DEL, but, in a
+    ``message``, a tab or a line break (line feed, carriage return, next line U+0085): its
+    text. ``[]`` for most text."""
+    pattern = _MESSAGE_CONTROLS if message else _CONTROLS
+    return [(m.start(), m.group()) for m in pattern.finditer(text)]
+
+
 def is_bidi(char: str) -> bool:
     """Whether ``char`` is a bidirectional control (an error in a title or display name)."""
     return _IS_BIDI.fullmatch(char) is not None
@@ -170,7 +205,7 @@ def is_bidi(char: str) -> bool:
 
 def code_point(char: str) -> str:
     """``U+200B ZERO WIDTH SPACE``: a character named for a message."""
-    return f"U+{ord(char):04X} {name(char, 'UNNAMED')}"
+    return f"U+{ord(char):04X} {name(char, 'CONTROL' if category(char) == 'Cc' else 'UNNAMED')}"
 
 
 def visible(text: str) -> str:

@@ -16,9 +16,10 @@ from datetime import datetime
 
 from reconciler import history
 from reconciler.backends.base import Backend
+from reconciler.errors import InvalidDate
 from reconciler.history import RECENT, moment
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow, regenerations, url_changes
-from reconciler.model import WorkspaceState, fold
+from reconciler.model import WorkspaceState, fold, visible
 from reconciler.plan import saved
 
 
@@ -34,12 +35,19 @@ class Window:
 
 def window(changed_since: str | None, now: datetime) -> Window:
     """The window of ``links --changed-since`` (``PLANFILE|DATE``, None: the last 30 days up
-    to ``now``). Text that is a date or time (``history.moment``) is one; anything else is a
-    plan file's path."""
+    to ``now``). Text that is a date or time (``history.moment``) is one; text shaped like
+    one that names no day (``2026-02-30``) is ``InvalidDate``; anything else is a plan file's
+    path."""
     if changed_since is None:
         since = now - RECENT
         return Window(f"in the last {RECENT.days} days (since {since:%Y-%m-%d})", since=since)
-    when = moment(changed_since)
+    try:
+        when = moment(changed_since)
+    except InvalidDate as exc:
+        path = visible("./" + changed_since.strip())
+        raise InvalidDate(
+            f"{exc}; a plan file named like a date is given by its path ({path})"
+        ) from None
     if when is None:
         return Window(f"by the plan {changed_since}", plan=changed_since)
     shown = f"{when:%Y-%m-%d}" if when.time() == datetime.min.time() else when.isoformat()
@@ -89,11 +97,17 @@ def build(
     return LinksPage(links=links, window=window, workspace=workspace, gone=gone)
 
 
-def url_changes_in(backend: Backend, window: Window, state: WorkspaceState) -> list[UrlChangeRow]:
+def url_changes_in(
+    backend: Backend, window: Window, state: WorkspaceState, *, plan_key: bytes | None = None
+) -> list[UrlChangeRow]:
     """The URL changes of ``window`` with their status in ``state`` (``backend``'s workspace
-    now): those its saved plan regenerates, or the history's since its time."""
+    now): those its saved plan regenerates, or the history's since its time. The plan is
+    checked as ``apply --plan`` checks one before it reads it (``saved.load``: its shape,
+    its own consistency, its signature under ``plan_key``; then its workspace)."""
     if window.plan is not None:
-        return url_changes(regenerations(saved.load(window.plan)), state)
+        recorded = saved.load(window.plan, key=plan_key)
+        saved.check_workspace(recorded, backend.workspace(), name=window.plan)
+        return url_changes(regenerations(recorded), state)
     return history.url_changes_since(history.history(backend, since=window.since), state)
 
 
@@ -103,9 +117,11 @@ def of_workspace(
     window: Window,
     *,
     state: WorkspaceState | None = None,
+    plan_key: bytes | None = None,
 ) -> LinksPage:
     """The page of ``rows`` (selected from ``backend``'s workspace: ``state`` when given, the
     snapshot they were read from), marked with the URL changes of ``window``
-    (``url_changes_in``)."""
-    changes = url_changes_in(backend, window, backend.read() if state is None else state)
+    (``url_changes_in``, its plan checked with ``plan_key``)."""
+    actual = backend.read() if state is None else state
+    changes = url_changes_in(backend, window, actual, plan_key=plan_key)
     return build(rows, changes, window=window.label, workspace=str(backend.workspace()))

@@ -13,7 +13,7 @@ import pytest
 
 from reconciler import history
 from reconciler.backends.local import LocalBackend
-from reconciler.errors import SelectionError
+from reconciler.errors import InvalidDate, SelectionError
 from reconciler.events import LinkEvent, UrlEvent
 from reconciler.links import ChangeStatus
 from reconciler.model import link_url
@@ -98,10 +98,39 @@ def test_a_date_or_a_time_is_a_moment_in_utc(text: str, expected: datetime) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["plan.json", "./2026-03-01", "2026-02-30", "2026-13-01", "2026-03-01T25:00", "", "03/01/2026"],
+    ["plan.json", "./2026-03-01", "2026-03-01.json", "2026-03-01 plan.json", "", "03/01/2026"],
 )
 def test_anything_else_is_not_a_moment(text: str) -> None:
     assert history.moment(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-02-30", "(day is out of range for month)"),
+        ("2026-13-01", "(month must be in 1..12)"),
+        ("2026-03-01T25:00", "(hour must be in 0..23)"),
+        ("2026-03-01T09:30+25:00", "(an offset is under 24 hours)"),
+        ("2026-3-1", "(not written as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS]"),
+        (" 2026-02-30T09:30:00Z ", "(day is out of range for month)"),
+    ],
+)
+def test_text_shaped_like_a_date_that_names_no_day_is_invalid(text: str, why: str) -> None:
+    # never None: links --changed-since would take it for a plan file's path
+    with pytest.raises(InvalidDate) as raised:
+        history.moment(text)
+    message = str(raised.value)
+    assert message.startswith(f"{text.strip()!r} is not a valid date or time {why}")
+    assert message.endswith(f"; give {history.FORMS}")
+    with pytest.raises(InvalidDate):
+        history.since(text)
+
+
+def test_since_takes_only_a_date_or_a_time() -> None:
+    assert history.since("2026-03-01") == MARCH
+    with pytest.raises(InvalidDate) as raised:
+        history.since("March\x1b[2J")
+    assert str(raised.value) == f"'March\\\\u001b[2J' is not {history.FORMS}"
 
 
 def _march_workspace(tmp_path: Path) -> tuple[LocalBackend, Clock, dict[str, str]]:

@@ -15,6 +15,8 @@ from reconciler.model import (
     DesiredLink,
     Link,
     WorkspaceState,
+    code_point,
+    control_characters,
     fold,
     invisible,
     is_account,
@@ -288,3 +290,14 @@ def test_utf16_len_counts_code_units() -> None:
     assert utf16_len("日本") == 2
     assert utf16_len("😀") == 2
     assert utf16_len("👩‍👩‍👧") == 8
+
+
+def test_control_characters_are_c0_c1_and_del_but_a_message_s_line_breaks() -> None:
+    every = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
+    text = "".join(every)
+    assert control_characters(text) == list(enumerate(every))
+    kept = {"\t", "\n", "\r", "\x85"}  # a message's tabs and line breaks
+    found = control_characters(text, message=True)
+    assert [c for _, c in found] == [c for c in every if c not in kept]
+    assert control_characters("Hi 👋\u200b\u202e ok") == []  # not controls: invisible()
+    assert code_point("\x00") == "U+0000 CONTROL"

@@ -4,6 +4,8 @@ replaces which)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ from reconciler.cli.options import (
     load_config,
     open_workspace,
     paths_argument,
+    plan_key,
 )
 from reconciler.words import plural
 
@@ -83,6 +86,17 @@ def _selected(
         selection.rows, known_channels=known, channels=channels, titles=titles, scope=scope
     )
     return list(rows), backend, state
+
+
+@contextmanager
+def _option(name: str) -> Iterator[None]:
+    """An ``InvalidDate`` of the value of option ``name`` as a bad parameter naming it."""
+    from reconciler.errors import InvalidDate
+
+    try:
+        yield
+    except InvalidDate as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'{name}'") from None
 
 
 def _emit(content: str, fmt: str, out: str | None) -> None:
@@ -174,9 +188,10 @@ def _url_changes(
     the saved plan it names regenerates, with their status in the workspace now."""
     from reconciler import links, page
 
-    window = page.window(changed_since, datetime.now(UTC))
+    with _option("--changed-since"):
+        window = page.window(changed_since, datetime.now(UTC))
     backend = open_workspace(backend_opts)
-    rows = page.url_changes_in(backend, window, backend.read())
+    rows = page.url_changes_in(backend, window, backend.read(), plan_key=plan_key())
     scope = (
         f"the links {window.plan} regenerates"
         if window.plan is not None
@@ -199,9 +214,10 @@ def _page(
     from reconciler import page
     from reconciler.render.html import render_page
 
+    with _option("--changed-since"):
+        window = page.window(changed_since, datetime.now(UTC))
     rows, backend, state = _selected(paths, backend_opts, channels, titles)
-    window = page.window(changed_since, datetime.now(UTC))
-    return render_page(page.of_workspace(backend, rows, window, state=state))
+    return render_page(page.of_workspace(backend, rows, window, state=state, plan_key=plan_key()))
 
 
 @cli.command()
@@ -323,13 +339,8 @@ def history(
         raise click.UsageError("--bom is for --format csv")
     when = None
     if since is not None:
-        when = url_history.moment(since)
-        if when is None:
-            raise click.BadParameter(
-                f"{since!r} is not a date (2026-03-01) or an ISO 8601 time "
-                "(2026-03-01T09:30:00+02:00)",
-                param_hint="'--since'",
-            )
+        with _option("--since"):
+            when = url_history.since(since)
     backend = open_workspace(backend_opts)
     rows = url_history.history(backend, account, title, since=when)
     rendered = render_history(rows, fmt, account=account, title=title, since=when, bom=bom)

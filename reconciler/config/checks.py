@@ -35,8 +35,11 @@ from reconciler.config.wording import (
 from reconciler.config.yaml_nodes import Mapping, Node, Scalar, Sequence, kind_of
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
+    CONTROL_RULE,
+    MESSAGE_CONTROL_RULE,
     MESSAGE_LIMIT,
     REF_LIMIT,
+    control_characters,
     fold,
     invisible,
     is_bidi,
@@ -210,7 +213,8 @@ class _Checker:
                 self.text_problem(name, node)
 
     def text_problem(self, name: str, node: Scalar) -> None:
-        """``text_problems`` of one text ``node``, the value of key ``name``."""
+        """``text_problems`` of one text ``node``, the value of key ``name``: an error for a
+        control character (``model.control_characters``) too."""
         if not isinstance(node.value, str):
             return  # the schema reports a value of another type
         reading = reads_as(node.raw) if node.plain else None
@@ -221,9 +225,20 @@ class _Checker:
                 f"{name} must be a string, not a {reading.kind} "
                 f"({reading.reader} reads {cut(node.raw)} as one){quote_it(name, node)}",
             )
+        if name in ("account", "ref"):
+            return  # their patterns refuse any control or invisible character
+        controls = control_characters(node.value, message=name == "message")
+        if controls:
+            self.add(
+                node,
+                "control-character",
+                f"{name} has {characters(controls, 'a control character', 'control characters')}"
+                f": remove {'them' if len(controls) > 1 else 'it'} "
+                f"({MESSAGE_CONTROL_RULE if name == 'message' else CONTROL_RULE})",
+            )
         hidden = invisible(node.value)
-        if not hidden or name in ("account", "ref"):
-            return  # their patterns refuse any such character
+        if not hidden:
+            return
         bidi = [(i, c) for i, c in hidden if is_bidi(c)]
         if bidi and name in ("title", "display_name"):
             self.add(

@@ -20,6 +20,7 @@ and the same verdict.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -35,7 +36,14 @@ from reconciler.config.rules import (
     repeated_ignoring_case,
 )
 from reconciler.config.yaml_events import MAX_DEPTH, STR_TAG, Loader, gc_paused
-from reconciler.model import DesiredLink, DesiredState, has_invisible, invisible, shared_refs
+from reconciler.model import (
+    DesiredLink,
+    DesiredState,
+    control_characters,
+    invisible,
+    may_be_flagged,
+    shared_refs,
+)
 
 #: The only plain scalars, besides text, that the fast path accepts; anything else YAML 1.1
 #: or 1.2 would resolve to a non-string (yes, y, 0x1, 1e3, 1_000, .nan, ~, dates...) goes the
@@ -82,7 +90,7 @@ def fast_desired(text: str) -> DesiredState | None:
             or shared_refs(refs)  # a warning: the full check words it
             or overlong_messages(messages)
             or overlong_refs(refs)
-            or _shows_nothing([channel.get("display_name", ""), *titles, *messages])
+            or _flagged([channel.get("display_name", ""), *titles], messages)
             or look_alike_titles(titles)  # a warning
             or (renames and _renames_decline(links))
         ):
@@ -93,16 +101,32 @@ def fast_desired(text: str) -> DesiredState | None:
 
 def _renames_decline(links: tuple[DesiredLink, ...]) -> bool:
     """Whether the ``renamed_from`` titles of a channel's links hold anything the full check
-    reports: a conflict (``renamed_conflicts``), a character that shows nothing."""
+    reports: a conflict (``renamed_conflicts``), a character that shows nothing, a control
+    character."""
     renamed = [link.renamed_from for link in links]
     olds = [old for titles in renamed for old in titles]
-    return bool(renamed_conflicts([link.title for link in links], renamed)) or _shows_nothing(olds)
+    return (
+        bool(renamed_conflicts([link.title for link in links], renamed))
+        or _flagged(olds)
+    )
 
 
-def _shows_nothing(texts: list[str]) -> bool:
-    """Whether any of ``texts`` has a character that shows nothing (a warning): one search
-    over all of them, then ``invisible`` on each only when it finds a candidate."""
-    return has_invisible("".join(texts)) and any(invisible(text) for text in texts)
+def _flagged(names: Sequence[str], messages: Sequence[str] = ()) -> bool:
+    """Whether any of ``names`` (titles, a display name) or ``messages`` holds a character
+    that shows nothing (``invisible``: a warning) or a control character
+    (``control_characters``: an error). One search over all of them (``may_be_flagged``),
+    and a look for the controls only a message may hold in the names; the precise checks
+    only when one finds a candidate."""
+    joined = "".join(names)
+    if not may_be_flagged(joined + "".join(messages)) and not any(
+        c in joined for c in "\t\n\r\x85"
+    ):
+        return False
+    return (
+        any(invisible(text) for text in (*names, *messages))
+        or bool(control_characters(joined))
+        or any(control_characters(text, message=True) for text in messages)
+    )
 
 
 class _Decline(Exception):

@@ -8,7 +8,9 @@ itself (``check``: its problems at its own positions); across files, a channel d
 two of them is an error at the second, naming the first (Terraform's "already declared at").
 
 ``load`` gives the desired state of all of them with each file's sha256, which a saved plan
-records; ``check_paths`` gives each file's problems, for ``validate``.
+records, each file named in one form (``normal_path``: the same file spelled two ways is one
+file, in this checkout or another); ``check_paths`` gives each file's problems, for
+``validate``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True, slots=True)
 class ConfigFile:
-    """One file of a config, and the sha256 of the bytes read from it."""
+    """One file of a config, and the sha256 of the bytes read from it; ``path`` in its
+    normal form (``normal_path``)."""
 
     path: str
     sha256: str
@@ -80,6 +83,22 @@ class Checked:
     desired: DesiredState | None = None
     sha256: str | None = None
     text: str = ""
+
+
+def normal_path(path: str) -> str:
+    """``path`` in the one form config files are recorded and compared in: relative to the
+    current directory when it is inside it (``configs/a.yaml`` however it was spelled:
+    ``./configs/a.yaml``, ``configs//a.yaml``, ``x/../configs/a.yaml``, or absolute), so a
+    plan made in one checkout matches another checkout of the same repository; else
+    absolute. Lexical (``os.path.normpath``): a symbolic link is not followed."""
+    try:
+        absolute = os.path.abspath(path)
+        relative = os.path.relpath(absolute)
+    except (OSError, ValueError):  # no current directory (removed), another drive
+        return os.path.normpath(path)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return absolute
+    return relative
 
 
 def config_files(path: str) -> list[str]:
@@ -161,7 +180,7 @@ def load(paths: Sequence[str]) -> Loaded:
     for c in checked:
         assert c.desired is not None  # checked above
         channels.extend(c.desired.channels)
-    files = tuple(ConfigFile(path=c.path, sha256=c.sha256 or "") for c in checked)
+    files = tuple(ConfigFile(path=normal_path(c.path), sha256=c.sha256 or "") for c in checked)
     return Loaded(desired=DesiredState(channels=tuple(channels)), files=files, paths=tuple(paths))
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler import config, schema_text
 from reconciler.config.positions import line_col
+from reconciler.config.sources import normal_path
 from reconciler.config.write import desired_to_dict, dump_yaml
 from reconciler.errors import (
     ForceRequired,
@@ -40,7 +41,15 @@ from reconciler.errors import (
     WrongWorkspace,
 )
 from reconciler.files import reason
-from reconciler.model import DesiredState, WorkspaceRef, WorkspaceState
+from reconciler.model import (
+    DesiredChannel,
+    DesiredState,
+    WorkspaceRef,
+    WorkspaceState,
+    fold,
+    link_url,
+    visible,
+)
 from reconciler.plan.build import build
 from reconciler.plan.drift import (
     describe_config_difference,
@@ -48,7 +57,7 @@ from reconciler.plan.drift import (
     describe_file_difference,
 )
 from reconciler.plan.fingerprint import declared_state, fingerprint
-from reconciler.plan.values import Plan
+from reconciler.plan.values import Action, Plan, summary_of
 
 FORMAT_VERSION = 1
 
@@ -186,10 +195,17 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
             f"{name}: the plan file was edited (its prior_state doesn't match its "
             "state_fingerprint); make the plan again with plan --out"
         )
+    desired = _desired(data["desired"], name)
+    _check_changes(data, desired, name)
     return SavedPlan(
-        desired=_desired(data["desired"], name),
+        desired=desired,
         config_sha256=data["config_sha256"],
-        config_files=dict(data["config_files"]) if "config_files" in data else None,
+        # In their normal form: a plan saved before plans recorded it named them as spelled.
+        config_files=(
+            {normal_path(path): digest for path, digest in data["config_files"].items()}
+            if "config_files" in data
+            else None
+        ),
         state_fingerprint=data["state_fingerprint"],
         prior_state=dict(data["prior_state"]),
         forced=bool(data.get("forced", False)),
@@ -249,6 +265,48 @@ def _desired(data: Any, name: str) -> DesiredState:
         errors = [p.message for p in problems if p.severity is Severity.ERROR]
         raise fail("; ".join(errors) or "unreadable")
     return desired
+
+
+def _check_changes(data: dict[str, Any], desired: DesiredState, name: str) -> None:
+    """Refuse (``PlanFileError``) a plan whose summary doesn't count its changes, or with a
+    regeneration its own states don't make (``_own_regeneration``)."""
+    if summary_of(change["action"] for change in data["changes"]) != data["summary"]:
+        raise PlanFileError(
+            f"{name}: the plan file was edited (its summary doesn't count its changes); "
+            "make the plan again with plan --out"
+        )
+    declared = {fold(c.account): c for c in desired.channels}
+    for change in data["changes"]:
+        if change["action"] != Action.REGENERATE.value or change["resource"] != "link":
+            continue
+        if not _own_regeneration(change, data["prior_state"], declared):
+            raise PlanFileError(
+                f"{name}: the plan file was edited (it regenerates "
+                f"{visible(change['channel'])} / {visible(str(change['title']))!r} otherwise "
+                "than its desired and prior state make); make the plan again with plan --out"
+            )
+
+
+def _own_regeneration(
+    change: dict[str, Any], prior_state: dict[str, Any], declared: dict[str, DesiredChannel]
+) -> bool:
+    """Whether the regeneration ``change`` turns a link of ``prior_state`` (as it was) into
+    one a ``declared`` channel has, at the URL the URL rule gives: what ``links
+    --changed-since PLANFILE`` lists (an edited URL would be printed on posters)."""
+    account, before, after = change["channel"], change["before"], change["after"]
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return False
+    prior = prior_state.get(fold(account))
+    links = prior.get("links") if isinstance(prior, dict) else None
+    was = [lk for lk in links.values() if isinstance(lk, dict)] if isinstance(links, dict) else []
+    fields = ("title", "ref", "message", "url")
+    channel = declared.get(fold(account))
+    wanted = {(lk.title, lk.ref, lk.message) for lk in channel.links} if channel else set()
+    return (
+        any({k: lk.get(k) for k in fields} == before for lk in was)
+        and (after.get("title"), after.get("ref"), after.get("message")) in wanted
+        and after.get("url") == link_url(account, after["ref"], after["message"])
+    )
 
 
 def check_workspace(saved: SavedPlan, workspace: WorkspaceRef, *, name: str) -> None:

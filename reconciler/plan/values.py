@@ -6,6 +6,7 @@ them. Every value is frozen, so a plan can't change between review and apply.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -126,6 +127,15 @@ class Diagnostic:
         }
 
 
+def summary_of(actions: Iterable[str]) -> dict[str, int]:
+    """A plan's ``summary``: how many of its changes have each action (``actions``, one a
+    change), every action counted, in ``Action``'s order."""
+    counts = dict.fromkeys((str(a) for a in Action), 0)
+    for action in actions:
+        counts[action] += 1
+    return counts
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The changes that make a workspace match a config, and the diagnostics about them.
@@ -159,10 +169,7 @@ class Plan:
         object.__setattr__(
             self, "_names", {fold(acc): name for acc, name in reversed(self.channel_names)}
         )
-        counts = dict.fromkeys((str(a) for a in Action), 0)
-        for change in self.changes:
-            counts[str(change.action)] += 1
-        object.__setattr__(self, "summary", counts)
+        object.__setattr__(self, "summary", summary_of(str(c.action) for c in self.changes))
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

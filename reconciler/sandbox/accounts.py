@@ -13,7 +13,15 @@ from enum import StrEnum
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.errors import InvalidInput
-from reconciler.model import ACCOUNT_RULE, Channel, ChannelStatus, is_account
+from reconciler.model import (
+    ACCOUNT_RULE,
+    CONTROL_RULE,
+    Channel,
+    ChannelStatus,
+    control_characters,
+    is_account,
+    visible,
+)
 
 #: The longest display name SleekFlow shows (the config's rule).
 DISPLAY_NAME_LIMIT = 100
@@ -61,6 +69,8 @@ def connect(backend: LocalBackend, account: str, display_name: str | None = None
         raise InvalidInput(
             f"must be 1-{DISPLAY_NAME_LIMIT} characters, not blank", field="display_name"
         )
+    if display_name is not None and control_characters(display_name):
+        raise InvalidInput(f"{visible(display_name)!r}: {CONTROL_RULE}", field="display_name")
     existing = backend.read().channel(account)
     if existing is not None and existing.status is ChannelStatus.CONNECTED:
         return Connection(channel=existing, outcome=Outcome.ALREADY_CONNECTED)

@@ -24,9 +24,13 @@ from typing import Any
 from reconciler.errors import ApiProblem
 from reconciler.model import (
     ACCOUNT_RULE,
+    CONTROL_RULE,
+    MESSAGE_CONTROL_RULE,
     MESSAGE_LIMIT,
     REF_CHARACTERS,
     REF_LIMIT,
+    code_point,
+    control_characters,
     is_account,
     is_ref_text,
     ref_length,
@@ -106,6 +110,8 @@ def validate_body(name: str, data: Any) -> None:
             "minProperties": "must change at least one field",
         }.get(error.validator, error.message)
         errors.append({"field": where, "message": message})
+    if isinstance(data, dict):
+        errors.extend(_control_errors(data, reported={error["field"] for error in errors}))
     if isinstance(data, dict) and isinstance(data.get("message"), str):
         length = utf16_len(data["message"])
         if length > MESSAGE_LIMIT and len(data["message"]) <= MESSAGE_LIMIT:
@@ -126,6 +132,23 @@ def validate_body(name: str, data: Any) -> None:
         )
     if errors:
         raise ApiProblem(422, "validation", "the request body is not valid", errors=errors)
+
+
+def _control_errors(data: dict[str, Any], *, reported: set[str]) -> list[dict[str, str]]:
+    """A field error for each text field of a body holding a control character, by the
+    config's own rule (``model.control_characters``), but the fields already reported."""
+    errors = []
+    for name in ("title", "display_name", "ref", "message"):
+        value = data.get(name)
+        if name in reported or not isinstance(value, str):
+            continue
+        found = control_characters(value, message=name == "message")
+        if found:
+            index, char = found[0]
+            rule = MESSAGE_CONTROL_RULE if name == "message" else CONTROL_RULE
+            where = f"{code_point(char)} (character {index + 1})"
+            errors.append({"field": name, "message": f"holds {where}: {rule}"})
+    return errors
 
 
 class _NotJson(ValueError):

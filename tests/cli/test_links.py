@@ -292,6 +292,55 @@ def test_qr_with_no_links(run: Cli) -> None:
 # --- URL changes: apply, --changed-since, history -------------------------------------------
 
 
+def test_links_changed_since_a_plan_checks_it_as_apply_does(applied: Cli) -> None:
+    run = applied
+    data = example()
+    link_of(data, *VIP)["message"] = "Join our VIP program today"
+    run.write(data)
+    saved = run.tmp / "p.json"
+    run("plan", run.config, "--out", saved)
+    good = json.loads(saved.read_text(encoding="utf-8"))
+    edited = run.tmp / "edited.json"
+    for fmt in ("text", "html"):
+        # a new URL edited into the plan: never listed (it would be printed on posters)
+        plan = json.loads(json.dumps(good))
+        [change] = plan["changes"]
+        change["after"]["url"] = "https://tiktok.me/evil?message=Scan%20me"
+        edited.write_text(json.dumps(plan), encoding="utf-8")
+        refused = run("links", "--changed-since", edited, "--format", fmt, code=1)
+        assert refused.stderr == (
+            f"{edited}: the plan file was edited (it regenerates acmepets / 'VIP Program' "
+            "otherwise than its desired and prior state make); make the plan again with "
+            "plan --out\n"
+        )
+        assert refused.stdout == ""
+        plan["changes"] = []  # and a summary that doesn't count the changes
+        edited.write_text(json.dumps(plan), encoding="utf-8")
+        refused = run("links", "--changed-since", edited, "--format", fmt, code=1)
+        assert "the plan file was edited (its summary doesn't count its changes)" in (
+            refused.stderr
+        )
+        # the plan schema, as apply --plan checks it
+        plan.pop("summary")
+        edited.write_text(json.dumps(plan), encoding="utf-8")
+        refused = run("links", "--changed-since", edited, "--format", fmt, code=1)
+        assert f"{edited}: not a valid plan file: 'summary' is a required property" in (
+            refused.stderr
+        )
+    # with a plan key, only a plan signed with it is read, as apply --plan reads one
+    key = {"RECONCILER_PLAN_KEY": "k" * 32}
+    refused = run("links", "--changed-since", saved, env=key, code=1)
+    assert "the plan is not signed, and RECONCILER_PLAN_KEY is set" in refused.stderr
+    run("plan", run.config, "--out", saved, env=key)
+    assert "status: not applied yet" in run("links", "--changed-since", saved, env=key).stdout
+    # and a plan made against another workspace is not read against this one
+    other = run.tmp / "other.db"
+    run("sandbox", "connect", "acmepets", "--store", other)
+    refused = run("links", "--changed-since", saved, "--store", other, env=key, code=1)
+    assert f"{saved} was made against local workspace {run.store} " in refused.stderr
+    assert refused.stderr.endswith("nothing was changed. Plan against this workspace.\n")
+
+
 def test_the_url_change_report_from_apply_to_history(applied: Cli) -> None:
     run = applied
     before = run.links()[VIP]
@@ -367,6 +416,11 @@ def test_history_errors(applied: Cli) -> None:
     assert result.stderr.startswith("no link titled 'Nope' in the history of acmepets; titles: ")
     result = run("history", "--since", "March", code=1)
     assert "Invalid value for '--since': 'March' is not a date (2026-03-01)" in result.stderr
+    result = run("history", "--since", "2026-02-30", code=1)
+    assert (
+        "Invalid value for '--since': '2026-02-30' is not a valid date or time (day is out of "
+        "range for month); give a date (2026-03-01) or an ISO 8601 time" in result.stderr
+    )
     run("sandbox", "connect", "fresh")
     assert run("history", "fresh").stdout == "No history for fresh.\n"
 

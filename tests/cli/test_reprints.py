@@ -64,6 +64,24 @@ def test_which_posters_to_reprint_since_a_day(run: Cli, backend: str) -> None:
     assert "2026-03-01" in missing.stderr
 
 
+@pytest.mark.parametrize("fmt", ["text", "html"])
+@pytest.mark.parametrize("value", ["2026-02-30", "2026-02-28T25:00"])
+def test_a_date_that_names_no_day_is_not_taken_for_a_plan_file(
+    run: Cli, fmt: str, value: str
+) -> None:
+    run("sandbox", "connect", "acmepets")
+    result = run("links", "--changed-since", value, "--format", fmt, code=1)
+    assert "no such plan file" not in result.stderr
+    assert f"Invalid value for '--changed-since': '{value}' is not a valid date or time (" in (
+        result.stderr
+    )
+    assert "give a date (2026-03-01) or an ISO 8601 time (2026-03-01T09:30:00+02:00)" in (
+        result.stderr
+    )
+    assert f"a plan file named like a date is given by its path (./{value})" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 @both_backends
 def test_the_page_marks_what_changed_since_a_day(run: Cli, backend: str) -> None:
     story = reprint_story(run)

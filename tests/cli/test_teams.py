@@ -155,6 +155,55 @@ def test_a_saved_plan_is_refused_when_a_file_was_added_removed_or_changed(run: C
     assert len(run.links()) == 2
 
 
+def test_a_saved_plan_matches_its_files_however_they_are_spelled(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(run, "acmepets", "acme.de")
+    made, other = run.tmp / "checkout", run.tmp / "other-checkout"
+    for root in (made, other):
+        dump(root / "teams" / "us.yaml", [brand("acmepets", "Bio")])
+        dump(root / "teams" / "de.yaml", [brand("acme.de", "Bio")])
+    saved = run.tmp / "p.json"
+    monkeypatch.chdir(made)
+    run("plan", "./teams/", "--out", saved)
+    recorded = json.loads(saved.read_text(encoding="utf-8"))["config_files"]
+    assert sorted(recorded) == ["teams/de.yaml", "teams/us.yaml"]  # the normal form
+
+    # the same files, spelled otherwise, and from another checkout of the same repository
+    monkeypatch.chdir(other)
+    (other / "teams" / "de.yaml").write_bytes(b"# edited\n" + (made / "teams/de.yaml").read_bytes())
+    refused = run("apply", "--plan", saved, other / "teams", code=1)
+    assert refused.stderr.count("\n  ") == 1  # one file differs, named in the normal form
+    assert "  teams/de.yaml: changed since the plan was made (its sha256 differs)\n" in (
+        refused.stderr
+    )
+    (other / "teams" / "de.yaml").write_bytes((made / "teams/de.yaml").read_bytes())
+    run("apply", "--plan", saved, str(other / "teams" / "de.yaml"), "teams/../teams/us.yaml")
+    assert len(run.links()) == 2
+
+
+def test_a_plan_saved_with_paths_as_spelled_still_applies(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(run, "acmepets")
+    monkeypatch.chdir(run.tmp)
+    us = dump(run.tmp / "teams" / "us.yaml", [brand("acmepets", "Bio")])
+    saved = run.tmp / "p.json"
+    run("plan", "teams", "--out", saved)
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    digest = data["config_files"].pop("teams/us.yaml")
+    data["config_files"]["./teams//us.yaml"] = digest  # as plans saved before recorded it
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    us.write_bytes(us.read_bytes() + b"# changed\n")
+    refused = run("apply", "--plan", saved, str(run.tmp / "teams") + "/", code=1)
+    assert "  teams/us.yaml: changed since the plan was made (its sha256 differs)\n" in (
+        refused.stderr
+    )
+    us.write_bytes(us.read_bytes().removesuffix(b"# changed\n"))
+    run("apply", "--plan", saved, str(run.tmp / "teams") + "/")
+    assert len(run.links()) == 1
+
+
 def test_export_channel_and_split_give_a_team_its_files(applied: Cli) -> None:
     run = applied
     one = run("export", "--channel", "ACMEPETS").stdout

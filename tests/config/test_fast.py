@@ -210,3 +210,19 @@ def test_check_and_check_full_give_the_same_result_for_every_fixture() -> None:
         except ConfigError:
             continue  # not UTF-8, or refused before reading: neither path sees it
         assert config.check(text, str(path)) == config.check_full(text, str(path)), path.name
+
+
+def test_a_control_character_is_declined_where_the_full_check_refuses_it() -> None:
+    head = "version: 1\nchannels:\n  - account: acme\n    display_name: {name}\n    links:\n"
+    link = "      - title: {title}\n        message: {message}\n"
+    for escape in ("\\0", "\\t", "\\n", "\\r", "\\e", "\\x7f", "\\x85", "\\x9b"):
+        for where in ("name", "title", "message"):
+            values = {"name": "Acme", "title": "Bio", "message": "Hi"} | {
+                where: f'"{where}{escape}x"'
+            }
+            text = head.format(name=values["name"]) + link.format(**values)
+            _, problems = config.check_full(text, "w.yaml")
+            refused = any(p.code == "control-character" for p in problems)
+            # a message keeps its tabs and line breaks; nothing else holds a control
+            assert refused == (where != "message" or escape not in ("\\t", "\\n", "\\r", "\\x85"))
+            assert agree(text) == (not problems), (escape, where)

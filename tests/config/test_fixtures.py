@@ -9,6 +9,7 @@ import pytest
 
 from reconciler import config
 from reconciler.errors import ConfigError, Problem, Severity
+from reconciler.model import CONTROL_RULE, MESSAGE_CONTROL_RULE
 from tests.helpers import FIXTURES, located
 
 CONFIGS = FIXTURES / "configs"
@@ -47,6 +48,16 @@ EXPECTED: dict[str, list[str]] = {
     "bad-channels-not-list": ["3:3: channels must be a list, not a mapping"],
     "bad-complex-key": ["3:3: a key must be a plain string"],
     "bad-control-character": [f"4:25: {_CONTROL}"],
+    "bad-control-character-escaped": [
+        "4:19: display_name has a control character, U+001B CONTROL (character 10): remove it "
+        f"({CONTROL_RULE})",
+        "6:16: title has a control character, U+0000 CONTROL (character 4): remove it "
+        f"({CONTROL_RULE})",
+        "9:23: renamed_from has a control character, U+0085 CONTROL (character 4): remove it "
+        f"({CONTROL_RULE})",
+        "10:18: message has 2 control characters: U+0007 CONTROL (character 5), "
+        f"U+009B CONTROL (character 15): remove them ({MESSAGE_CONTROL_RULE})",
+    ],
     "bad-custom-tag": [
         "7:18: tag '!secret' is not allowed: only plain YAML data (quote the value instead)"
     ],

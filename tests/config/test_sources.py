@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import config
-from reconciler.config.sources import config_files
+from reconciler.config.sources import config_files, normal_path
 from reconciler.errors import ConfigError
 from tests.helpers import located
 
@@ -149,3 +149,34 @@ def test_a_directory_without_a_config_file_is_an_error(tmp_path: Path) -> None:
         f"{tmp_path / 'empty'}: a directory with no *.yaml or *.yml file in it "
         "(hidden entries are skipped)"
     )
+
+
+def test_a_path_has_one_normal_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inside = tmp_path / "repo"
+    (inside / "configs").mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    for spelling in (
+        "configs/a.yaml",
+        "./configs/a.yaml",
+        "configs//a.yaml",
+        "configs/./a.yaml",
+        "x/../configs/a.yaml",
+        str(inside / "configs" / "a.yaml"),
+        f"{tmp_path}/repo/../repo/configs/a.yaml",
+    ):
+        assert normal_path(spelling) == "configs/a.yaml", spelling
+    assert normal_path("configs/") == "configs"
+    assert normal_path("../elsewhere/a.yaml") == str(tmp_path / "elsewhere" / "a.yaml")
+    assert normal_path(str(tmp_path / "b.yaml")) == str(tmp_path / "b.yaml")
+
+
+def test_loaded_files_are_named_in_the_normal_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = team(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    spelled = [config.load_paths([s]) for s in (f"./{root.name}/", str(root), root.name)]
+    assert {tuple(f.path for f in loaded.files) for loaded in spelled} == {
+        tuple(str(Path(name).relative_to(tmp_path)) for name in config_files(str(root)))
+    }
+    assert len({loaded.sha256 for loaded in spelled}) == 1  # several files: paths in it too

@@ -21,6 +21,7 @@ from reconciler.errors import (
 )
 from reconciler.model import DesiredLink, WorkspaceRef
 from reconciler.plan import saved
+from reconciler.plan.fingerprint import fingerprint
 from reconciler.render.json import dumps
 from tests.helpers import channel, dc, desired, dl, link, workspace
 
@@ -117,6 +118,44 @@ def test_changes_edited_in_the_file_are_refused(tmp_path: Path) -> None:
     data["summary"]["create"] = 0
     with pytest.raises(StalePlan, match="no longer matches"):
         replan(saved.load(save(tmp_path, data)))
+
+
+def _regeneration(data: dict[str, Any]) -> dict[str, Any]:
+    """The regeneration of Bio in the saved plan ``data``."""
+    return next(c for c in data["changes"] if c["action"] == "regenerate")
+
+
+_EDITED = "the plan file was edited"
+_NOT_ITS_OWN = _EDITED + r" \(it regenerates acmepets / 'Bio' otherwise than its desired and prior"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["summary"].update(regenerate=5), _EDITED + r" \(its summary doesn't count"),
+        (lambda d: d["changes"].pop(), _EDITED + r" \(its summary doesn't count"),
+        (
+            lambda d: _regeneration(d)["after"].update(url="https://tiktok.me/evil?message=x"),
+            _NOT_ITS_OWN,
+        ),
+        (lambda d: _regeneration(d)["before"].update(url="https://tiktok.me/x"), _NOT_ITS_OWN),
+        (lambda d: _regeneration(d)["before"].update(message="Hey"), _NOT_ITS_OWN),
+        (lambda d: _regeneration(d)["after"].update(message="Other"), _NOT_ITS_OWN),
+        (lambda d: d["prior_state"]["acmepets"].update(links=[]), _NOT_ITS_OWN),
+    ],
+)
+def test_a_plan_that_is_not_its_own_plan_is_refused_by_load(
+    tmp_path: Path, edit: Any, message: str
+) -> None:
+    # what apply --plan and links --changed-since PLANFILE both read: an unsigned file can
+    # be edited, but not into a plan that its own desired and prior state don't make
+    data = saved.to_dict(made())
+    assert saved.load(save(tmp_path, data)).changes == data["changes"]
+    edit(data)
+    data["state_fingerprint"] = fingerprint(data["prior_state"])  # edited with care
+    with pytest.raises(PlanFileError, match=message) as info:
+        saved.load(save(tmp_path, data))
+    assert str(info.value).endswith("make the plan again with plan --out")
 
 
 @pytest.mark.parametrize(

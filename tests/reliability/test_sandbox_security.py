@@ -296,17 +296,17 @@ HOSTILE_TITLES = [
     ".hidden",
     "C:\\Windows\\x",
     "con",
-    "nul\u0000byte",
+    "nul\u0000byte",  # a control character and
     "~root",
     "$(touch pwned)",
-    "\u202eevil.svg",  # a bidi control: a config refuses it, a workspace may have it
+    "\u202eevil.svg",  # a bidi control: a config refuses them, a workspace may have them
 ]
 
 
 def test_qr_codes_of_hostile_titles_land_inside_out_only(tmp_path: Path) -> None:
     store, out = tmp_path / "ws.db", tmp_path / "deep" / "qr"
     config = tmp_path / "workspace.yaml"
-    from_config = [t for t in HOSTILE_TITLES if "\u202e" not in t]
+    from_config = [t for t in HOSTILE_TITLES if "\u202e" not in t and "\u0000" not in t]
     links = [{"title": t, "message": f"Hi {n}"} for n, t in enumerate(from_config)]
     data = {"version": 1, "channels": [{"account": "acme", "display_name": "A", "links": links}]}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -320,7 +320,7 @@ def test_qr_codes_of_hostile_titles_land_inside_out_only(tmp_path: Path) -> None
     backend = LocalBackend(store)
     [acme] = backend.read().channels
     for n, title in enumerate(t for t in HOSTILE_TITLES if t not in from_config):
-        backend.create_link(acme.id, title=title, ref=None, message=f"Hi {n}", key=f"bidi-{n}")
+        backend.create_link(acme.id, title=title, ref=None, message=f"Hi {n}", key=f"refused-{n}")
     backend.close()
     before = _tree(tmp_path)
     for fmt in ("svg", "png"):

@@ -56,6 +56,8 @@ def test_connecting_a_connected_channel_does_nothing(backend: LocalBackend) -> N
         ("acme\n", None, "account"),
         ("acmepets", " ", "display_name"),
         ("acmepets", "n" * 101, "display_name"),
+        ("acmepets", "Acme\x1b[2J", "display_name"),
+        ("acmepets", "Acme\x00", "display_name"),
     ],
 )
 def test_a_bad_account_or_name_is_refused_before_the_store_is_touched(

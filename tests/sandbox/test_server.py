@@ -364,6 +364,48 @@ def test_the_limits_themselves_are_accepted(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Bio\x00"),
+        ("title", "\x1b[31mBio"),
+        ("title", "Bio\tlink"),
+        ("title", "Bio\x9b"),
+        ("ref", "bio\n"),  # the schema's pattern ends in $, which a final newline passes
+        ("message", "Hi\x00"),
+        ("message", "Hi\x07"),
+        ("message", "Hi\x7f"),
+        ("message", "\x1b]8;;https://evil.example\x1b\\Hi"),
+    ],
+)
+def test_a_control_character_is_a_422_naming_the_field(
+    client: httpx.Client, field: str, value: str
+) -> None:
+    before = client.get(LINKS.format(1)).json()["data"]
+    response = create(client, "1", f"control-{field}-{value!r}", **{field: value})
+    data = assert_problem(response, 422, "validation")
+    [error] = data["errors"]
+    assert error["field"] == field
+    assert error["message"].startswith("holds U+00")
+    assert " CONTROL (character " in error["message"]
+    rule = "a message holds no C0" if field == "message" else "no account, title, display name"
+    assert rule in error["message"]
+    assert client.get(LINKS.format(1)).json()["data"] == before  # nothing stored
+    patched = client.patch(LINKS.format(1) + "/1", json={field: value})
+    assert [e["field"] for e in assert_problem(patched, 422, "validation")["errors"]] == [field]
+    renamed = client.patch("/v1/tiktok/channels/1", json={"display_name": value})
+    assert [e["field"] for e in assert_problem(renamed, 422, "validation")["errors"]] == [
+        "display_name"
+    ]
+
+
+def test_a_message_keeps_its_tabs_and_line_breaks(client: httpx.Client) -> None:
+    message = "Hi!\n\tLine two\r\nLine three\x85end"
+    response = create(client, "1", "lines", title="Lines", message=message)
+    assert response.status_code == 201, response.text
+    assert response.json()["message"] == message
+
+
+@pytest.mark.parametrize(
     ("path", "body", "field"),
     [
         ("/v1/tiktok/channels/1", {"display_name": " "}, "display_name"),
