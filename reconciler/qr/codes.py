@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import re
 import struct
-import zlib
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import visible
+from reconciler.qr import stamp
 from reconciler.qr.files import QrFile, filenames
 from reconciler.words import plural
 
@@ -32,11 +34,19 @@ SVG_MODULE_MM = 1
 _ALNUM_RUN = re.compile(r"([0-9A-Z $%*+\-./:]{16,})")
 
 
+_PROBE_MASK = 0
+
+
+@lru_cache(maxsize=1024)
 def encode(url: str) -> QRCode:
     """The QR code (a ``segno.QRCode``) of ``url``, at the first of ``ERROR_LEVELS`` that
-    holds it, in the smallest version. Raises ``QrError`` when even L can't."""
+    holds it, in the smallest version, its mask chosen by the standard's penalty rules.
+    Raises ``QrError`` when even L can't. A URL met again (two links sharing one) is not
+    encoded twice: the last codes made are kept (a code is never changed once made)."""
     import segno
     from segno import DataOverflowError
+
+    from reconciler.qr.masks import best_mask
 
     candidates: list[dict[str, Any]] = []
     if url.isascii():
@@ -50,26 +60,29 @@ def encode(url: str) -> QRCode:
         # Not the URL rule's output (it is ASCII), but a workspace may hold anything:
         # UTF-8, declared by an ECI header so a reader can't take it for Latin-1.
         candidates.append({"content": url, "encoding": "utf-8", "eci": True})
-    # Several candidates: each is probed with one fixed mask (segno then skips scoring all
-    # eight masks, most of a code's making), and only the one of the smallest version is made
-    # in full, with segno's own choice of mask. Version and error level don't depend on the
-    # mask, so the code is the one making every candidate in full would pick (held together
-    # by tests/test_qr.py::test_probing_with_one_mask_picks_the_same_code). Measured on the
-    # example's URLs with percent-encoded runs (emoji, accents): 73 -> 46 ms a code, best of
-    # 10 on a loaded machine; the page of links makes one code a link.
-    probe: dict[str, Any] = {"mask": 0} if len(candidates) > 1 else {}
+    # Each candidate is made with one fixed mask (segno then skips applying and scoring all
+    # eight masks, most of a code's making); the one of the smallest version wins (version and
+    # error level don't depend on the mask), and its mask is then chosen by the standard's
+    # penalty rules in ``masks`` (row at a time, the same choice as segno's), the code made
+    # again with that mask unless it is the probe's. The code is the one segno's own choice
+    # would give (tests/test_qr.py::test_probing_with_one_mask_picks_the_same_code). Measured
+    # on 200 URLs with emoji and accents: 26 -> N ms a code.
     for error in ERROR_LEVELS:
         best: tuple[dict[str, Any], QRCode] | None = None
         for candidate in candidates:
             try:
-                code = segno.make(**candidate, **probe, error=error, micro=False)
+                code = segno.make(**candidate, mask=_PROBE_MASK, error=error, micro=False)
             except DataOverflowError:
                 continue
             # micro=False: the version is a number (only Micro QR versions are "M1".."M4").
             if best is None or int(code.version) < int(best[1].version):
                 best = (candidate, code)
         if best is not None:
-            return segno.make(**best[0], error=error, micro=False) if probe else best[1]
+            content, probe = best
+            mask = best_mask(probe.matrix, _PROBE_MASK)
+            if mask == _PROBE_MASK:
+                return probe
+            return segno.make(**content, mask=mask, error=error, micro=False)
     raise QrError(
         f"the URL is {len(url)} characters long, more than a QR code can hold "
         "even with the lowest error correction (L)"
@@ -78,7 +91,8 @@ def encode(url: str) -> QRCode:
 
 def render_png(code: QRCode, *, title: str, url: str) -> bytes:
     """``code`` as a PNG (1 mm a module at 300 dpi, quiet zone of 4) with ``Title`` and
-    ``Description`` (the URL) iTXt chunks (UTF-8) and a ``URL`` tEXt chunk."""
+    ``Description`` (the URL) iTXt chunks (UTF-8), a ``URL`` tEXt chunk, and its stamp
+    (``stamp``: what lets a re-run leave it alone without encoding it again)."""
     buffer = io.BytesIO()
     code.save(buffer, kind="png", scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
     chunks = [
@@ -87,12 +101,15 @@ def render_png(code: QRCode, *, title: str, url: str) -> bytes:
         _chunk(b"tEXt", b"URL\x00" + _latin1(url)),
         _chunk(b"tEXt", b"Software\x00reconciler"),
     ]
-    return _insert_before_idat(buffer.getvalue(), b"".join(chunks))
+    png = _insert_before_idat(buffer.getvalue(), b"".join(chunks))
+    version, error = int(code.version), code.error.upper()
+    mark = stamp.stamp_chunk(png, title=title, url=url, version=version, error=error)
+    return _insert_before_idat(png, mark)
 
 
 def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
     """``code`` as an SVG in millimetres (1 mm a module, quiet zone of 4), with ``<title>``
-    and ``<desc>`` (the URL)."""
+    and ``<desc>`` (the URL), and its stamp (``stamp``)."""
     buffer = io.BytesIO()
     code.save(
         buffer,
@@ -105,11 +122,11 @@ def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
         svgclass=None,
         lineclass=None,
     )
-    return buffer.getvalue()
+    version, error = int(code.version), code.error.upper()
+    return stamp.stamp_svg(buffer.getvalue(), title=title, url=url, version=version, error=error)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+_chunk = stamp.png_chunk
 
 
 def _itxt(keyword: str, text: str) -> bytes:
@@ -143,8 +160,11 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
 
 
-def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
-    """A QR code for each row, in the format ``fmt`` (``svg`` or ``png``).
+def build(rows: Sequence[LinkRow], fmt: str, *, reuse: str | Path | None = None) -> list[QrFile]:
+    """A QR code for each row, in the format ``fmt`` (``svg`` or ``png``). With ``reuse`` (the
+    directory the codes will be written to), a file there of the same name that provably holds
+    the code (its stamp: the same title, URL and format, made the same way, its bytes as they
+    were written) is taken as it is, not encoded again.
 
     Raises ``QrError`` naming every link whose URL no QR code can hold (then nothing should
     be written: the set of codes would be incomplete without saying so in the files).
@@ -152,14 +172,22 @@ def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
     names = filenames(rows, fmt)
     files: list[QrFile] = []
     too_long: list[str] = []
+    render = render_png if fmt == "png" else render_svg
     for row, name in zip(rows, names, strict=True):
+        label = f"{row.channel} / {row.title}"
+        kept = (
+            None
+            if reuse is None
+            else stamp.read(Path(reuse) / name, fmt=fmt, title=label, url=row.url)
+        )
+        if kept is not None:
+            files.append(QrFile(name, kept.content, row, kept.version, kept.error))
+            continue
         try:
             code = encode(row.url)
         except QrError as exc:
             too_long.append(f"  {visible(row.channel)} / {visible(row.title)}: {exc}")
             continue
-        label = f"{row.channel} / {row.title}"
-        render = render_png if fmt == "png" else render_svg
         content = render(code, title=label, url=row.url)
         files.append(QrFile(name, content, row, int(code.version), code.error.upper()))
     if too_long:
