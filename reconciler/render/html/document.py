@@ -3,8 +3,9 @@
 Every piece of data is escaped with the standard library's ``html.escape`` (quotes too, so it
 is safe in an attribute) after lone surrogates are written as escapes; titles, messages and
 names sit in ``<bdi>`` so a right-to-left or bidi-control character in one can't reorder the
-text around it. The page works without its script: every link, URL and QR code is there, and
-the channel list is plain anchors; the script only adds the search box and copy buttons.
+text around it. The page works without its script: every link and URL is there, and the channel
+list is plain anchors; the script adds the search box and copy buttons, and draws each QR code
+(carried as its modules, ``qrcode``) when its card nears the screen.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from reconciler.model import ChannelStatus
 from reconciler.page import LinksPage, PageLink
 from reconciler.render import escape_surrogates
 from reconciler.render.html.assets import asset, content_security_policy
-from reconciler.render.html.qrcode import inline_svg
+from reconciler.render.html.qrcode import modules
 from reconciler.words import plural
 
 
@@ -60,7 +61,8 @@ def render_page(page: LinksPage) -> str:
         'autocomplete="off" spellcheck="false"> <span id="count" class="note" '
         'aria-live="polite"></span></p>',
         "<noscript><p class=\"note\">Scripts are off: search with your browser's Find "
-        "(Ctrl+F); select a URL to copy it.</p></noscript>",
+        "(Ctrl+F); select a URL to copy it. The QR codes are drawn by the page's script: "
+        "<code>reconciler qr</code> writes them as files.</p></noscript>",
         _nav(channels),
         "</header>",
         "<main>",
@@ -166,11 +168,11 @@ def _channel(index: int, links: list[Numbered]) -> str:
 
 def _card(number: int, link: PageLink) -> str:
     row, change = link.row, link.change
-    svg = inline_svg(row.url)
+    bits = modules(row.url)
     qr = (
-        f'<figure class="qr"><div role="img" aria-label="QR code of this link">{svg}</div>'
-        "</figure>"
-        if svg is not None
+        f'<figure class="qr" data-qr="{bits}"><div role="img" '
+        'aria-label="QR code of this link"></div></figure>'
+        if bits is not None
         else '<p class="note">The URL is too long for a QR code: shorten the message.</p>'
     )
     ref = f"<dt>Ref</dt><dd><code>{text(row.ref)}</code></dd>" if row.ref is not None else ""
