@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import visible
-from reconciler.qr import stamp
+from reconciler.qr import png, stamp
 from reconciler.qr.files import QrFile, filenames
 from reconciler.words import plural
 
@@ -34,9 +34,6 @@ SVG_MODULE_MM = 1
 _ALNUM_RUN = re.compile(r"([0-9A-Z $%*+\-./:]{16,})")
 
 
-_PROBE_MASK = 0
-
-
 @lru_cache(maxsize=1024)
 def encode(url: str) -> QRCode:
     """The QR code (a ``segno.QRCode``) of ``url``, at the first of ``ERROR_LEVELS`` that
@@ -46,7 +43,7 @@ def encode(url: str) -> QRCode:
     import segno
     from segno import DataOverflowError
 
-    from reconciler.qr.masks import best_mask
+    from reconciler.qr import masks
 
     candidates: list[dict[str, Any]] = []
     if url.isascii():
@@ -60,29 +57,35 @@ def encode(url: str) -> QRCode:
         # Not the URL rule's output (it is ASCII), but a workspace may hold anything:
         # UTF-8, declared by an ECI header so a reader can't take it for Latin-1.
         candidates.append({"content": url, "encoding": "utf-8", "eci": True})
-    # Each candidate is made with one fixed mask (segno then skips applying and scoring all
-    # eight masks, most of a code's making); the one of the smallest version wins (version and
-    # error level don't depend on the mask), and its mask is then chosen by the standard's
-    # penalty rules in ``masks`` (row at a time, the same choice as segno's), the code made
-    # again with that mask unless it is the probe's. The code is the one segno's own choice
-    # would give (tests/test_qr.py::test_probing_with_one_mask_picks_the_same_code). Measured
-    # on 100 URLs with emoji and accents: 26 ms a code (segno scoring all 8 masks) -> 18 ms.
+    # Each candidate's version is found as segno finds it (its segments, then the smallest
+    # version holding them); only the smallest is made, with one fixed mask (segno then skips
+    # applying and scoring all eight masks, most of a code's making), and ``masks`` chooses
+    # its mask by the standard's penalty rules, row at a time, and re-masks it: the code
+    # segno's own choice would give (tests/test_qr.py::
+    # test_probing_with_one_mask_picks_the_same_code holds the two together). Measured on 100
+    # URLs with emoji and accents (a loaded machine): 26 ms a code -> 8 ms.
     for error in ERROR_LEVELS:
-        best: tuple[dict[str, Any], QRCode] | None = None
+        best: tuple[int, dict[str, Any]] | None = None
         for candidate in candidates:
+            segments = masks.encoder.prepare_data(
+                candidate["content"], None, candidate.get("encoding")
+            )
             try:
-                code = segno.make(**candidate, mask=_PROBE_MASK, error=error, micro=False)
+                version = masks.encoder.find_version(
+                    segments, masks.ERROR_LEVEL[error], eci=candidate.get("eci", False), micro=False
+                )
             except DataOverflowError:
                 continue
-            # micro=False: the version is a number (only Micro QR versions are "M1".."M4").
-            if best is None or int(code.version) < int(best[1].version):
-                best = (candidate, code)
+            if best is None or version < best[0]:
+                best = (version, candidate)
         if best is not None:
-            content, probe = best
-            mask = best_mask(probe.matrix, _PROBE_MASK)
-            if mask == _PROBE_MASK:
-                return probe
-            return segno.make(**content, mask=mask, error=error, micro=False)
+            probe = masks.encoder.encode(
+                **best[1], version=best[0], mask=masks.PROBE, error=error, micro=False
+            )
+            # QRCode(code) is how segno.make wraps what it encodes (its stub leaves the
+            # argument out): an object with matrix, version, error, mask and segments.
+            made: Any = segno.QRCode
+            return made(masks.chosen(probe))  # type: ignore[no-any-return]
     raise QrError(
         f"the URL is {len(url)} characters long, more than a QR code can hold "
         "even with the lowest error correction (L)"
@@ -93,18 +96,17 @@ def render_png(code: QRCode, *, title: str, url: str) -> bytes:
     """``code`` as a PNG (1 mm a module at 300 dpi, quiet zone of 4) with ``Title`` and
     ``Description`` (the URL) iTXt chunks (UTF-8), a ``URL`` tEXt chunk, and its stamp
     (``stamp``: what lets a re-run leave it alone without encoding it again)."""
-    buffer = io.BytesIO()
-    code.save(buffer, kind="png", scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
+    image = png.write(code.matrix, scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
     chunks = [
         _itxt("Title", title),
         _itxt("Description", url),
         _chunk(b"tEXt", b"URL\x00" + _latin1(url)),
         _chunk(b"tEXt", b"Software\x00reconciler"),
     ]
-    png = _insert_before_idat(buffer.getvalue(), b"".join(chunks))
+    png_bytes = _insert_before_idat(image, b"".join(chunks))
     version, error = int(code.version), code.error.upper()
-    mark = stamp.stamp_chunk(png, title=title, url=url, version=version, error=error)
-    return _insert_before_idat(png, mark)
+    mark = stamp.stamp_chunk(png_bytes, title=title, url=url, version=version, error=error)
+    return _insert_before_idat(png_bytes, mark)
 
 
 def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
@@ -148,7 +150,7 @@ def _insert_before_idat(png: bytes, extra: bytes) -> bytes:
         if png[pos + 4 : pos + 8] == b"IDAT":
             return png[:pos] + extra + png[pos:]
         pos += 12 + length
-    raise AssertionError("segno wrote a PNG without image data")
+    raise AssertionError("a PNG without image data")
 
 
 #: Characters XML 1.0 can't hold even escaped (after ``visible`` has made the C0 controls

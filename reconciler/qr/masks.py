@@ -18,15 +18,20 @@ from functools import cache
 from itertools import pairwise
 from typing import Any
 
+from segno import consts as _segno_consts
 from segno import encoder as _segno_encoder
 
 #: segno's encoder module has no type hints (only its public API has): its functions are Any.
 encoder: Any = _segno_encoder
+ERROR_LEVEL: dict[str, int] = dict(_segno_consts.ERROR_MAPPING)
+#: The mask a code is first made with (any would do: each is undone before scoring).
+PROBE = 0
 
 _RUN = re.compile(r"0{5,}|1{5,}")
 _FINDER_LIKE = "1011101"
 _TO_BITS = bytes.maketrans(b"\x00\x01\x02", b"010")
 _DATA = bytes.maketrans(b"\x00\x01\x02", b"001")
+_FROM_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 @cache
@@ -67,38 +72,63 @@ def best_mask(matrix: tuple[bytearray, ...], mask: int) -> int:
     return best
 
 
+def chosen(code: Any) -> Any:
+    """``code`` (segno's ``encoder.Code`` of a QR code made with ``PROBE``) with the mask the
+    standard's penalty rules choose: itself when that is ``PROBE``, else re-masked (its data
+    modules, then its format information, which names the mask)."""
+    mask = best_mask(code.matrix, PROBE)
+    if mask == PROBE:
+        return code
+    width = len(code.matrix)
+    patterns = _layout(width)[2]  # each over the data region only
+    flip = [(patterns[PROBE][i] ^ patterns[mask][i]) for i in range(width)]
+    matrix = tuple(
+        bytearray(
+            format(int(bytes(row).translate(_TO_BITS), 2) ^ flip[i], f"0{width}b")
+            .encode()
+            .translate(_FROM_BITS)
+        )
+        for i, row in enumerate(code.matrix)
+    )
+    encoder.add_format_info(matrix, code.version, code.error, mask)
+    return code._replace(matrix=matrix, mask=mask)
+
+
 def scores(rows: list[int], width: int) -> tuple[int, int, int, int]:
     """The penalty scores (N1, N2, N3, N4) of a matrix given as row bit masks, as segno's
     ``encoder.mask_scores`` computes them."""
     text = [format(row, f"0{width}b") for row in rows]
-    columns = ["".join(column) for column in zip(*text, strict=True)]
-    n1 = sum(len(run) - 2 for line in (*text, *columns) for run in _RUN.findall(line))
+    # Every row, then every column, in one string: "2" between lines keeps a run or a
+    # pattern from spanning two of them.
+    lines = "2".join([*text, *("".join(column) for column in zip(*text, strict=True))])
+    runs = _RUN.findall(lines)
+    n1 = sum(map(len, runs)) - 2 * len(runs)
     full = (1 << width) - 1
     pairs = 0
     for above, below in pairwise(rows):
         same_vertically = ~(above ^ below) & full
         same_horizontally = ~(below ^ (below >> 1)) & (full >> 1)
         pairs += (same_vertically & (same_vertically >> 1) & same_horizontally).bit_count()
-    n3 = sum(_finder_like(line, width) for line in (*text, *columns))
     dark = sum(row.bit_count() for row in rows)
     n4 = 10 * int(abs(float(dark) / (width**2) * 100 - 50) / 5)
-    return n1, 3 * pairs, n3, n4
+    return n1, 3 * pairs, _finder_like(lines, width), n4
 
 
-def _finder_like(line: str, size: int) -> int:
-    """segno's N3 of one row or column: 40 for each 1:1:3:1:1 pattern with a light side (its
-    search resumes as segno's does, so overlapping patterns count as there)."""
-    count = 0
-    idx = line.find(_FINDER_LIKE)
+def _finder_like(lines: str, size: int) -> int:
+    """segno's N3 of lines ``size`` long joined by one character: 40 for each 1:1:3:1:1
+    pattern with a light side (4 modules, or the line's end), its search resuming as segno's
+    does, so overlapping patterns count as they do there."""
+    count, stride = 0, size + 1
+    idx = lines.find(_FINDER_LIKE)
     while idx != -1:
-        offset = idx + 7
+        at, offset = idx % stride, idx + 7
         if (
-            idx in (0, size - 7)
-            or "1" not in line[max(idx - 4, 0) : idx]
-            or "1" not in line[offset : offset + 4]
+            at in (0, size - 7)
+            or "1" not in lines[idx - min(at, 4) : idx]
+            or "1" not in lines[offset : offset + min(4, size - at - 7)]
         ):
             count += 40
         else:
             offset = idx + 4
-        idx = line.find(_FINDER_LIKE, offset)
+        idx = lines.find(_FINDER_LIKE, offset)
     return count
