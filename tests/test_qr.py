@@ -381,7 +381,7 @@ def test_a_stamped_file_is_reused_without_encoding(
     def no_encoding(url: str) -> Any:
         raise AssertionError(f"encoded {url} again")
 
-    monkeypatch.setattr("reconciler.qr.codes.encode", no_encoding)
+    monkeypatch.setattr("reconciler.qr.batch.encode", no_encoding)
     again = qr.build(rows, fmt, reuse=tmp_path)
     assert [(f.filename, f.content, f.version, f.error) for f in again] == [
         (f.filename, f.content, f.version, f.error) for f in first
@@ -426,3 +426,17 @@ def test_the_png_writer_writes_segnos_bytes(message: str) -> None:
     buffer = io.BytesIO()
     code.save(buffer, kind="png", scale=3, border=1, dpi=72)
     assert odd == buffer.getvalue()
+
+
+def test_codes_made_by_worker_processes_are_the_codes_made_here() -> None:
+    urls = [link_url("acmepets", f"r{i}", f"Offer {i} 🐶") for i in range(6)]
+    too_long = link_url("acmepets", "long", "ア" * 500)
+    asked = [*urls, urls[0], too_long]
+    pooled = qr.encode_all(asked, workers=2, minimum=1)
+    here = qr.encode_all(asked, workers=1)
+    assert list(pooled) == list(here) == [*urls, too_long]  # each URL once, in order
+    for url in urls:
+        made, local = pooled[url], here[url]
+        assert not isinstance(made, QrError) and not isinstance(local, QrError)
+        assert (made.matrix, made.version, made.error) == (local.matrix, local.version, local.error)
+    assert isinstance(pooled[too_long], QrError) and str(pooled[too_long]) == str(here[too_long])

@@ -35,6 +35,7 @@ Choices, for print:
   are listed as stale, and removed when asked (``prune``).
 """
 
+from reconciler.qr.batch import build, encode_all
 from reconciler.qr.codes import (
     ERROR_LEVELS,
     PNG_DPI,
@@ -42,7 +43,6 @@ from reconciler.qr.codes import (
     QUIET_ZONE,
     RECOVERY,
     SVG_MODULE_MM,
-    build,
     encode,
     render_png,
     render_svg,
@@ -78,6 +78,7 @@ __all__ = [
     "build",
     "channel_part",
     "encode",
+    "encode_all",
     "filenames",
     "render_png",
     "render_svg",

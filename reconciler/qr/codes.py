@@ -6,17 +6,12 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import QrError
-from reconciler.links import LinkRow
 from reconciler.model import visible
 from reconciler.qr import png, stamp
-from reconciler.qr.files import QrFile, filenames
-from reconciler.words import plural
 
 if TYPE_CHECKING:
     from segno import QRCode
@@ -160,43 +155,3 @@ _NOT_XML = re.compile("[\ufffe\uffff]")
 
 def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
-
-
-def build(rows: Sequence[LinkRow], fmt: str, *, reuse: str | Path | None = None) -> list[QrFile]:
-    """A QR code for each row, in the format ``fmt`` (``svg`` or ``png``). With ``reuse`` (the
-    directory the codes will be written to), a file there of the same name that provably holds
-    the code (its stamp: the same title, URL and format, made the same way, its bytes as they
-    were written) is taken as it is, not encoded again.
-
-    Raises ``QrError`` naming every link whose URL no QR code can hold (then nothing should
-    be written: the set of codes would be incomplete without saying so in the files).
-    """
-    names = filenames(rows, fmt)
-    files: list[QrFile] = []
-    too_long: list[str] = []
-    render = render_png if fmt == "png" else render_svg
-    for row, name in zip(rows, names, strict=True):
-        label = f"{row.channel} / {row.title}"
-        kept = (
-            None
-            if reuse is None
-            else stamp.read(Path(reuse) / name, fmt=fmt, title=label, url=row.url)
-        )
-        if kept is not None:
-            files.append(QrFile(name, kept.content, row, kept.version, kept.error))
-            continue
-        try:
-            code = encode(row.url)
-        except QrError as exc:
-            too_long.append(f"  {visible(row.channel)} / {visible(row.title)}: {exc}")
-            continue
-        content = render(code, title=label, url=row.url)
-        files.append(QrFile(name, content, row, int(code.version), code.error.upper()))
-    if too_long:
-        n = len(too_long)
-        raise QrError(
-            f"{plural(n, 'link')} can't be made into a QR code; "
-            "no file was written:\n" + "\n".join(too_long) + "\nShorten the message "
-            "(fewer non-Latin characters or emoji make a shorter URL) and apply again."
-        )
-    return files

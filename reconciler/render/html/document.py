@@ -17,7 +17,7 @@ from reconciler.model import ChannelStatus
 from reconciler.page import LinksPage, PageLink
 from reconciler.render import escape_surrogates
 from reconciler.render.html.assets import asset, content_security_policy
-from reconciler.render.html.qrcode import modules
+from reconciler.render.html.qrcode import all_codes
 from reconciler.words import plural
 
 
@@ -35,6 +35,7 @@ def render_page(page: LinksPage) -> str:
     links whose URL changed, then every link by channel."""
     style, script = asset("page.css"), asset("page.js")
     channels = _by_channel(page.links)
+    codes = all_codes(link.row.url for link in page.links)
     n_links, n_channels = len(page.links), len(channels)
     title = f"Message links: {page.workspace}"
     head = [
@@ -67,7 +68,7 @@ def render_page(page: LinksPage) -> str:
         "</header>",
         "<main>",
         *_changes(page),
-        *(_channel(i, rows) for i, rows in enumerate(channels, start=1)),
+        *(_channel(i, rows, codes) for i, rows in enumerate(channels, start=1)),
         "</main>",
         "<footer><p>Made by reconciler (<code>reconciler links --format html</code>). "
         "Nothing on this page is fetched from anywhere; the only addresses on it are the "
@@ -149,7 +150,7 @@ def _changes(page: LinksPage) -> list[str]:
     return out
 
 
-def _channel(index: int, links: list[Numbered]) -> str:
+def _channel(index: int, links: list[Numbered], codes: dict[str, str | None]) -> str:
     first = links[0][1].row
     status = (
         ' <span class="disconnected">disconnected: its links may not reach SleekFlow until '
@@ -157,7 +158,7 @@ def _channel(index: int, links: list[Numbered]) -> str:
         if first.status is ChannelStatus.DISCONNECTED
         else ""
     )
-    cards = "\n".join(_card(i, link) for i, link in links)
+    cards = "\n".join(_card(i, link, codes[link.row.url]) for i, link in links)
     return (
         f'<section class="channel" id="ch-{index}" aria-labelledby="ch-{index}-h">\n'
         f'<h2 id="ch-{index}-h">{_bdi(_channel_name(first))} '
@@ -166,9 +167,9 @@ def _channel(index: int, links: list[Numbered]) -> str:
     )
 
 
-def _card(number: int, link: PageLink) -> str:
+def _card(number: int, link: PageLink, bits: str | None) -> str:
+    """A link's card; ``bits`` its QR code's ``data-qr``, None when no code can hold it."""
     row, change = link.row, link.change
-    bits = modules(row.url)
     qr = (
         f'<figure class="qr" data-qr="{bits}"><div role="img" '
         'aria-label="QR code of this link"></div></figure>'

@@ -11,23 +11,33 @@ once; drawn lazily, only the codes on screen exist as elements.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from reconciler.errors import QrError
-from reconciler.qr import QUIET_ZONE, encode
+from reconciler.qr import QUIET_ZONE, encode_all
+
+if TYPE_CHECKING:
+    from segno import QRCode
 
 #: CSS pixels a module: a code of a long URL (version 20, 97 modules) is 315 px wide, which
 #: a phone camera reads off a screen; the page scales it down to the column's width.
 SCALE = 3
 
 
-def modules(url: str) -> str | None:
-    """``url``'s QR code as ``data-qr`` carries it: ``SCALE:QUIET:WIDTH:BASE64`` (CSS pixels a
+def all_codes(urls: Iterable[str]) -> dict[str, str | None]:
+    """Each URL's ``data-qr`` (``modules``), or None when no QR code can hold it; made at
+    once (``qr.encode_all``: each URL once, on every core when there are many)."""
+    return {
+        url: None if isinstance(code, QrError) else modules(code)
+        for url, code in encode_all(urls).items()
+    }
+
+
+def modules(code: QRCode) -> str:
+    """``code`` as ``data-qr`` carries it: ``SCALE:QUIET:WIDTH:BASE64`` (CSS pixels a
     module, modules of quiet zone, modules a side, then the modules row by row: dark 1, the
-    first module the highest bit of the first byte); or None when no QR code can hold it."""
-    try:
-        code = encode(url)
-    except QrError:
-        return None
+    first module the highest bit of the first byte)."""
     matrix = code.matrix
     bits = "".join(bytes(row).translate(_BITS).decode("ascii") for row in matrix)
     bits += "0" * (-len(bits) % 8)
