@@ -1,7 +1,7 @@
 """Benchmarks, each against its reference measured in the same run.
 
     python -m bench.run                 # everything (installs octoDNS 1.22 in its own venv)
-    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, scale
+    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, scale, qr
     python -m bench.run --quick         # fewer runs and smaller sizes: a smoke run
 
 1. plan: ``reconciler plan`` of 100,000 links (2,000 channels x 50, 10% regenerated) on the
@@ -14,6 +14,9 @@
 3. http, rate, httpplan: ``reconciler apply`` and ``plan`` over ``--backend http`` against
    ``sandbox serve`` (latency, a rate limit), each against its ideal (bench/http.py).
 4. scale: ``reconciler plan`` at 10k, 100k and 1M links: time and memory.
+5. qr: the page of links (``links --format html``) and ``reconciler qr`` (SVG and PNG) over
+   1,000 links of the local store: cold (no codes yet) and a re-run over the same links (every
+   file unchanged); the page's size.
 
 Every figure is printed as a markdown table and saved to bench/results/latest.json; copy
 them into docs/benchmarks.md with the machine and date.
@@ -214,6 +217,30 @@ def bench_scale(work: Path, quick: bool) -> dict[str, object]:
     return out
 
 
+def bench_qr(work: Path, quick: bool) -> dict[str, object]:
+    channels, runs = (4, 1) if quick else (20, 3)
+    data = work / f"qr-{channels}x50"
+    generate.generate(data, channels, 50, 0.10)
+    store = str(data / "workspace.db")
+    cmd = reconciler_cmd()
+    page = data / "links.html"
+    result: dict[str, object] = {"links": channels * 50}
+    result["page"] = median_of(
+        [*cmd, "links", "--store", store, "--format", "html", "--out", str(page)], runs, cwd=data
+    )
+    result["page_mb"] = round(page.stat().st_size / 2**20, 2)
+    for fmt in ("svg", "png"):
+        out = data / f"codes-{fmt}"
+        qr_cmd = [*cmd, "qr", "--store", store, "--format", fmt, "--out", str(out)]
+        colds = []
+        for _ in range(runs):
+            shutil.rmtree(out, ignore_errors=True)
+            colds.append(median_of(qr_cmd, 1, cwd=data)["median_s"])
+        result[f"qr_{fmt}_cold_s"] = statistics.median(colds)
+        result[f"qr_{fmt}_rerun"] = median_of(qr_cmd, runs, cwd=data)
+    return result
+
+
 BENCHES = {
     "plan": bench_plan,
     "floor": bench_floor,
@@ -222,6 +249,7 @@ BENCHES = {
     "rate": http.bench_rate,
     "httpplan": http.bench_plan,
     "scale": bench_scale,
+    "qr": bench_qr,
 }
 
 

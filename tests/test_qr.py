@@ -21,6 +21,7 @@ from reconciler import qr
 from reconciler.errors import QrError
 from reconciler.links import LinkRow
 from reconciler.model import link_url
+from reconciler.qr import png
 from tests.helpers import EXAMPLE, png_text
 
 SAFE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]*--[a-z0-9-]+\.(svg|png)$")
@@ -105,12 +106,15 @@ def test_png_metadata_has_the_title_and_url() -> None:
     link = row("Bio Link - 日本語", "こんにちは", "bio_ja", "acmepets.global")
     (item,) = qr.build([link], "png")
     image = Image.open(io.BytesIO(item.content))
-    assert png_text(item.content) == {
+    text = png_text(item.content)
+    stamp = text.pop("reconciler-qr")  # what lets a re-run leave the file alone
+    assert text == {
         "Title": "acmepets.global / Bio Link - 日本語",
         "Description": link.url,
         "URL": link.url,
         "Software": "reconciler",
     }
+    assert stamp.split(" ")[1:3] == [str(item.version), item.error]
     dpi = image.info["dpi"]
     assert round(dpi[0]) == round(dpi[1]) == qr.PNG_DPI
     # 1 mm a module: (modules + 2 quiet zones) * 12 px
@@ -361,3 +365,78 @@ def test_probing_with_one_mask_picks_the_same_code(message: str) -> None:
         fast, full = qr.encode(url), _every_candidate_in_full(url)
         assert (fast.version, fast.error, fast.mask) == (full.version, full.error, full.mask)
         assert fast.matrix == full.matrix
+
+
+# --- re-runs: a file that provably holds its code is not encoded again ----------------------
+
+
+@pytest.mark.parametrize("fmt", qr.FORMATS)
+def test_a_stamped_file_is_reused_without_encoding(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [row("VIP"), row("Bio", "Hola 🐶", seq=1)]
+    first = qr.build(rows, fmt)
+    qr.write(first, tmp_path)
+
+    def no_encoding(url: str) -> Any:
+        raise AssertionError(f"encoded {url} again")
+
+    monkeypatch.setattr("reconciler.qr.batch.encode", no_encoding)
+    again = qr.build(rows, fmt, reuse=tmp_path)
+    assert [(f.filename, f.content, f.version, f.error) for f in again] == [
+        (f.filename, f.content, f.version, f.error) for f in first
+    ]
+    done = qr.write(again, tmp_path)
+    assert done.written == () and len(done.unchanged) == 2
+
+
+@pytest.mark.parametrize("fmt", qr.FORMATS)
+def test_a_file_not_provably_the_code_is_made_again(fmt: str, tmp_path: Path) -> None:
+    (vip,) = qr.build([row("VIP")], fmt)
+    path = tmp_path / vip.filename
+    fresh = qr.build([row("VIP", "Changed")], fmt, reuse=tmp_path)[0].content
+    # no file; a file of another URL's code; the same stamp over other bytes
+    assert fresh != vip.content
+    path.write_bytes(vip.content)
+    assert qr.build([row("VIP", "Changed")], fmt, reuse=tmp_path)[0].content == fresh
+    tampered = vip.content.replace(b"\x00\x00\x00", b"\x00\x00\x01", 1)
+    if fmt == "svg":
+        tampered = vip.content.replace(b"<path", b'<path fill="red"', 1)
+    assert tampered != vip.content
+    path.write_bytes(tampered)
+    assert qr.build([row("VIP")], fmt, reuse=tmp_path)[0].content == vip.content
+
+
+def test_a_url_shared_by_two_links_is_encoded_once() -> None:
+    qr.encode.cache_clear()
+    url = link_url("acmepets", "shared", "Same message")
+    assert qr.encode(url) is qr.encode(url)
+    assert qr.encode.cache_info().hits == 1
+
+
+@pytest.mark.parametrize("message", ["Hi!", "日本語 🐶" * 12, "🐶" * 250])
+def test_the_png_writer_writes_segnos_bytes(message: str) -> None:
+    """``qr.png`` (rows at a time) against segno's own PNG writer: byte for byte."""
+    code = qr.encode(link_url("acmepets", "ref", message))
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=qr.PNG_SCALE, border=qr.QUIET_ZONE, dpi=qr.PNG_DPI)
+    ours = png.write(code.matrix, scale=qr.PNG_SCALE, border=qr.QUIET_ZONE, dpi=qr.PNG_DPI)
+    assert ours == buffer.getvalue()
+    odd = png.write(code.matrix, scale=3, border=1, dpi=72)  # rows not a whole number of bytes
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=3, border=1, dpi=72)
+    assert odd == buffer.getvalue()
+
+
+def test_codes_made_by_worker_processes_are_the_codes_made_here() -> None:
+    urls = [link_url("acmepets", f"r{i}", f"Offer {i} 🐶") for i in range(6)]
+    too_long = link_url("acmepets", "long", "ア" * 500)
+    asked = [*urls, urls[0], too_long]
+    pooled = qr.encode_all(asked, workers=2, minimum=1)
+    here = qr.encode_all(asked, workers=1)
+    assert list(pooled) == list(here) == [*urls, too_long]  # each URL once, in order
+    for url in urls:
+        made, local = pooled[url], here[url]
+        assert not isinstance(made, QrError) and not isinstance(local, QrError)
+        assert (made.matrix, made.version, made.error) == (local.matrix, local.version, local.error)
+    assert isinstance(pooled[too_long], QrError) and str(pooled[too_long]) == str(here[too_long])

@@ -262,7 +262,7 @@ def qr(
     from reconciler.model import visible
 
     rows = _select(paths, backend_opts, channels, titles)
-    files = qrcodes.build(rows, fmt)
+    files = qrcodes.build(rows, fmt, reuse=out_dir)
     scope = qrcodes.stale_scope(rows, channels=channels, titles=titles, whole=not paths)
     done = qrcodes.write(files, out_dir, scope=scope, prune=prune)
     if not rows and not done.stale:

@@ -21,18 +21,21 @@ Choices, for print:
   without blur), well above the ~0.4 mm a phone needs at arm's length.
 - **Metadata**: the title is "channel / link title", the description the URL: SVG
   ``<title>`` and ``<desc>``; PNG ``iTXt`` ``Title`` and ``Description`` chunks (UTF-8) and a
-  ``tEXt`` ``URL`` chunk (segno writes no PNG text, so they are added to its output here).
+  ``tEXt`` ``URL`` chunk (segno writes no PNG text, so they are added here).
 - **File names** ``{channel}--{title-slug}.{ext}``: ASCII, lower case, no path separator, no
   leading dot, bounded length. Titles are transliterated to ASCII first (anyascii: "Bio Link
   - Español" is ``bio-link-espanol``); a title the slug can't spell (too long, nothing left)
   gets a short hash of the exact title, and titles that slug alike get theirs too, so every
   name is unique and the same links always get the same names.
 - **Runs say what changed**: a file is rewritten only when its bytes change, so a second run
-  over the same links writes nothing, and the files written are the codes to reprint. Files
+  over the same links writes nothing, and the files written are the codes to reprint. Each
+  file carries a stamp (``stamp``: what made it, and a hash of its bytes), so a re-run takes
+  a file that provably holds its link's code as it is, without encoding it again. Files
   of links that no longer exist (named as this module names them, in the channels asked for)
   are listed as stale, and removed when asked (``prune``).
 """
 
+from reconciler.qr.batch import build, encode_all
 from reconciler.qr.codes import (
     ERROR_LEVELS,
     PNG_DPI,
@@ -40,7 +43,6 @@ from reconciler.qr.codes import (
     QUIET_ZONE,
     RECOVERY,
     SVG_MODULE_MM,
-    build,
     encode,
     render_png,
     render_svg,
@@ -76,6 +78,7 @@ __all__ = [
     "build",
     "channel_part",
     "encode",
+    "encode_all",
     "filenames",
     "render_png",
     "render_svg",

@@ -6,15 +6,12 @@ from __future__ import annotations
 import io
 import re
 import struct
-import zlib
-from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import QrError
-from reconciler.links import LinkRow
 from reconciler.model import visible
-from reconciler.qr.files import QrFile, filenames
-from reconciler.words import plural
+from reconciler.qr import png, stamp
 
 if TYPE_CHECKING:
     from segno import QRCode
@@ -32,11 +29,16 @@ SVG_MODULE_MM = 1
 _ALNUM_RUN = re.compile(r"([0-9A-Z $%*+\-./:]{16,})")
 
 
+@lru_cache(maxsize=1024)
 def encode(url: str) -> QRCode:
     """The QR code (a ``segno.QRCode``) of ``url``, at the first of ``ERROR_LEVELS`` that
-    holds it, in the smallest version. Raises ``QrError`` when even L can't."""
+    holds it, in the smallest version, its mask chosen by the standard's penalty rules.
+    Raises ``QrError`` when even L can't. A URL met again (two links sharing one) is not
+    encoded twice: the last codes made are kept (a code is never changed once made)."""
     import segno
     from segno import DataOverflowError
+
+    from reconciler.qr import masks
 
     candidates: list[dict[str, Any]] = []
     if url.isascii():
@@ -50,26 +52,35 @@ def encode(url: str) -> QRCode:
         # Not the URL rule's output (it is ASCII), but a workspace may hold anything:
         # UTF-8, declared by an ECI header so a reader can't take it for Latin-1.
         candidates.append({"content": url, "encoding": "utf-8", "eci": True})
-    # Several candidates: each is probed with one fixed mask (segno then skips scoring all
-    # eight masks, most of a code's making), and only the one of the smallest version is made
-    # in full, with segno's own choice of mask. Version and error level don't depend on the
-    # mask, so the code is the one making every candidate in full would pick (held together
-    # by tests/test_qr.py::test_probing_with_one_mask_picks_the_same_code). Measured on the
-    # example's URLs with percent-encoded runs (emoji, accents): 73 -> 46 ms a code, best of
-    # 10 on a loaded machine; the page of links makes one code a link.
-    probe: dict[str, Any] = {"mask": 0} if len(candidates) > 1 else {}
+    # Each candidate's version is found as segno finds it (its segments, then the smallest
+    # version holding them); only the smallest is made, with one fixed mask (segno then skips
+    # applying and scoring all eight masks, most of a code's making), and ``masks`` chooses
+    # its mask by the standard's penalty rules, row at a time, and re-masks it: the code
+    # segno's own choice would give (tests/test_qr.py::
+    # test_probing_with_one_mask_picks_the_same_code holds the two together). Measured on 100
+    # URLs with emoji and accents (a loaded machine): 26 ms a code -> 8 ms.
     for error in ERROR_LEVELS:
-        best: tuple[dict[str, Any], QRCode] | None = None
+        best: tuple[int, dict[str, Any]] | None = None
         for candidate in candidates:
+            segments = masks.encoder.prepare_data(
+                candidate["content"], None, candidate.get("encoding")
+            )
             try:
-                code = segno.make(**candidate, **probe, error=error, micro=False)
+                version = masks.encoder.find_version(
+                    segments, masks.ERROR_LEVEL[error], eci=candidate.get("eci", False), micro=False
+                )
             except DataOverflowError:
                 continue
-            # micro=False: the version is a number (only Micro QR versions are "M1".."M4").
-            if best is None or int(code.version) < int(best[1].version):
-                best = (candidate, code)
+            if best is None or version < best[0]:
+                best = (version, candidate)
         if best is not None:
-            return segno.make(**best[0], error=error, micro=False) if probe else best[1]
+            probe = masks.encoder.encode(
+                **best[1], version=best[0], mask=masks.PROBE, error=error, micro=False
+            )
+            # QRCode(code) is how segno.make wraps what it encodes (its stub leaves the
+            # argument out): an object with matrix, version, error, mask and segments.
+            made: Any = segno.QRCode
+            return made(masks.chosen(probe))  # type: ignore[no-any-return]
     raise QrError(
         f"the URL is {len(url)} characters long, more than a QR code can hold "
         "even with the lowest error correction (L)"
@@ -78,21 +89,24 @@ def encode(url: str) -> QRCode:
 
 def render_png(code: QRCode, *, title: str, url: str) -> bytes:
     """``code`` as a PNG (1 mm a module at 300 dpi, quiet zone of 4) with ``Title`` and
-    ``Description`` (the URL) iTXt chunks (UTF-8) and a ``URL`` tEXt chunk."""
-    buffer = io.BytesIO()
-    code.save(buffer, kind="png", scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
+    ``Description`` (the URL) iTXt chunks (UTF-8), a ``URL`` tEXt chunk, and its stamp
+    (``stamp``: what lets a re-run leave it alone without encoding it again)."""
+    image = png.write(code.matrix, scale=PNG_SCALE, border=QUIET_ZONE, dpi=PNG_DPI)
     chunks = [
         _itxt("Title", title),
         _itxt("Description", url),
         _chunk(b"tEXt", b"URL\x00" + _latin1(url)),
         _chunk(b"tEXt", b"Software\x00reconciler"),
     ]
-    return _insert_before_idat(buffer.getvalue(), b"".join(chunks))
+    png_bytes = _insert_before_idat(image, b"".join(chunks))
+    version, error = int(code.version), code.error.upper()
+    mark = stamp.stamp_chunk(png_bytes, title=title, url=url, version=version, error=error)
+    return _insert_before_idat(png_bytes, mark)
 
 
 def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
     """``code`` as an SVG in millimetres (1 mm a module, quiet zone of 4), with ``<title>``
-    and ``<desc>`` (the URL)."""
+    and ``<desc>`` (the URL), and its stamp (``stamp``)."""
     buffer = io.BytesIO()
     code.save(
         buffer,
@@ -105,11 +119,11 @@ def render_svg(code: QRCode, *, title: str, url: str) -> bytes:
         svgclass=None,
         lineclass=None,
     )
-    return buffer.getvalue()
+    version, error = int(code.version), code.error.upper()
+    return stamp.stamp_svg(buffer.getvalue(), title=title, url=url, version=version, error=error)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+_chunk = stamp.png_chunk
 
 
 def _itxt(keyword: str, text: str) -> bytes:
@@ -131,7 +145,7 @@ def _insert_before_idat(png: bytes, extra: bytes) -> bytes:
         if png[pos + 4 : pos + 8] == b"IDAT":
             return png[:pos] + extra + png[pos:]
         pos += 12 + length
-    raise AssertionError("segno wrote a PNG without image data")
+    raise AssertionError("a PNG without image data")
 
 
 #: Characters XML 1.0 can't hold even escaped (after ``visible`` has made the C0 controls
@@ -141,32 +155,3 @@ _NOT_XML = re.compile("[\ufffe\uffff]")
 
 def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
-
-
-def build(rows: Sequence[LinkRow], fmt: str) -> list[QrFile]:
-    """A QR code for each row, in the format ``fmt`` (``svg`` or ``png``).
-
-    Raises ``QrError`` naming every link whose URL no QR code can hold (then nothing should
-    be written: the set of codes would be incomplete without saying so in the files).
-    """
-    names = filenames(rows, fmt)
-    files: list[QrFile] = []
-    too_long: list[str] = []
-    for row, name in zip(rows, names, strict=True):
-        try:
-            code = encode(row.url)
-        except QrError as exc:
-            too_long.append(f"  {visible(row.channel)} / {visible(row.title)}: {exc}")
-            continue
-        label = f"{row.channel} / {row.title}"
-        render = render_png if fmt == "png" else render_svg
-        content = render(code, title=label, url=row.url)
-        files.append(QrFile(name, content, row, int(code.version), code.error.upper()))
-    if too_long:
-        n = len(too_long)
-        raise QrError(
-            f"{plural(n, 'link')} can't be made into a QR code; "
-            "no file was written:\n" + "\n".join(too_long) + "\nShorten the message "
-            "(fewer non-Latin characters or emoji make a shorter URL) and apply again."
-        )
-    return files

@@ -11,11 +11,12 @@ import html
 import re
 from html.parser import HTMLParser
 
-from reconciler import page
+from reconciler import page, qr
 from reconciler.links import ChangeStatus, LinkRow, UrlChangeRow
 from reconciler.model import ChannelStatus, link_url
 from reconciler.render.html import render_page
 from reconciler.render.html.assets import asset
+from reconciler.render.html.qrcode import SCALE
 from tests.helpers import HOSTILE, OLD_VIP, PAGE_ROWS, VIP_CHANGE, link_row
 
 ROWS = PAGE_ROWS
@@ -63,7 +64,7 @@ def test_the_only_addresses_are_the_links() -> None:
     assert not [t for t, a in tags.tags if "src" in a or t in ("link", "form", "base", "iframe")]
     hrefs = [a["href"] for t, a in tags.tags if t == "a" and a.get("href", "").startswith("http")]
     assert hrefs == [r.url for r in ROWS]
-    assert text.count("<svg ") == len(ROWS)
+    assert text.count(' data-qr="') == len(ROWS)
     assert "xmlns" not in text
 
 
@@ -145,7 +146,7 @@ def test_a_link_removed_after_its_new_url_is_listed() -> None:
 def test_a_url_no_qr_code_can_hold_says_so() -> None:
     long = link_row("acmepets", 5, "Long", "日本語" * 166 + "日本")
     text = render([long], [])
-    assert "<svg" not in text
+    assert ' data-qr="' not in text
     assert "too long for a QR code" in text
 
 
@@ -177,3 +178,20 @@ def test_the_window_of_changed_since() -> None:
     assert moment.label == "since 2026-03-01T07:30:00+00:00"
     plan = page.window("plan.json", now)
     assert (plan.plan, plan.since, plan.label) == ("plan.json", None, "by the plan plan.json")
+
+
+def test_each_code_is_carried_as_the_modules_of_its_links_code() -> None:
+    """``data-qr`` holds exactly the modules ``reconciler qr`` encodes (the page's script
+    draws them; tests/render/test_html_browser.py decodes what it draws)."""
+    text = render()
+    carried = [html.unescape(m) for m in re.findall(r' data-qr="([^"]*)"', text)]
+    assert len(carried) == len(ROWS)
+    for value, link in zip(carried, ROWS, strict=True):
+        scale, quiet, width, packed = value.split(":")
+        assert (int(scale), int(quiet)) == (SCALE, qr.QUIET_ZONE)
+        matrix = qr.encode(link.url).matrix
+        assert int(width) == len(matrix)
+        bits = "".join(f"{byte:08b}" for byte in base64.b64decode(packed, validate=True))
+        rows = [bits[i * len(matrix) : (i + 1) * len(matrix)] for i in range(len(matrix))]
+        assert rows == ["".join(str(module) for module in row) for row in matrix]
+        assert set(bits[len(matrix) ** 2 :]) <= {"0"} and len(bits) - len(matrix) ** 2 < 8

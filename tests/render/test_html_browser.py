@@ -16,7 +16,7 @@ from PIL import Image
 
 from reconciler import page
 from reconciler.render.html import render_page
-from tests.helpers import OLD_VIP, PAGE_ROWS, VIP_CHANGE
+from tests.helpers import OLD_VIP, PAGE_ROWS, VIP_CHANGE, link_row
 
 ROWS = PAGE_ROWS
 
@@ -153,7 +153,9 @@ def test_whole_with_scripts_off(browser: Any, page_file: Path) -> None:
         text = view.page.locator("body").inner_text()
         for expected in ROWS:
             assert text.count(expected.url) == 1
-        assert view.page.locator("figure.qr svg").count() == len(ROWS)
+        # the codes are drawn by the script: none here, and the note says where to get them
+        assert view.page.locator("figure.qr svg").count() == 0
+        assert "reconciler qr writes them as files" in text
         assert view.page.locator("article.link.changed .old-url").inner_text() == OLD_VIP
         # no control that can't work: the search box and copy buttons stay hidden; a note
         # says how to search and copy instead
@@ -183,5 +185,31 @@ def test_the_policy_blocks_a_request_the_page_would_make(browser: Any, tmp_path:
         assert view.page.title() != "ran"
         assert view.failed == [("http://127.0.0.1:9/x.png", "csp")]
         assert any("Content Security Policy" in e for e in view.errors)
+    finally:
+        view.close()
+
+
+def test_codes_are_drawn_as_their_cards_near_the_screen(browser: Any, tmp_path: Path) -> None:
+    """A long page draws only the codes near the screen; scrolled to the last card, its code
+    is drawn and decodes to its URL; printed, every code is there."""
+    rows = [
+        link_row("acmepets", i, f"Link {i}", f"Offer {i} 🐶 café", f"r{i}") for i in range(1, 61)
+    ]
+    path = tmp_path / "long.html"
+    path.write_text(render_page(page.build(rows, [], window="w", workspace="ws")), "utf-8")
+    view = Opened(browser, path, viewport={"width": 1280, "height": 900})
+    try:
+        drawn = view.page.locator("figure.qr svg")
+        view.page.wait_for_function("document.querySelector('figure.qr svg') !== null")
+        assert 0 < drawn.count() < len(rows)
+        last = view.page.locator("article.link").last
+        last.scroll_into_view_if_needed()
+        shot = last.locator("figure.qr svg").screenshot()
+        (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+        assert found.text == rows[-1].url
+        view.page.emulate_media(media="print")
+        view.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert drawn.count() == len(rows)
+        assert view.requests == [view.url] and view.errors == []
     finally:
         view.close()

@@ -3,8 +3,9 @@
 Every piece of data is escaped with the standard library's ``html.escape`` (quotes too, so it
 is safe in an attribute) after lone surrogates are written as escapes; titles, messages and
 names sit in ``<bdi>`` so a right-to-left or bidi-control character in one can't reorder the
-text around it. The page works without its script: every link, URL and QR code is there, and
-the channel list is plain anchors; the script only adds the search box and copy buttons.
+text around it. The page works without its script: every link and URL is there, and the channel
+list is plain anchors; the script adds the search box and copy buttons, and draws each QR code
+(carried as its modules, ``qrcode``) when its card nears the screen.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from reconciler.model import ChannelStatus
 from reconciler.page import LinksPage, PageLink
 from reconciler.render import escape_surrogates
 from reconciler.render.html.assets import asset, content_security_policy
-from reconciler.render.html.qrcode import inline_svg
+from reconciler.render.html.qrcode import all_codes
 from reconciler.words import plural
 
 
@@ -34,6 +35,7 @@ def render_page(page: LinksPage) -> str:
     links whose URL changed, then every link by channel."""
     style, script = asset("page.css"), asset("page.js")
     channels = _by_channel(page.links)
+    codes = all_codes(link.row.url for link in page.links)
     n_links, n_channels = len(page.links), len(channels)
     title = f"Message links: {page.workspace}"
     head = [
@@ -60,12 +62,13 @@ def render_page(page: LinksPage) -> str:
         'autocomplete="off" spellcheck="false"> <span id="count" class="note" '
         'aria-live="polite"></span></p>',
         "<noscript><p class=\"note\">Scripts are off: search with your browser's Find "
-        "(Ctrl+F); select a URL to copy it.</p></noscript>",
+        "(Ctrl+F); select a URL to copy it. The QR codes are drawn by the page's script: "
+        "<code>reconciler qr</code> writes them as files.</p></noscript>",
         _nav(channels),
         "</header>",
         "<main>",
         *_changes(page),
-        *(_channel(i, rows) for i, rows in enumerate(channels, start=1)),
+        *(_channel(i, rows, codes) for i, rows in enumerate(channels, start=1)),
         "</main>",
         "<footer><p>Made by reconciler (<code>reconciler links --format html</code>). "
         "Nothing on this page is fetched from anywhere; the only addresses on it are the "
@@ -147,7 +150,7 @@ def _changes(page: LinksPage) -> list[str]:
     return out
 
 
-def _channel(index: int, links: list[Numbered]) -> str:
+def _channel(index: int, links: list[Numbered], codes: dict[str, str | None]) -> str:
     first = links[0][1].row
     status = (
         ' <span class="disconnected">disconnected: its links may not reach SleekFlow until '
@@ -155,7 +158,7 @@ def _channel(index: int, links: list[Numbered]) -> str:
         if first.status is ChannelStatus.DISCONNECTED
         else ""
     )
-    cards = "\n".join(_card(i, link) for i, link in links)
+    cards = "\n".join(_card(i, link, codes[link.row.url]) for i, link in links)
     return (
         f'<section class="channel" id="ch-{index}" aria-labelledby="ch-{index}-h">\n'
         f'<h2 id="ch-{index}-h">{_bdi(_channel_name(first))} '
@@ -164,13 +167,13 @@ def _channel(index: int, links: list[Numbered]) -> str:
     )
 
 
-def _card(number: int, link: PageLink) -> str:
+def _card(number: int, link: PageLink, bits: str | None) -> str:
+    """A link's card; ``bits`` its QR code's ``data-qr``, None when no code can hold it."""
     row, change = link.row, link.change
-    svg = inline_svg(row.url)
     qr = (
-        f'<figure class="qr"><div role="img" aria-label="QR code of this link">{svg}</div>'
-        "</figure>"
-        if svg is not None
+        f'<figure class="qr" data-qr="{bits}"><div role="img" '
+        'aria-label="QR code of this link"></div></figure>'
+        if bits is not None
         else '<p class="note">The URL is too long for a QR code: shorten the message.</p>'
     )
     ref = f"<dt>Ref</dt><dd><code>{text(row.ref)}</code></dd>" if row.ref is not None else ""
