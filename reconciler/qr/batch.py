@@ -49,8 +49,10 @@ def encode_all(urls: Iterable[str], *, workers: int | None = None, minimum: int 
     run on); one, fewer than ``minimum`` distinct URLs, or a process a fork isn't safe in
     (above) means none are started."""
     distinct = list(dict.fromkeys(urls))
-    count = workers if workers is not None else len(os.sched_getaffinity(0))
     forkable = sys.platform == "linux" and threading.active_count() == 1
+    # sched_getaffinity (the cores this process may run on) is Linux's: asked only there.
+    cores = len(os.sched_getaffinity(0)) if forkable else 1
+    count = workers if workers is not None else cores
     if count > 1 and len(distinct) >= minimum and forkable:
         chunks = [distinct[i : i + CHUNK] for i in range(0, len(distinct), CHUNK)]
         try:
