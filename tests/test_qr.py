@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -440,3 +442,36 @@ def test_codes_made_by_worker_processes_are_the_codes_made_here() -> None:
         assert not isinstance(made, QrError) and not isinstance(local, QrError)
         assert (made.matrix, made.version, made.error) == (local.matrix, local.version, local.error)
     assert isinstance(pooled[too_long], QrError) and str(pooled[too_long]) == str(here[too_long])
+
+
+_POOLED = """
+import os, sys, threading
+from reconciler.qr import batch
+from reconciler.model import link_url
+
+made_in = sys.argv[1]
+original = batch.encode_chunk
+
+def watched(urls):
+    with open(made_in, "a") as out:
+        out.write(f"{os.getpid()}\\n")
+    return original(urls)
+
+batch.encode_chunk = watched
+urls = [link_url("acmepets", f"r{i}", f"Offer {i}") for i in range(4)]
+made = batch.encode_all(urls, workers=2, minimum=1)
+assert list(made) == urls and threading.active_count() == 1
+print(os.getpid())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_a_process_running_no_other_thread_really_encodes_in_workers(tmp_path: Path) -> None:
+    # In a fresh interpreter: this test process may hold other threads (a sandbox's), and
+    # then, rightly, no worker is forked.
+    made_in = tmp_path / "pids"
+    result = subprocess.run(
+        [sys.executable, "-c", _POOLED, str(made_in)], capture_output=True, text=True, check=True
+    )
+    workers = set(made_in.read_text().split())
+    assert workers and result.stdout.strip() not in workers
