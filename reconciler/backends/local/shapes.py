@@ -7,9 +7,17 @@ sandbox serves it; nothing else uses it.
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from reconciler.backends.local.rows import CHANNEL_FIELDS, channel_columns, select_list
+from reconciler.backends.local.rows import (
+    CHANNEL_FIELDS,
+    broken_column,
+    channel_columns,
+    refuse_broken,
+    select_list,
+)
 from reconciler.events import UrlEvent
 from reconciler.model import Link
 
@@ -20,6 +28,8 @@ __all__ = [
     "link_columns",
     "link_dict",
     "link_from_dict",
+    "shown_columns",
+    "shown_rows",
 ]
 
 #: A channel as the API shows it is the ``CHANNEL_FIELDS`` columns, in that order; a link, these
@@ -37,11 +47,32 @@ LINK_FIELDS = (
 )
 #: The fields that are ids: the API shows them as strings.
 _IDS = frozenset({"id", "channel_id"})
+#: The fields of each table as the API shows them.
+_FIELDS = {"channels": CHANNEL_FIELDS, "links": LINK_FIELDS}
+#: The ids as SQL gives them to ``shown_rows``: as text.
+_IDS_AS_TEXT = {name: f"CAST({name} AS TEXT)" for name in _IDS}
 
 
 def link_columns(*, versioned: bool) -> str:
     """The ``SELECT`` list of a link (``LINK_FIELDS``)."""
     return select_list(LINK_FIELDS, versioned=versioned)
+
+
+@cache
+def shown_columns(table: str, *, versioned: bool) -> str:
+    """The ``SELECT`` list of a channel or link (``table``) as the API shows it (ids as text),
+    and last the check of the row's values (``rows.broken_column``), for ``shown_rows``."""
+    fields = select_list(_FIELDS[table], versioned=versioned, sql=_IDS_AS_TEXT)
+    return f"{fields}, {broken_column(table, versioned=versioned)}"
+
+
+def shown_rows(table: str, rows: list[tuple[Any, ...]], *, store: Path) -> list[dict[str, Any]]:
+    """Rows of ``table`` selected as ``shown_columns``, as the API shows them; ``StoreDamaged``
+    when one holds a value outside the schema (``rows.refuse_broken``)."""
+    refuse_broken(rows, table, store=store)
+    fields = _FIELDS[table]
+    # Not strict: the check, last in each row, is left out.
+    return [dict(zip(fields, row, strict=False)) for row in rows]
 
 
 def channel_dict(row: tuple[Any, ...]) -> dict[str, Any]:
