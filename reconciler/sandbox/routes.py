@@ -35,7 +35,8 @@ from reconciler.sandbox.validation import (
     validate_body,
 )
 
-#: The answer of a route: an HTTP status, the JSON payload (None: no body) and headers.
+#: The answer of a route: an HTTP status, the JSON payload (None: no body; bytes: JSON
+#: already written) and headers.
 Answer = tuple[int, Any, dict[str, str]]
 
 _ID = r"([0-9]{1,18})"
@@ -147,7 +148,7 @@ class Api:
         must be one this server issued for this very list (the request's path)."""
         return page_params(self._query(), self._list())
 
-    def _page(self, rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    def _page(self, rows: list[tuple[int, bytes]], limit: int) -> bytes:
         """The page of this list request from up to ``limit + 1`` rows (``validation.page``),
         its ``next_cursor`` bound to this list."""
         return page(rows, limit, self._list())

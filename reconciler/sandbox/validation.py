@@ -21,6 +21,7 @@ from http import HTTPStatus
 from importlib import resources
 from typing import Any
 
+from reconciler.backends.local.shapes import encoded
 from reconciler.errors import ApiProblem
 from reconciler.model import (
     ACCOUNT_RULE,
@@ -224,13 +225,15 @@ def page_params(query: dict[str, list[str]], scope: str) -> tuple[int, int]:
     return limit, decode_cursor(cursors[-1], scope) if cursors else 0
 
 
-def page(rows: list[dict[str, Any]], limit: int, scope: str) -> dict[str, Any]:
-    """A page of the list ``scope`` (its path) from up to ``limit + 1`` rows (one more than
-    shown says there is a next page, and so a ``next_cursor``)."""
+def page(rows: list[tuple[int, bytes]], limit: int, scope: str) -> bytes:
+    """The JSON of a page of the list ``scope`` (its path) from up to ``limit + 1`` rows, each
+    its id and its JSON (one more than shown says there is a next page, and so a
+    ``next_cursor``)."""
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(int(rows[-1]["id"]), scope) if more and rows else None
-    return {"data": rows, "next_cursor": cursor}
+    cursor = encode_cursor(rows[-1][0], scope) if more and rows else None
+    data = b",".join([row for _, row in rows])
+    return b'{"data":[%b],"next_cursor":%b}' % (data, encoded(cursor))
 
 
 # --- the history's query -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The local workspace as the sandbox's HTTP API sees it: pages and single resources as plain
-JSON data (``shapes``), a create's recorded answer, and SleekFlow's side of a channel's status.
+"""The local workspace as the sandbox's HTTP API sees it: pages as rows of JSON, single
+resources as plain JSON data (``shapes``), a create's recorded answer, and SleekFlow's side of
+a channel's status.
 
 Only the sandbox uses this view; the engine uses ``LocalBackend``. The view composes a backend
 (whose writes the API's routes call) and reads its store through the store's public methods.
@@ -13,7 +14,14 @@ from typing import Any
 
 from reconciler.backends.local.backend import LocalBackend
 from reconciler.backends.local.rows import broken_column, parse_id, refuse_broken
-from reconciler.backends.local.shapes import event_dict, shown_columns, shown_rows
+from reconciler.backends.local.shapes import (
+    encoded,
+    event_dict,
+    json_columns,
+    json_rows,
+    shown_columns,
+    shown_rows,
+)
 from reconciler.errors import BackendError
 from reconciler.model import Channel, ChannelStatus, fold
 
@@ -32,9 +40,10 @@ class StoreApi:
 
     # --- pages and resources ---------------------------------------------------------------
 
-    def page_channels(self, *, after: int, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` channels with an id above ``after``, by id."""
-        return self._shown("channels", "id > ? ORDER BY id LIMIT ?", (after, limit))
+    def page_channels(self, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` channels with an id above ``after``, by id: each its id and its
+        JSON (``shapes.json_rows``)."""
+        return self._json("channels", "id > ? ORDER BY id LIMIT ?", (after, limit))
 
     def channel_data(self, channel_id: str) -> dict[str, Any]:
         """One channel as the API shows it; a ``BackendError`` when there is no such one."""
@@ -43,9 +52,10 @@ class StoreApi:
             raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
         return rows[0]
 
-    def page_links(self, channel_id: str, *, after: int, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` links of a channel with an id above ``after``, oldest first; a
-        ``BackendError`` when there is no such channel."""
+    def page_links(self, channel_id: str, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` links of a channel with an id above ``after``, oldest first, each
+        its id and its JSON (``shapes.json_rows``); a ``BackendError`` when there is no such
+        channel."""
         ident = parse_id(channel_id)
         store = self._store
         # The channel is checked, not shown: one statement, its values checked in it.
@@ -57,7 +67,7 @@ class StoreApi:
         if not checked:
             raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
         refuse_broken(checked, "channels", store=store.path)
-        return self._shown(
+        return self._json(
             "links", "channel_id = ? AND id > ? ORDER BY id LIMIT ?", (ident, after, limit)
         )
 
@@ -72,11 +82,11 @@ class StoreApi:
 
     def page_history(
         self, *, account: str | None, since: datetime | None, after: int, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[int, bytes]]:
         """Up to ``limit`` entries of the URL history with an id above ``after``, oldest
-        first: every channel's or ``account``'s, from ``since`` on."""
+        first, each its id and its JSON: every channel's or ``account``'s, from ``since`` on."""
         rows = self.backend.history_page(account, since=since, after=after, limit=limit)
-        return [event_dict(ident, event) for ident, event in rows]
+        return [(ident, encoded(event_dict(ident, event))) for ident, event in rows]
 
     def idempotent_response(self, key: str) -> dict[str, Any]:
         """The link as first returned for a create made with ``key`` (``create_link``
@@ -105,6 +115,13 @@ class StoreApi:
         columns = shown_columns(table, versioned=store.versioned)
         rows = store.query(f"SELECT {columns} FROM {table} WHERE {where}", params)
         return shown_rows(table, rows, store=store.path)
+
+    def _json(self, table: str, where: str, params: tuple[Any, ...]) -> list[tuple[int, bytes]]:
+        """``_shown``, each row its id and its JSON written by SQLite (``shapes.json_rows``)."""
+        store = self._store
+        columns = json_columns(table, versioned=store.versioned)
+        rows = store.query(f"SELECT {columns} FROM {table} WHERE {where}", params)
+        return json_rows(table, rows, store=store.path)
 
     # --- SleekFlow's side ------------------------------------------------------------------
 

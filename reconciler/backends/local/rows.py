@@ -45,10 +45,15 @@ def select_list(
 ) -> str:
     """The ``SELECT`` list of ``fields`` (each its column, or its SQL in ``sql``); a
     ``version`` is the constant 1 in a store that isn't ``versioned`` yet."""
-    sql = sql or {}
-    return ", ".join(
-        "1" if name == "version" and not versioned else sql.get(name, name) for name in fields
-    )
+    return ", ".join(column_sql(name, versioned=versioned, sql=sql) for name in fields)
+
+
+def column_sql(name: str, *, versioned: bool, sql: Mapping[str, str] | None = None) -> str:
+    """The SQL of field ``name`` (its column, or its SQL in ``sql``); a ``version`` is the
+    constant 1 in a store that isn't ``versioned`` yet."""
+    if name == "version" and not versioned:
+        return "1"
+    return (sql or {}).get(name, name)
 
 
 def channel_columns(*, versioned: bool) -> str:
@@ -83,16 +88,14 @@ def _rules(table: str, *, versioned: bool) -> dict[str, str]:
 
 
 @cache
-def broken_column(table: str, *, versioned: bool) -> str:
+def broken_column(table: str, *, versioned: bool, otherwise: str = "NULL") -> str:
     """SQL over one row of ``table``: the name of its first column holding a value outside
-    the schema, NULL when every value is one the schema allows. A read that selects it
-    beside a row's values checks the row in the same statement (``refuse_broken``)."""
-    rules = _rules(table, versioned=versioned)
-    return (
-        "CASE "
-        + " ".join(f"WHEN NOT {rule} THEN '{column}'" for column, rule in rules.items())
-        + " END"
-    )
+    the schema, or ``otherwise`` (SQL: NULL unless given) when every value is one the schema
+    allows. A read that selects it beside a row's values checks the row in the same
+    statement (``refuse_broken``)."""
+    rules = _rules(table, versioned=versioned).items()
+    cases = " ".join(f"WHEN NOT {rule} THEN '{column}'" for column, rule in rules)
+    return f"CASE {cases} ELSE {otherwise} END"
 
 
 def refuse_broken(rows: list[tuple[Any, ...]], table: str, *, store: Path) -> None:
