@@ -138,15 +138,24 @@ def _read_by_email(block: bytes) -> http.client.HTTPMessage | None:
     return None if unread or folded else headers
 
 
-def read_body(headers: Message, rfile: BufferedIOBase) -> bytes | None:
-    """The body of a request with ``headers`` from ``rfile``, or None when the client went away
-    before sending all of it. An ApiProblem for a body this server doesn't read: only
-    Content-Length framing, stated once, is taken (a Transfer-Encoding of any coding, or a
-    second Content-Length, is where a proxy and this server could read different request
-    boundaries: request smuggling), and no body over ``MAX_BODY_BYTES``."""
-    lengths = headers.get_all("Content-Length") or []
+def by_name(headers: Message) -> dict[str, list[str]]:
+    """Each header's values by its name in lower case, in the order sent: indexed once, where
+    ``Message.get`` lowers every header's name at each look-up."""
+    index: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        index.setdefault(name.lower(), []).append(value)
+    return index
+
+
+def read_body(headers: dict[str, list[str]], rfile: BufferedIOBase) -> bytes | None:
+    """The body of a request with ``headers`` (``by_name``) from ``rfile``, or None when the
+    client went away before sending all of it. An ApiProblem for a body this server doesn't
+    read: only Content-Length framing, stated once, is taken (a Transfer-Encoding of any
+    coding, or a second Content-Length, is where a proxy and this server could read different
+    request boundaries: request smuggling), and no body over ``MAX_BODY_BYTES``."""
+    lengths = headers.get("content-length", [])
     length_header = lengths[0] if lengths else None
-    if headers.get("Transfer-Encoding") is not None:
+    if "transfer-encoding" in headers:
         raise ApiProblem(411, "length-required", "send a Content-Length, not a chunked body")
     if len(lengths) > 1:
         raise ApiProblem(400, "bad-request", "Content-Length is given more than once")

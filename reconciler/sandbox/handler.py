@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, overload
 
 from reconciler.backends.local.api import StoreApi
 from reconciler.backends.local.shapes import encoded
@@ -57,6 +57,8 @@ class Handler(BaseHTTPRequestHandler):
         self.app = app
         self.verbose = verbose
         self._store: StoreApi | None = None
+        #: The request's headers by name in lower case (``framing.by_name``).
+        self.fields: dict[str, list[str]] = {}
         super().__init__(*args)
 
     def store(self) -> StoreApi:
@@ -72,6 +74,15 @@ class Handler(BaseHTTPRequestHandler):
         if self._store is not None:
             store, self._store = self._store, None
             store.close()
+
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of the request's header ``name`` (case ignored), else ``default``."""
+        values = self.fields.get(name.lower())
+        return values[0] if values else default
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log a request line, only when the server is verbose."""
@@ -140,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
         read as a body or a next request, so it is a 400; so is a header folded over two
         lines (obs-fold)."""
         self.command = ""  # none yet: what an error before it is known sees
+        self.fields = {}
         self.request_version = self.default_request_version
         self.close_connection = True
         self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
@@ -168,12 +180,13 @@ class Handler(BaseHTTPRequestHandler):
             )
             return False
         self.headers = headers
-        connection = headers.get("Connection", "").lower()
+        self.fields = framing.by_name(headers)
+        connection = self.header("Connection", "").lower()
         if connection == "close":
             self.close_connection = True
         elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
             self.close_connection = False
-        expect = headers.get("Expect", "").lower()
+        expect = self.header("Expect", "").lower()
         if expect == "100-continue" and self.request_version >= "HTTP/1.1":
             return self.handle_expect_100()
         return True
@@ -199,9 +212,9 @@ class Handler(BaseHTTPRequestHandler):
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
         try:
-            app.check_host(self.headers.get_all("Host") or [])
+            app.check_host(self.fields.get("host", []))
             try:
-                raw = framing.read_body(self.headers, self.rfile)
+                raw = framing.read_body(self.fields, self.rfile)
             except ApiProblem:
                 self.close_connection = True  # where this request ends is not known
                 raise
@@ -216,8 +229,8 @@ class Handler(BaseHTTPRequestHandler):
             api = Api(
                 self.store,
                 self.path,
-                self.headers.get("Idempotency-Key"),
-                self.headers.get_all("If-Match") or [],
+                self.header("Idempotency-Key"),
+                self.fields.get("if-match", []),
             )
             handler, args = api.route(method, path)
             body = self.parse_body(method, raw)
@@ -278,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
         """Mark this POST's Idempotency-Key as in flight until the request is answered;
         a 409 when another request holds it. Anything but a POST with a well-formed key
         claims nothing (the route answers a missing or malformed key)."""
-        key = self.headers.get("Idempotency-Key")
+        key = self.header("Idempotency-Key")
         if method != "POST" or key is None or not IDEMPOTENCY_KEY.match(key):
             yield
             return
@@ -342,7 +355,7 @@ class Handler(BaseHTTPRequestHandler):
         """The JSON body of a POST or PATCH (None for other methods, whose body is ignored)."""
         if method not in ("POST", "PATCH"):
             return None
-        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        ctype = self.header("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
         return parse_json(raw)
@@ -352,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
         expected = self.app.api_key
         if expected is None:
             return
-        given = self.headers.get("X-Sleekflow-Api-Key", "")
+        given = self.header("X-Sleekflow-Api-Key", "")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
             raise ApiProblem(401, "unauthorized", "missing or wrong X-Sleekflow-Api-Key")
 

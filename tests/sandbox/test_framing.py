@@ -75,7 +75,7 @@ def test_a_request_line_is_read_as_the_standard_library_reads_it(line: str) -> N
     assert framing.request_line(line) == expected
 
 
-def _reference_headers(block: bytes) -> list[tuple[str, str]] | None | type[Exception]:
+def _reference_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] | None:
     """The headers of ``block`` as the sandbox read them before: http.client's reading, then
     None for a defect, lines left unread or a folded value; the exception class of a limit."""
     try:
@@ -87,7 +87,7 @@ def _reference_headers(block: bytes) -> list[tuple[str, str]] | None | type[Exce
     return None if unread or folded else list(headers.items())
 
 
-def _framing_headers(block: bytes) -> list[tuple[str, str]] | None | type[Exception]:
+def _framing_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] | None:
     try:
         headers = framing.read_headers(io.BytesIO(block))
     except http.client.HTTPException as exc:
