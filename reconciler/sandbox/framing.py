@@ -20,7 +20,6 @@ import http.client
 import re
 import time
 from dataclasses import dataclass
-from email.message import Message
 from functools import lru_cache
 from http import HTTPStatus
 from io import BufferedIOBase
@@ -63,7 +62,9 @@ def request_line(line: str) -> RequestLine:
     words = line.split()
     keep_alive = False
     version = "HTTP/0.9"
-    if len(words) >= 3:
+    if len(words) == 3 and words[2] == "HTTP/1.1":  # as every client sends it
+        keep_alive, version = True, words[2]
+    elif len(words) >= 3:
         # RFC 2145 section 3.1: one ".", major and minor numbers read as separate integers,
         # leading zeros ignored.
         major, dot, minor = words[-1].removeprefix("HTTP/").partition(".")
@@ -99,7 +100,17 @@ def request_line(line: str) -> RequestLine:
     return RequestLine(command=command, path=path, version=version, keep_alive=keep_alive)
 
 
-def read_headers(rfile: BufferedIOBase) -> http.client.HTTPMessage | None:
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A request's headers: as the standard library's ``HTTPMessage`` (``message``), and each
+    header's values by its name in lower case, in the order sent (``fields``: indexed once,
+    where ``Message.get`` lowers every header's name at each look-up)."""
+
+    message: http.client.HTTPMessage
+    fields: dict[str, list[str]]
+
+
+def read_headers(rfile: BufferedIOBase) -> Head | None:
     """The header lines of a request from ``rfile`` (after its request line), up to and with
     the blank line; None when they are not all plain ``name: value`` lines (a 400). Raises
     ``http.client.LineTooLong`` for a line over ``MAX_LINE`` bytes and
@@ -115,18 +126,21 @@ def read_headers(rfile: BufferedIOBase) -> http.client.HTTPMessage | None:
             raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
         if line in _END:
             break
-    headers = http.client.HTTPMessage()
+    message = http.client.HTTPMessage()
+    fields: dict[str, list[str]] = {}
     for line in lines[:-1]:
         plain = _PLAIN.fullmatch(line)
         if plain is None:
             return _read_by_email(b"".join(lines))
         # What the standard library's reader makes of the line (compat32's
         # header_source_parse): the name as sent, the value without its leading blanks.
-        headers.set_raw(plain.group(1).decode("latin-1"), plain.group(2).decode("latin-1"))
-    return headers
+        name, value = plain.group(1).decode("latin-1"), plain.group(2).decode("latin-1")
+        message.set_raw(name, value)
+        fields.setdefault(name.lower(), []).append(value)
+    return Head(message, fields)
 
 
-def _read_by_email(block: bytes) -> http.client.HTTPMessage | None:
+def _read_by_email(block: bytes) -> Head | None:
     """``block`` read as ``http.client.parse_headers`` reads it; None when that reading finds
     more than plain lines: a defect, lines left unread as a body (a line that is not
     ``name: value`` ends the headers early), or a value folded over two lines."""
@@ -135,20 +149,16 @@ def _read_by_email(block: bytes) -> http.client.HTTPMessage | None:
     )
     unread = headers.defects or headers.get_payload()
     folded = any("\n" in value or "\r" in value for value in headers.values())
-    return None if unread or folded else headers
-
-
-def by_name(headers: Message) -> dict[str, list[str]]:
-    """Each header's values by its name in lower case, in the order sent: indexed once, where
-    ``Message.get`` lowers every header's name at each look-up."""
-    index: dict[str, list[str]] = {}
+    if unread or folded:
+        return None
+    fields: dict[str, list[str]] = {}
     for name, value in headers.items():
-        index.setdefault(name.lower(), []).append(value)
-    return index
+        fields.setdefault(name.lower(), []).append(value)
+    return Head(headers, fields)
 
 
 def read_body(headers: dict[str, list[str]], rfile: BufferedIOBase) -> bytes | None:
-    """The body of a request with ``headers`` (``by_name``) from ``rfile``, or None when the
+    """The body of a request with ``headers`` (``Head.fields``) from ``rfile``, or None when the
     client went away before sending all of it. An ApiProblem for a body this server doesn't
     read: only Content-Length framing, stated once, is taken (a Transfer-Encoding of any
     coding, or a second Content-Length, is where a proxy and this server could read different

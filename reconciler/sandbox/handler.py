@@ -57,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
         self.app = app
         self.verbose = verbose
         self._store: StoreApi | None = None
-        #: The request's headers by name in lower case (``framing.by_name``).
+        #: The request's headers by name in lower case (``framing.Head.fields``).
         self.fields: dict[str, list[str]] = {}
         super().__init__(*args)
 
@@ -165,22 +165,21 @@ class Handler(BaseHTTPRequestHandler):
         self.command, self.path = line.command, line.path
         self.close_connection = not line.keep_alive
         try:
-            headers = framing.read_headers(self.rfile)
+            head = framing.read_headers(self.rfile)
         except http.client.LineTooLong as err:
             self.send_error(431, "Line too long", str(err))
             return False
         except http.client.HTTPException as err:
             self.send_error(431, "Too many headers", str(err))
             return False
-        if headers is None:
+        if head is None:
             self.send_error(
                 400,
                 "a header line is not 'name: value' (a space before the colon, or a line "
                 "folded onto the next)",
             )
             return False
-        self.headers = headers
-        self.fields = framing.by_name(headers)
+        self.headers, self.fields = head.message, head.fields
         connection = self.header("Connection", "").lower()
         if connection == "close":
             self.close_connection = True
@@ -208,7 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         second request with the key while the first waits is a 409, as with a slow server.
         """
         app = self.app
-        path = split_target(self.path).path
+        target = split_target(self.path)
+        path = target.path
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
         try:
@@ -228,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             api = Api(
                 self.store,
-                self.path,
+                target,
                 self.header("Idempotency-Key"),
                 self.fields.get("if-match", []),
             )

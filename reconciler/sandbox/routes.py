@@ -111,14 +111,15 @@ def split_target(target: str) -> SplitResult:
 
 
 class Api:
-    """The API's resources as seen by one request: ``target`` is its request target,
+    """The API's resources as seen by one request: ``target`` is its request target (split:
+    ``split_target``),
     ``idempotency_key`` its header (None when absent), ``if_match`` its ``If-Match`` headers;
     ``store`` gives the store to use (the connection's: the caller opens and closes it)."""
 
     def __init__(
         self,
         store: Callable[[], StoreApi],
-        target: str,
+        target: SplitResult,
         idempotency_key: str | None,
         if_match: list[str] | None = None,
     ) -> None:
@@ -141,7 +142,7 @@ class Api:
         raise ApiProblem(404, "not-found", f"no such resource: {path}")
 
     def _query(self) -> dict[str, list[str]]:
-        return parse_qs(split_target(self._target).query, keep_blank_values=True)
+        return parse_qs(self._target.query, keep_blank_values=True)
 
     def _paging(self) -> tuple[int, int]:
         """``(limit, after)`` of this list request (``validation.page_params``): its cursor
@@ -155,7 +156,7 @@ class Api:
 
     def _list(self) -> str:
         """Which list a request pages: its path, without a trailing slash."""
-        return split_target(self._target).path.rstrip("/")
+        return self._target.path.rstrip("/")
 
     def _call(self, func: Callable[[StoreApi], Any]) -> Any:
         """``func`` on the store, its backend errors as ApiProblems."""

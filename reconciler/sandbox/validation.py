@@ -267,7 +267,10 @@ def page(rows: list[tuple[int, bytes]], limit: int, scope: str) -> bytes:
     rows = rows[:limit]
     cursor = encode_cursor(rows[-1][0], scope) if more and rows else None
     data = b",".join([row for _, row in rows])
-    return b'{"data":[%b],"next_cursor":%b}' % (data, encoded(cursor))
+    return b'{"data":[%b],"next_cursor":%b}' % (
+        data,
+        b"null" if cursor is None else encoded(cursor),
+    )
 
 
 # --- the history's query -----------------------------------------------------------------------

@@ -89,10 +89,17 @@ def _reference_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] 
 
 def _framing_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] | None:
     try:
-        headers = framing.read_headers(io.BytesIO(block))
+        head = framing.read_headers(io.BytesIO(block))
     except http.client.HTTPException as exc:
         return type(exc)
-    return None if headers is None else list(headers.items())
+    if head is None:
+        return None
+    items = list(head.message.items())
+    by_name: dict[str, list[str]] = {}
+    for name, value in items:
+        by_name.setdefault(name.lower(), []).append(value)
+    assert head.fields == by_name
+    return items
 
 
 def _header_blocks() -> list[bytes]:
