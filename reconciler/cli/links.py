@@ -155,7 +155,9 @@ def links(
         if paths:
             raise click.UsageError("give PATHs or --changed-since, not both")
         changes, window = _url_changes(changed_since, backend_opts, channels, titles)
-        rendered = render_url_changes(changes, fmt, source=window.plan, since=window.since, bom=bom)
+        rendered = render_url_changes(
+            changes, fmt, source=window.plan, since=window.since, bom=bom
+        )
         _emit(rendered, fmt, out)
         return
     rows = _select(paths, backend_opts, channels, titles)

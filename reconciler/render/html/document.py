@@ -59,7 +59,7 @@ def render_page(page: LinksPage) -> str:
         '<input id="q" type="search" placeholder="Title, ref, message or URL" '
         'autocomplete="off" spellcheck="false"> <span id="count" class="note" '
         'aria-live="polite"></span></p>',
-        '<noscript><p class="note">Scripts are off: search with your browser\'s Find '
+        "<noscript><p class=\"note\">Scripts are off: search with your browser's Find "
         "(Ctrl+F); select a URL to copy it.</p></noscript>",
         _nav(channels),
         "</header>",
@@ -168,7 +168,8 @@ def _card(number: int, link: PageLink) -> str:
     row, change = link.row, link.change
     svg = inline_svg(row.url)
     qr = (
-        f'<figure class="qr"><div role="img" aria-label="QR code of this link">{svg}</div></figure>'
+        f'<figure class="qr"><div role="img" aria-label="QR code of this link">{svg}</div>'
+        "</figure>"
         if svg is not None
         else '<p class="note">The URL is too long for a QR code: shorten the message.</p>'
     )
