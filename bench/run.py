@@ -1,7 +1,8 @@
 """Benchmarks, each against its reference measured in the same run.
 
     python -m bench.run                 # everything (installs octoDNS 1.22 in its own venv)
-    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, scale, qr
+    python -m bench.run plan cold       # some: plan, floor, cold, http, rate, httpplan, sandbox,
+                                        # scale, qr
     python -m bench.run --quick         # fewer runs and smaller sizes: a smoke run
 
 1. plan: ``reconciler plan`` of 100,000 links (2,000 channels x 50, 10% regenerated) on the
@@ -13,8 +14,11 @@
    ``octodns-sync`` planning one zone of 20 records.
 3. http, rate, httpplan: ``reconciler apply`` and ``plan`` over ``--backend http`` against
    ``sandbox serve`` (latency, a rate limit), each against its ideal (bench/http.py).
-4. scale: ``reconciler plan`` at 10k, 100k and 1M links: time and memory.
-5. qr: the page of links (``links --format html``) and ``reconciler qr`` (SVG and PNG) over
+4. sandbox: the sandbox server's own cost a request, by kind (a link page, a channel page,
+   the workspace, a create): wall and server CPU milliseconds, at no latency and 25 ms, by one
+   client and eight (bench/sandbox.py).
+5. scale: ``reconciler plan`` at 10k, 100k and 1M links: time and memory.
+6. qr: the page of links (``links --format html``) and ``reconciler qr`` (SVG and PNG) over
    1,000 links of the local store: cold (no codes yet) and a re-run over the same links (every
    file unchanged); the page's size.
 
@@ -38,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import generate, http, octodns_fixture
+from bench import generate, http, octodns_fixture, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 OCTODNS_VERSION = "1.22.0"
@@ -248,6 +252,7 @@ BENCHES = {
     "http": http.bench_apply,
     "rate": http.bench_rate,
     "httpplan": http.bench_plan,
+    "sandbox": sandbox.bench_sandbox,
     "scale": bench_scale,
     "qr": bench_qr,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from reconciler.backends.local import LocalBackend
@@ -53,10 +54,7 @@ class SandboxApp:
         what the page asks. A server with a key is protected by the key, wherever it is."""
         if len(values) != 1:
             raise ApiProblem(400, "bad-request", "a request needs exactly one Host header")
-        if self.api_key is not None:
-            return
-        host = host_header_name(values[0])
-        if host is None or not is_loopback(host):
+        if self.api_key is None and not _names_loopback(values[0]):
             raise ApiProblem(
                 421,
                 "misdirected-request",
@@ -73,6 +71,14 @@ class SandboxApp:
             api.page_channels(after=0, limit=1)
         finally:
             api.close()
+
+
+@lru_cache(maxsize=64)
+def _names_loopback(value: str) -> bool:
+    """Whether the ``Host`` header ``value`` names this machine's loopback (a client sends
+    the same one on every request: its answer is kept)."""
+    host = host_header_name(value)
+    return host is not None and is_loopback(host)
 
 
 def check_bind(host: str, *, api_key: str | None, allow_remote: bool, control: bool) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
-import re
+import http.client
 import socket
 import struct
 import sys
@@ -18,11 +17,13 @@ import traceback
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, overload
 
 from reconciler.backends.local.api import StoreApi
+from reconciler.backends.local.shapes import encoded
 from reconciler.errors import ApiProblem, StoreError
 from reconciler.net import is_loopback
+from reconciler.sandbox import framing
 from reconciler.sandbox.app import CONTROL_PATH, SandboxApp
 from reconciler.sandbox.faults import Fault, FaultConfig
 from reconciler.sandbox.routes import (
@@ -35,8 +36,6 @@ from reconciler.sandbox.routes import (
 )
 from reconciler.sandbox.validation import method_not_allowed, parse_json, problem_body
 
-MAX_BODY_BYTES = 64 * 1024
-
 
 class Handler(BaseHTTPRequestHandler):
     """Answers the requests of one connection to a sandbox server, for ``app``; ``verbose``
@@ -47,15 +46,19 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "reconciler-sandbox"
     #: Seconds a connection may sit idle or stall mid-request before it is closed.
     timeout = 30
-    #: Headers and body go out in two writes; with Nagle's algorithm the second waits for
-    #: the client's delayed ACK, some 40 ms on every response.
+    #: A response goes out in one write; with Nagle's algorithm, an error the base class
+    #: writes in two would wait for the client's delayed ACK, some 40 ms.
     disable_nagle_algorithm = True
+    #: The request line as read (set by the base class's ``handle_one_request``).
+    raw_requestline: bytes
 
     def __init__(self, *args: Any, app: SandboxApp, verbose: bool = False) -> None:
         # Set before the base class's __init__, which handles the whole connection.
         self.app = app
         self.verbose = verbose
         self._store: StoreApi | None = None
+        #: The request's headers by name in lower case (``framing.Head.fields``).
+        self.fields: dict[str, list[str]] = {}
         super().__init__(*args)
 
     def store(self) -> StoreApi:
@@ -71,6 +74,15 @@ class Handler(BaseHTTPRequestHandler):
         if self._store is not None:
             store, self._store = self._store, None
             store.close()
+
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of the request's header ``name`` (case ignored), else ``default``."""
+        values = self.fields.get(name.lower())
+        return values[0] if values else default
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log a request line, only when the server is verbose."""
@@ -132,23 +144,50 @@ class Handler(BaseHTTPRequestHandler):
             )
 
     def parse_request(self) -> bool:
-        """The base class's reading of the request line and headers, then the header rules it
-        doesn't check (RFC 9112 section 5): a line it could not read as ``name: value`` (a
-        space before the colon, ``Transfer-Encoding : chunked``) ends its headers early and
-        leaves the rest to be read as a body or a next request, so it is a 400; so is a
-        header folded over two lines (obs-fold)."""
-        if not super().parse_request():
+        """The request line, read as the base class reads it (the same checks and errors),
+        then its headers (``framing.read_headers``: a 431 past http.client's limits). A
+        header line that is not ``name: value`` (a space before the colon,
+        ``Transfer-Encoding : chunked``) would end the headers early and leave the rest to be
+        read as a body or a next request, so it is a 400; so is a header folded over two
+        lines (obs-fold)."""
+        self.command = ""  # none yet: what an error before it is known sees
+        self.fields = {}
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        if not self.requestline.split():
             return False
-        headers = self.headers
-        unread = headers.defects or headers.get_payload()
-        folded = any("\n" in value or "\r" in value for value in headers.values())
-        if unread or folded:
+        line = framing.request_line(self.requestline)
+        self.request_version = line.version
+        if line.refusal is not None:
+            self.send_error(*line.refusal)
+            return False
+        self.command, self.path = line.command, line.path
+        self.close_connection = not line.keep_alive
+        try:
+            head = framing.read_headers(self.rfile)
+        except http.client.LineTooLong as err:
+            self.send_error(431, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(431, "Too many headers", str(err))
+            return False
+        if head is None:
             self.send_error(
                 400,
                 "a header line is not 'name: value' (a space before the colon, or a line "
                 "folded onto the next)",
             )
             return False
+        self.headers, self.fields = head.message, head.fields
+        connection = self.header("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        expect = self.header("Expect", "").lower()
+        if expect == "100-continue" and self.request_version >= "HTTP/1.1":
+            return self.handle_expect_100()
         return True
 
     def finish(self) -> None:
@@ -168,13 +207,19 @@ class Handler(BaseHTTPRequestHandler):
         second request with the key while the first waits is a 409, as with a slow server.
         """
         app = self.app
-        path = split_target(self.path).path
+        target = split_target(self.path)
+        path = target.path
         fault = Fault.NONE
         write = method in ("POST", "PATCH", "DELETE")
         try:
-            app.check_host(self.headers.get_all("Host") or [])
-            raw = self.read_raw()
+            app.check_host(self.fields.get("host", []))
+            try:
+                raw = framing.read_body(self.fields, self.rfile)
+            except ApiProblem:
+                self.close_connection = True  # where this request ends is not known
+                raise
             if raw is None:
+                self.close_connection = True
                 return  # the client went away mid-body
             self.authenticate()
             if app.control and path == CONTROL_PATH:
@@ -183,9 +228,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             api = Api(
                 self.store,
-                self.path,
-                self.headers.get("Idempotency-Key"),
-                self.headers.get_all("If-Match") or [],
+                target,
+                self.header("Idempotency-Key"),
+                self.fields.get("if-match", []),
             )
             handler, args = api.route(method, path)
             body = self.parse_body(method, raw)
@@ -246,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
         """Mark this POST's Idempotency-Key as in flight until the request is answered;
         a 409 when another request holds it. Anything but a POST with a well-formed key
         claims nothing (the route answers a missing or malformed key)."""
-        key = self.headers.get("Idempotency-Key")
+        key = self.header("Idempotency-Key")
         if method != "POST" or key is None or not IDEMPOTENCY_KEY.match(key):
             yield
             return
@@ -306,44 +351,11 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         self.connection.close()
 
-    def read_raw(self) -> bytes | None:
-        """The request body as bytes (checked against the framing rules), or None when the
-        client went away before sending all of it."""
-        lengths = self.headers.get_all("Content-Length") or []
-        length_header = lengths[0] if lengths else None
-        # Only Content-Length framing, stated once: a Transfer-Encoding (of any coding) or a
-        # second Content-Length is where a proxy and this server could read different request
-        # boundaries (request smuggling); refused, and the connection closed.
-        if self.headers.get("Transfer-Encoding") is not None:
-            self.close_connection = True
-            raise ApiProblem(411, "length-required", "send a Content-Length, not a chunked body")
-        if len(lengths) > 1:
-            self.close_connection = True
-            raise ApiProblem(400, "bad-request", "Content-Length is given more than once")
-        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses
-        if length_header is not None and not re.fullmatch(r"[0-9]+", length_header.strip()):
-            self.close_connection = True
-            raise ApiProblem(400, "bad-request", "Content-Length is not a non-negative integer")
-        length = int(length_header) if length_header else 0
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise ApiProblem(413, "payload-too-large", f"the body is over {MAX_BODY_BYTES} bytes")
-        if not length:
-            return b""
-        try:
-            raw = self.rfile.read(length)
-        except OSError:  # a timeout or a reset mid-body
-            raw = b""
-        if len(raw) < length:
-            self.close_connection = True
-            return None
-        return raw
-
     def parse_body(self, method: str, raw: bytes) -> Any:
         """The JSON body of a POST or PATCH (None for other methods, whose body is ignored)."""
         if method not in ("POST", "PATCH"):
             return None
-        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        ctype = self.header("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ApiProblem(415, "unsupported-media-type", "send the body as application/json")
         return parse_json(raw)
@@ -353,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
         expected = self.app.api_key
         if expected is None:
             return
-        given = self.headers.get("X-Sleekflow-Api-Key", "")
+        given = self.header("X-Sleekflow-Api-Key", "")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
             raise ApiProblem(401, "unauthorized", "missing or wrong X-Sleekflow-Api-Key")
 
@@ -365,20 +377,27 @@ class Handler(BaseHTTPRequestHandler):
         *,
         problem: bool = False,
     ) -> None:
-        """Send a response: ``payload`` as JSON (``problem``: as problem+json; None: no
-        body), with ``headers``; a HEAD gets the headers only."""
-        data = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
+        """Send a response, in one write: ``payload`` as JSON (``problem``: as problem+json;
+        None: no body; bytes: JSON already written), with ``headers``; a HEAD gets the headers
+        only."""
+        data = (
+            payload if isinstance(payload, bytes) else b"" if payload is None else encoded(payload)
+        )
+        fields = []
         if payload is not None:
             ctype = "application/problem+json" if problem else "application/json"
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        for name, value in self.app.faults.rate_headers().items():
-            self.send_header(name, value)
+            fields.append(("Content-Type", ctype))
+        fields.append(("Content-Length", str(len(data))))
+        fields.extend((headers or {}).items())
+        fields.extend(self.app.faults.rate_headers().items())
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if data and getattr(self, "command", None) != "HEAD":
-            self.wfile.write(data)
+            fields.append(("Connection", "close"))
+        self.log_request(status)
+        body = b"" if getattr(self, "command", None) == "HEAD" else data
+        if self.request_version == "HTTP/0.9":
+            self.wfile.write(body)  # a request without a version gets no head
+            return
+        server = self.version_string()
+        self.wfile.write(
+            framing.response(self.protocol_version, status, fields, body, server=server)
+        )

@@ -35,7 +35,8 @@ from reconciler.sandbox.validation import (
     validate_body,
 )
 
-#: The answer of a route: an HTTP status, the JSON payload (None: no body) and headers.
+#: The answer of a route: an HTTP status, the JSON payload (None: no body; bytes: JSON
+#: already written) and headers.
 Answer = tuple[int, Any, dict[str, str]]
 
 _ID = r"([0-9]{1,18})"
@@ -110,14 +111,15 @@ def split_target(target: str) -> SplitResult:
 
 
 class Api:
-    """The API's resources as seen by one request: ``target`` is its request target,
+    """The API's resources as seen by one request: ``target`` is its request target (split:
+    ``split_target``),
     ``idempotency_key`` its header (None when absent), ``if_match`` its ``If-Match`` headers;
     ``store`` gives the store to use (the connection's: the caller opens and closes it)."""
 
     def __init__(
         self,
         store: Callable[[], StoreApi],
-        target: str,
+        target: SplitResult,
         idempotency_key: str | None,
         if_match: list[str] | None = None,
     ) -> None:
@@ -140,21 +142,21 @@ class Api:
         raise ApiProblem(404, "not-found", f"no such resource: {path}")
 
     def _query(self) -> dict[str, list[str]]:
-        return parse_qs(split_target(self._target).query, keep_blank_values=True)
+        return parse_qs(self._target.query, keep_blank_values=True)
 
     def _paging(self) -> tuple[int, int]:
         """``(limit, after)`` of this list request (``validation.page_params``): its cursor
         must be one this server issued for this very list (the request's path)."""
         return page_params(self._query(), self._list())
 
-    def _page(self, rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    def _page(self, rows: list[tuple[int, bytes]], limit: int) -> bytes:
         """The page of this list request from up to ``limit + 1`` rows (``validation.page``),
         its ``next_cursor`` bound to this list."""
         return page(rows, limit, self._list())
 
     def _list(self) -> str:
         """Which list a request pages: its path, without a trailing slash."""
-        return split_target(self._target).path.rstrip("/")
+        return self._target.path.rstrip("/")
 
     def _call(self, func: Callable[[StoreApi], Any]) -> Any:
         """``func`` on the store, its backend errors as ApiProblems."""

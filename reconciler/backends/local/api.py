@@ -1,5 +1,6 @@
-"""The local workspace as the sandbox's HTTP API sees it: pages and single resources as plain
-JSON data (``shapes``), a create's recorded answer, and SleekFlow's side of a channel's status.
+"""The local workspace as the sandbox's HTTP API sees it: pages as rows of JSON, single
+resources as plain JSON data (``shapes``), a create's recorded answer, and SleekFlow's side of
+a channel's status.
 
 Only the sandbox uses this view; the engine uses ``LocalBackend``. The view composes a backend
 (whose writes the API's routes call) and reads its store through the store's public methods.
@@ -12,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.backends.local.backend import LocalBackend
-from reconciler.backends.local.rows import check_values, parse_id
+from reconciler.backends.local.rows import broken_column, parse_id, refuse_broken
 from reconciler.backends.local.shapes import (
-    channel_columns,
-    channel_dict,
+    encoded,
     event_dict,
-    link_columns,
-    link_dict,
+    json_columns,
+    json_rows,
+    shown_columns,
+    shown_rows,
 )
 from reconciler.errors import BackendError
 from reconciler.model import Channel, ChannelStatus, fold
@@ -38,63 +40,53 @@ class StoreApi:
 
     # --- pages and resources ---------------------------------------------------------------
 
-    def page_channels(self, *, after: int, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` channels with an id above ``after``, by id."""
-        rows = self._store.query(
-            f"SELECT {self._channel_columns()} FROM channels WHERE id > ? ORDER BY id LIMIT ?",
-            (after, limit),
-        )
-        if rows:
-            self._check("channels", "id > ? AND id <= ?", (after, rows[-1][0]))
-        return [channel_dict(row) for row in rows]
+    def page_channels(self, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` channels with an id above ``after``, by id: each its id and its
+        JSON (``shapes.json_rows``)."""
+        return self._json("channels", "id > ? ORDER BY id LIMIT ?", (after, limit))
 
     def channel_data(self, channel_id: str) -> dict[str, Any]:
         """One channel as the API shows it; a ``BackendError`` when there is no such one."""
-        rows = self._store.query(
-            f"SELECT {self._channel_columns()} FROM channels WHERE id = ?",
-            (parse_id(channel_id),),
-        )
-        self._check("channels", "id = ?", (parse_id(channel_id),))
+        rows = self._shown("channels", "id = ?", (parse_id(channel_id),))
         if not rows:
             raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
-        return channel_dict(rows[0])
+        return rows[0]
 
-    def page_links(self, channel_id: str, *, after: int, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` links of a channel with an id above ``after``, oldest first; a
-        ``BackendError`` when there is no such channel."""
-        self.channel_data(channel_id)
-        rows = self._store.query(
-            f"SELECT {self._link_columns()} FROM links "
-            "WHERE channel_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (parse_id(channel_id), after, limit),
+    def page_links(self, channel_id: str, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` links of a channel with an id above ``after``, oldest first, each
+        its id and its JSON (``shapes.json_rows``); a ``BackendError`` when there is no such
+        channel."""
+        ident = parse_id(channel_id)
+        store = self._store
+        # The channel is checked, not shown: one statement, its values checked in it.
+        checked = store.query(
+            f"SELECT id, {broken_column('channels', versioned=store.versioned)} "
+            "FROM channels WHERE id = ?",
+            (ident,),
         )
-        if rows:
-            self._check(
-                "links",
-                "channel_id = ? AND id > ? AND id <= ?",
-                (parse_id(channel_id), after, rows[-1][0]),
-            )
-        return [link_dict(row) for row in rows]
+        if not checked:
+            raise BackendError(f"channel {channel_id} does not exist in {self.backend.description}")
+        refuse_broken(checked, "channels", store=store.path)
+        return self._json(
+            "links", "channel_id = ? AND id > ? ORDER BY id LIMIT ?", (ident, after, limit)
+        )
 
     def link_data(self, channel_id: str, link_id: str) -> dict[str, Any]:
         """One link of a channel as the API shows it; a ``BackendError`` when there is no
         such one."""
-        rows = self._store.query(
-            f"SELECT {self._link_columns()} FROM links WHERE id = ? AND channel_id = ?",
-            (parse_id(link_id), parse_id(channel_id)),
-        )
-        self._check("links", "id = ?", (parse_id(link_id),))
-        if not rows:
+        # By its id alone: a link of another channel is checked, then not found.
+        rows = self._shown("links", "id = ?", (parse_id(link_id),))
+        if not rows or rows[0]["channel_id"] != str(parse_id(channel_id)):
             raise BackendError(f"link {link_id} of channel {channel_id} does not exist")
-        return link_dict(rows[0])
+        return rows[0]
 
     def page_history(
         self, *, account: str | None, since: datetime | None, after: int, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[int, bytes]]:
         """Up to ``limit`` entries of the URL history with an id above ``after``, oldest
-        first: every channel's or ``account``'s, from ``since`` on."""
+        first, each its id and its JSON: every channel's or ``account``'s, from ``since`` on."""
         rows = self.backend.history_page(account, since=since, after=after, limit=limit)
-        return [event_dict(ident, event) for ident, event in rows]
+        return [(ident, encoded(event_dict(ident, event))) for ident, event in rows]
 
     def idempotent_response(self, key: str) -> dict[str, Any]:
         """The link as first returned for a create made with ``key`` (``create_link``
@@ -115,23 +107,21 @@ class StoreApi:
                 ident = str(db.execute("SELECT id FROM workspace").fetchone()[0])
         return {"id": ident}
 
-    def _check(self, table: str, where: str, params: tuple[Any, ...]) -> None:
-        """``StoreDamaged`` for a row ``where`` selects that holds a value outside the
-        schema (``rows.check_values``)."""
-        check_values(
-            self._store.query,
-            table,
-            store=self._store.path,
-            versioned=self._store.versioned,
-            where=where,
-            params=params,
-        )
+    def _shown(self, table: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """The rows of ``table`` that ``where`` (SQL after ``WHERE``: a condition, an order, a
+        limit) selects, as the API shows them, each checked in the same statement:
+        ``StoreDamaged`` for one holding a value outside the schema (``shapes.shown_rows``)."""
+        store = self._store
+        columns = shown_columns(table, versioned=store.versioned)
+        rows = store.query(f"SELECT {columns} FROM {table} WHERE {where}", params)
+        return shown_rows(table, rows, store=store.path)
 
-    def _channel_columns(self) -> str:
-        return channel_columns(versioned=self._store.versioned)
-
-    def _link_columns(self) -> str:
-        return link_columns(versioned=self._store.versioned)
+    def _json(self, table: str, where: str, params: tuple[Any, ...]) -> list[tuple[int, bytes]]:
+        """``_shown``, each row its id and its JSON written by SQLite (``shapes.json_rows``)."""
+        store = self._store
+        columns = json_columns(table, versioned=store.versioned)
+        rows = store.query(f"SELECT {columns} FROM {table} WHERE {where}", params)
+        return json_rows(table, rows, store=store.path)
 
     # --- SleekFlow's side ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,15 @@ def select_list(
 ) -> str:
     """The ``SELECT`` list of ``fields`` (each its column, or its SQL in ``sql``); a
     ``version`` is the constant 1 in a store that isn't ``versioned`` yet."""
-    sql = sql or {}
-    return ", ".join(
-        "1" if name == "version" and not versioned else sql.get(name, name) for name in fields
-    )
+    return ", ".join(column_sql(name, versioned=versioned, sql=sql) for name in fields)
+
+
+def column_sql(name: str, *, versioned: bool, sql: Mapping[str, str] | None = None) -> str:
+    """The SQL of field ``name`` (its column, or its SQL in ``sql``); a ``version`` is the
+    constant 1 in a store that isn't ``versioned`` yet."""
+    if name == "version" and not versioned:
+        return "1"
+    return (sql or {}).get(name, name)
 
 
 def channel_columns(*, versioned: bool) -> str:
@@ -70,6 +76,47 @@ def parse_id(ident: str) -> int:
         raise BackendError(f"{ident!r} is not an id of a local workspace") from None
 
 
+@cache
+def _rules(table: str, *, versioned: bool) -> dict[str, str]:
+    """The SQL rule of each column of ``table`` (``schema.VALUES``; ``version`` only in a
+    ``versioned`` store), true exactly when the value is one the schema allows."""
+    return {
+        column: "coalesce(" + rule.format(column) + ", 0)"
+        for column, rule in VALUES[table].items()
+        if versioned or column != "version"
+    }
+
+
+@cache
+def broken_column(table: str, *, versioned: bool, otherwise: str = "NULL") -> str:
+    """SQL over one row of ``table``: the name of its first column holding a value outside
+    the schema, or ``otherwise`` (SQL: NULL unless given) when every value is one the schema
+    allows. A read that selects it beside a row's values checks the row in the same
+    statement (``refuse_broken``)."""
+    rules = _rules(table, versioned=versioned).items()
+    cases = " ".join(f"WHEN NOT {rule} THEN '{column}'" for column, rule in rules)
+    return f"CASE {cases} ELSE {otherwise} END"
+
+
+def refuse_broken(rows: list[tuple[Any, ...]], table: str, *, store: Path) -> None:
+    """``StoreDamaged`` naming the first of ``rows`` (each its id first and its
+    ``broken_column`` last) that holds a value outside the schema; nothing when none does."""
+    for row in rows:
+        if row[-1] is not None:
+            raise damaged(store, table, int(row[0]), str(row[-1]))
+
+
+def damaged(store: Path, table: str, row: int, column: str) -> StoreDamaged:
+    """The error of row ``row`` of ``table`` holding in ``column`` a value outside the schema."""
+    return StoreDamaged(
+        f"store {store} is damaged: row {row} of table {table} has a {column} that is not "
+        "one the schema allows (was the file edited by hand?); restore it from a backup",
+        table=table,
+        row=row,
+        column=column,
+    )
+
+
 def check_values(
     query: Query,
     table: str,
@@ -83,25 +130,11 @@ def check_values(
     ``where`` selects) that holds a value outside the schema (``schema.VALUES``: a BLOB
     title, a status outside its two values); nothing when every value is one the schema
     allows. One query, in SQLite."""
-    rules = {
-        column: "coalesce(" + rule.format(column) + ", 0)"
-        for column, rule in VALUES[table].items()
-        if versioned or column != "version"
-    }
-    which = " ".join(f"WHEN NOT {rule} THEN '{column}'" for column, rule in rules.items())
-    broken = " OR ".join(f"NOT {rule}" for rule in rules.values())
-    rows = query(
-        f"SELECT min(id), CASE {which} END FROM {table} WHERE ({where}) AND ({broken})", params
-    )
+    which = broken_column(table, versioned=versioned)
+    broken = " OR ".join(f"NOT {rule}" for rule in _rules(table, versioned=versioned).values())
+    rows = query(f"SELECT min(id), {which} FROM {table} WHERE ({where}) AND ({broken})", params)
     if rows and rows[0][0] is not None:
-        row_id, column = rows[0]
-        raise StoreDamaged(
-            f"store {store} is damaged: row {row_id} of table {table} has a {column} that is not "
-            "one the schema allows (was the file edited by hand?); restore it from a backup",
-            table=table,
-            row=int(row_id),
-            column=str(column),
-        )
+        raise damaged(store, table, int(rows[0][0]), str(rows[0][1]))
 
 
 def channel_of(

@@ -3,6 +3,7 @@ A real SQLite file in tmp_path, never a mock of it."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -373,7 +374,8 @@ def test_a_version_3_store_reads_as_version_1_and_gets_versions_and_an_id_on_fir
         ("Ad", 1),
     ]
     assert b.workspace().id is None  # none yet, and asking made none
-    assert [lk["version"] for lk in StoreApi(b).page_links("1", after=0, limit=10)] == [1, 1]
+    page = StoreApi(b).page_links("1", after=0, limit=10)
+    assert [json.loads(lk)["version"] for _, lk in page] == [1, 1]
     assert StoreApi(b).channel_data("1")["version"] == 1
     assert path.read_bytes() == before  # reading wrote nothing
 
