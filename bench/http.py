@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,31 +38,44 @@ def reconciler_cmd() -> list[str]:
 
 
 @contextlib.contextmanager
-def served(store: Path, *flags: str) -> Iterator[tuple[str, Callable[[], dict[str, int]]]]:
-    """A ``sandbox serve --control`` of ``store`` with ``flags``: its URL, and a function
-    giving the server's counts so far (``requests``, ``429``)."""
+def launched(
+    store: Path,
+    *flags: str,
+    command: Sequence[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """A ``sandbox serve`` of ``store`` with ``flags``, run by ``command`` (this environment's
+    ``reconciler`` by default) in ``env``: its URL and process id; stopped on leaving."""
     server = subprocess.Popen(
-        [*reconciler_cmd(), "sandbox", "serve", "--port", "0", "--store", str(store), "--control",
-         *flags],
+        [*(command or reconciler_cmd()), "sandbox", "serve", "--port", "0", "--store",
+         str(store), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env=env,
     )  # fmt: skip
     try:
         assert server.stdout is not None
         found = re.search(r"http://\S+", server.stdout.readline())
         if found is None:
             raise SystemExit("sandbox serve printed no URL")
-        url = found.group()
+        yield found.group(), server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def served(store: Path, *flags: str) -> Iterator[tuple[str, Callable[[], dict[str, int]]]]:
+    """A ``sandbox serve --control`` of ``store`` with ``flags``: its URL, and a function
+    giving the server's counts so far (``requests``, ``429``)."""
+    with launched(store, "--control", *flags) as (url, _):
 
         def counts() -> dict[str, int]:
             data = httpx.get(url + CONTROL, timeout=10).json()["counts"]
             return {"requests": sum(data.values()), "429": data["throttle"]}
 
         yield url, counts
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _creates_config(data: Path, creates: int) -> Path:

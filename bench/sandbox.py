@@ -22,7 +22,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import generate
+from bench.http import launched, reconciler_cmd
 
 HEADERS = {
     "Accept": "application/json",
@@ -44,34 +44,13 @@ HEADERS = {
 KINDS = ("links", "channels", "workspace", "create")
 
 
-def server_command() -> list[str]:
-    """The ``reconciler`` of this environment."""
-    exe = shutil.which("reconciler")
-    return [exe] if exe else [sys.executable, "-m", "reconciler"]
-
-
 @contextmanager
 def serving(
     store: Path, latency_ms: float, command: Sequence[str], env: dict[str, str] | None = None
 ) -> Iterator[tuple[int, int]]:
     """A ``sandbox serve`` of ``store`` with ``latency_ms``: its port and process id."""
-    server = subprocess.Popen(
-        [*command, "sandbox", "serve", "--port", "0", "--store", str(store),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        found = re.search(r":(\d+)\b", server.stdout.readline())
-        if found is None:
-            raise SystemExit("sandbox serve printed no URL")
-        yield int(found.group(1)), server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with launched(store, "--latency-ms", str(latency_ms), command=command, env=env) as (url, pid):
+        yield int(url.rsplit(":", 1)[1]), pid
 
 
 def cpu_seconds(pid: int) -> float:
@@ -182,7 +161,7 @@ def run(
 ) -> dict[str, object]:
     """Every kind at no latency and 25 ms, by one client and eight (``command`` is the
     ``reconciler`` to serve with)."""
-    command = list(command or server_command())
+    command = list(command or reconciler_cmd())
     links, creates = _stores(work)
     count = 80 if quick else 400
     out: dict[str, object] = {}

@@ -29,7 +29,7 @@ import http.client
 import select
 import ssl
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -118,10 +118,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             content = answer.read()
         except BaseException as exc:
             conn.close()
-            mapped = _as_httpx(exc, connecting=False, request=request)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_as_httpx(exc, connecting=False, request=request)
         response = httpx.Response(
             answer.status,
             headers=answer.getheaders(),
@@ -176,10 +173,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             conn.connect()
         except BaseException as exc:
             conn.close()
-            mapped = _as_httpx(exc, connecting=True, request=None)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_as_httpx(exc, connecting=True, request=None)
         return conn
 
 
@@ -196,6 +190,16 @@ def _still_open(conn: http.client.HTTPConnection) -> bool:
         return not poller.poll(0)
     readable, _, _ = select.select([sock], [], [], 0)  # pragma: no cover (no poll: Windows)
     return not readable  # pragma: no cover
+
+
+def _raise_as_httpx(
+    exc: BaseException, *, connecting: bool, request: httpx.Request | None
+) -> NoReturn:
+    """Raise ``_as_httpx`` of ``exc``, caused by it (``exc`` itself when it stays as it is)."""
+    mapped = _as_httpx(exc, connecting=connecting, request=request)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
 
 
 def _as_httpx(
