@@ -17,7 +17,7 @@ from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.config.sources import ConfigFile, Loaded
 from reconciler.errors import BackendError, ConfigError
-from tests.helpers import SandboxFactory, dc, desired, dl
+from tests.helpers import Sandbox, SandboxFactory, dc, desired, dl
 
 CONFIG = "version: 1\nchannels:\n  - account: acmepets\n    display_name: Acme\n    links: []\n"
 
@@ -29,12 +29,15 @@ def seeded(store: Path) -> None:
     backend.close()
 
 
-def test_an_api_is_read_ahead_and_the_plan_is_the_same(
-    sandbox: SandboxFactory, tmp_path: Path
-) -> None:
+@pytest.fixture
+def server(sandbox: SandboxFactory, tmp_path: Path) -> Sandbox:
+    """A sandbox serving a store ``seeded`` with one channel and its link."""
     store = tmp_path / "ws.db"
     seeded(store)
-    server = sandbox(store=store)
+    return sandbox(store=store)
+
+
+def test_an_api_is_read_ahead_and_the_plan_is_the_same(server: Sandbox) -> None:
     wanted = Loaded(
         desired=desired(dc("acmepets", "Acme Pets", dl("Bio", "hi"), dl("New", "there"))),
         files=(ConfigFile(path="w.yaml", sha256="0" * 64),),
@@ -51,12 +54,7 @@ def test_an_api_is_read_ahead_and_the_plan_is_the_same(
     ahead.backend().close()
 
 
-def test_threads_switch_often_while_a_remote_read_is_beside_the_parse(
-    sandbox: SandboxFactory, tmp_path: Path
-) -> None:
-    store = tmp_path / "ws.db"
-    seeded(store)
-    server = sandbox(store=store)
+def test_threads_switch_often_while_a_remote_read_is_beside_the_parse(server: Sandbox) -> None:
     seen: list[float] = []
 
     class Watched(HttpBackend):

@@ -17,8 +17,7 @@ import httpx
 import pytest
 
 from reconciler.backends.http import HttpBackend
-from reconciler.backends.http.client import TIMEOUTS
-from reconciler.backends.http.transport import KeepAliveTransport
+from reconciler.backends.http.transport import TIMEOUTS, KeepAliveTransport
 from reconciler.backends.local import LocalBackend
 from tests.helpers import SandboxFactory
 

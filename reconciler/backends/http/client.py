@@ -33,7 +33,7 @@ import httpx
 import stamina
 
 from reconciler.backends.http.pacing import Pacer
-from reconciler.backends.http.transport import transport_for
+from reconciler.backends.http.transport import TIMEOUTS, transport_for
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import environment_proxy, parse_api_url, without_credentials
@@ -46,8 +46,6 @@ TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolErr
 #: A 409 with this problem type means "the same create is still running": wait and retry.
 IN_FLIGHT = "https://reconciler.dev/problems/idempotency-key-in-flight"
 PAGE_LIMIT = 100
-#: Seconds to wait: to connect, and for each read, write or free connection after it.
-TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
 #: What an API key may be: printable ASCII, no surrounding space (a header value).
 _API_KEY = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 

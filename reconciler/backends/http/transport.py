@@ -37,10 +37,11 @@ from reconciler.errors import BackendError
 from reconciler.model import visible
 from reconciler.net import without_credentials
 
-__all__ = ["KeepAliveTransport", "transport_for"]
+__all__ = ["TIMEOUTS", "KeepAliveTransport", "transport_for"]
 
-#: Seconds to wait when a request carries no timeouts of its own.
-DEFAULT_TIMEOUT = {"connect": 5.0, "read": 30.0}
+#: Seconds to wait: to connect, and for each read, write or free connection after it. The
+#: client sends every request with these; a request carrying none gets them too.
+TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
 
 
 def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> httpx.BaseTransport:
@@ -99,7 +100,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             self._port,
         ):
             raise httpx.UnsupportedProtocol(f"this transport serves {self!r} only")
-        timeouts = {**DEFAULT_TIMEOUT, **(request.extensions.get("timeout") or {})}
+        timeouts = {**TIMEOUTS, **(request.extensions.get("timeout") or {})}
         conn = self._take() or self._connect(timeouts)
         body = request.read()
         try:
