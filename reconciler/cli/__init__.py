@@ -29,4 +29,10 @@ def main() -> None:
     # ~2.6 s. Collect far less often instead of never, so a long sandbox serve stays bounded.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
-    cli(prog_name="reconciler")
+    try:
+        cli(prog_name="reconciler")
+    finally:
+        # Whatever is still alive goes with the process: freezing it spares the interpreter's
+        # last collection a walk over every object the command made or imported (~60 ms of a
+        # plan over http, measured; nothing of ours waits on a collection to be finalised).
+        gc.freeze()
