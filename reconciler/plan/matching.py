@@ -29,7 +29,7 @@ def link_changes(
     (kept, when ``dc.prune`` is false); the diagnostics of the matching (a ``renamed_from``
     not used, a link kept); and the ids of the links kept."""
     wanted = dc.links
-    in_creation_order = sorted(existing, key=lambda lk: lk.seq)
+    in_creation_order = sorted(existing, key=_SEQ)
     by_title: dict[str, deque[Link]] = defaultdict(deque)
     for old in in_creation_order:
         by_title[fold(old.title)].append(old)
@@ -44,18 +44,22 @@ def link_changes(
     diags: list[Diagnostic] = []
     if any(map(_RENAMED_FROM, wanted)):  # at C speed: most configs rename nothing
         diags = _match_renamed(account, pairs, by_title, matched, known=channel_id is not None)
-    # Renames: an unmatched declared link and an unmatched existing one with the same content.
-    by_content: dict[tuple[str | None, str], deque[Link]] = defaultdict(deque)
-    for old in in_creation_order:
-        if old.id not in matched:
-            by_content[(old.ref, old.message)].append(old)
-    for i, (want, found) in enumerate(pairs):
-        if found is None:
-            candidates = by_content.get((want.ref, want.message))
-            if candidates:
-                renamed = candidates.popleft()
-                matched.add(renamed.id)
-                pairs[i] = (want, renamed)
+    # Renames: an unmatched declared link and an unmatched existing one with the same content
+    # (none to look for in the common case at scale: every link found by its title).
+    everything_matched = len(matched) == len(in_creation_order)
+    if not everything_matched and len(matched) < len(pairs):
+        by_content: dict[tuple[str | None, str], deque[Link]] = defaultdict(deque)
+        for old in in_creation_order:
+            if old.id not in matched:
+                by_content[(old.ref, old.message)].append(old)
+        for i, (want, found) in enumerate(pairs):
+            if found is None:
+                candidates = by_content.get((want.ref, want.message))
+                if candidates:
+                    renamed = candidates.popleft()
+                    matched.add(renamed.id)
+                    pairs[i] = (want, renamed)
+        everything_matched = len(matched) == len(in_creation_order)
 
     changes: list[Change] = []
     for want, link in pairs:
@@ -72,6 +76,8 @@ def link_changes(
                 )
             )
             continue
+        if link.title == want.title and link.ref == want.ref and link.message == want.message:
+            continue  # the common case at scale: nothing to do, no URL to predict
         fields = tuple(
             name
             for name, differs in (
@@ -81,8 +87,6 @@ def link_changes(
             )
             if differs
         )
-        if not fields:
-            continue  # the common case at scale: nothing to do, no URL to predict
         before = LinkValues(title=link.title, ref=link.ref, message=link.message, url=link.url)
         if fields == ("title",):
             action = Action.UPDATE
@@ -105,7 +109,7 @@ def link_changes(
             )
         )
     kept: list[str] = []
-    for old in in_creation_order:
+    for old in () if everything_matched else in_creation_order:
         if old.id in matched:
             continue
         if not dc.prune:
@@ -137,6 +141,7 @@ def link_changes(
 
 
 _RENAMED_FROM = attrgetter("renamed_from")
+_SEQ = attrgetter("seq")
 
 
 def _match_renamed(
