@@ -37,6 +37,10 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    #: Connections the kernel holds for ``accept`` (socketserver's default is 5): 32 clients
+    #: connecting at once overflowed it, and connections were reset or their handshake
+    #: retried a second later (measured: an apply at concurrency 32).
+    request_queue_size = 128
 
     def __init__(
         self,

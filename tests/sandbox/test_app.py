@@ -1,10 +1,14 @@
 """Where a sandbox server may listen, decided by the library (``sandbox.app.check_bind``,
 checked by ``make_server`` itself): a server built without the CLI is as safe as
-``sandbox serve``. Real sockets on loopback; a refused bind never listens."""
+``sandbox serve``; and how many connections it holds before it accepts them. Real sockets on
+loopback; a refused bind never listens."""
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -85,3 +89,26 @@ def test_make_server_on_loopback_serves_the_store(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     thread.join(timeout=10)
+
+
+def test_a_burst_of_connections_waits_for_accept_without_a_retry(tmp_path: Path) -> None:
+    # socketserver holds 5 connections for accept by default: 32 clients connecting at once
+    # (apply --concurrency 32) had their handshakes dropped and retried a second later, or
+    # their connections reset. Here the server doesn't accept at all: the kernel must still
+    # complete every handshake of the burst (a dropped one would wait a second).
+    server = make_server(SandboxApp(tmp_path / "ws.db"))
+    host, port = server.server_address[:2]
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(64)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex((host, port))
+        pending, deadline = set(clients), time.monotonic() + 0.5
+        while pending and time.monotonic() < deadline:
+            _, ready, _ = select.select([], list(pending), [], 0.05)
+            pending -= {c for c in ready if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0}
+        assert not pending, f"{len(pending)} of 64 handshakes not completed"
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
