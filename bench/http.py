@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench import generate
+from bench import ROOT, generate
 
 CONTROL = "/_sandbox/faults"
 
@@ -97,16 +97,29 @@ def _creates_config(data: Path, creates: int) -> Path:
 
 
 def timed(
-    command: list[str], store: Path, flags: tuple[str, ...], concurrency: int
+    command: Callable[[str], list[str]], store: Path, flags: tuple[str, ...]
 ) -> dict[str, float]:
-    """Seconds of ``reconciler COMMAND --backend http`` (a fresh process) against a fresh
-    server of ``store`` with ``flags``, and the server's counts."""
+    """Seconds of ``command(url)`` (a fresh process) against a fresh server of ``store`` with
+    ``flags``, and the server's counts."""
     with served(store, *flags) as (url, counts):
-        target = ["--backend", "http", "--api-url", url, "--concurrency", str(concurrency)]
         start = time.perf_counter()
-        subprocess.run([*reconciler_cmd(), *command, *target], check=True, capture_output=True)
+        ran = subprocess.run(command(url), capture_output=True, text=True, cwd=ROOT)
         took = time.perf_counter() - start
+        if ran.returncode != 0:
+            raise SystemExit(f"{' '.join(command(url))} failed:\n{ran.stderr}")
         return {"s": took, **counts()}
+
+
+def reconciler_over(*command: str, concurrency: int) -> Callable[[str], list[str]]:
+    """``reconciler COMMAND`` over ``--backend http`` at ``concurrency``, for a server's URL."""
+    target = ("--backend", "http", "--concurrency", str(concurrency), "--api-url")
+    return lambda url: [*reconciler_cmd(), *command, *target, url]
+
+
+def floor_of(kind: str, concurrency: int, creates: int = 0) -> Callable[[str], list[str]]:
+    """The bare client of bench/http_floor.py doing ``kind``'s requests, for a server's URL."""
+    args = (str(concurrency), str(creates))
+    return lambda url: [sys.executable, "-m", "bench.http_floor", kind, url, *args]
 
 
 def _medians(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -120,29 +133,52 @@ def _medians(runs: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
+def _with_floor(row: dict[str, Any], floors: list[dict[str, float]]) -> dict[str, Any]:
+    """``row`` with the floor's median time (and requests), and reconciler's ratio to it."""
+    floor = _medians(floors)
+    return row | {
+        "floor_s": floor["median_s"],
+        "floor_requests": floor["requests"],
+        "ratio_to_floor": row["median_s"] / floor["median_s"],
+    }
+
+
 def _apply_runs(
-    work: Path, creates: int, flags: tuple[str, ...], concurrency: int, runs: int
+    work: Path,
+    creates: int,
+    flags: tuple[str, ...],
+    concurrency: int,
+    runs: int,
+    *,
+    floor: bool = False,
 ) -> dict[str, Any]:
-    results = []
+    """``runs`` applies of ``creates`` links into a fresh store each; with ``floor``, each
+    followed by the bare client's same creates into another fresh store."""
+    results, floors = [], []
     for _ in range(runs):
         config = _creates_config(work / "http-apply", creates)
-        store = config.parent / "workspace.db"
-        command = ["apply", str(config), "--auto-approve"]
-        results.append(timed(command, store, flags, concurrency))
-    return _medians(results)
+        command = reconciler_over("apply", str(config), "--auto-approve", concurrency=concurrency)
+        results.append(timed(command, config.parent / "workspace.db", flags))
+        if floor:
+            store = _creates_config(work / "http-apply", creates).parent / "workspace.db"
+            floors.append(timed(floor_of("apply", concurrency, creates), store, flags))
+    row = _medians(results)
+    return _with_floor(row, floors) if floor else row
 
 
 def bench_apply(work: Path, quick: bool) -> dict[str, object]:
     creates, latency_ms, runs = (200, 25.0, 1) if quick else (2000, 25.0, 3)
     out: dict[str, object] = {}
     for concurrency in (8, 16, 32):
-        row = _apply_runs(work, creates, ("--latency-ms", str(latency_ms)), concurrency, runs)
+        flags = ("--latency-ms", str(latency_ms))
+        row = _apply_runs(work, creates, flags, concurrency, runs, floor=True)
         ideal = creates * latency_ms / 1000 / concurrency
         out[str(concurrency)] = row | {
             "creates": creates,
             "latency_ms": latency_ms,
             "ideal_s": ideal,
             "ratio_to_ideal": row["median_s"] / ideal,
+            "floor_to_ideal": row["floor_s"] / ideal,
         }
     return out
 
@@ -153,7 +189,7 @@ def bench_rate(work: Path, quick: bool) -> dict[str, object]:
     out: dict[str, object] = {}
     for creates, rate in cases:
         for headers in (True, False):
-            flags = ("--rate-limit", str(rate))
+            flags: tuple[str, ...] = ("--rate-limit", str(rate))
             flags += () if headers else ("--no-rate-limit-headers",)
             row = _apply_runs(work, creates, flags, 8, runs)
             ideal = creates / rate
@@ -178,10 +214,12 @@ def bench_plan(work: Path, quick: bool) -> dict[str, object]:
         config = generate.generate(data, channels, 50, 0.10)
         store = data / "workspace.db"
         flags = ("--latency-ms", str(latency_ms))
-        results = [
-            timed(["plan", str(config), "--force"], store, flags, concurrency) for _ in range(runs)
-        ]
-        row = _medians(results)
+        command = reconciler_over("plan", str(config), "--force", concurrency=concurrency)
+        results, floors = [], []
+        for _ in range(runs):  # alternated: each run and its floor in the same minutes
+            results.append(timed(command, store, flags))
+            floors.append(timed(floor_of("plan", concurrency), store, flags))
+        row = _with_floor(_medians(results), floors)
         ideal = row["requests"] * latency_ms / 1000 / concurrency
         out[str(channels * 50)] = row | {
             "links": channels * 50,
@@ -189,5 +227,6 @@ def bench_plan(work: Path, quick: bool) -> dict[str, object]:
             "concurrency": concurrency,
             "ideal_s": ideal,
             "ratio_to_ideal": row["median_s"] / ideal,
+            "floor_to_ideal": row["floor_s"] / ideal,
         }
     return out

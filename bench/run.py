@@ -42,9 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import generate, http, octodns_fixture, sandbox
+from bench import ROOT, generate, http, octodns_fixture, sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
 OCTODNS_VERSION = "1.22.0"
 RSS_WRAPPER = """
 import resource, subprocess, sys, time
