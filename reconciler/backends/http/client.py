@@ -81,7 +81,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit() takes too
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -241,9 +241,11 @@ class ApiClient:
         json: Any,
         params: dict[str, Any] | None,
         headers: dict[str, str],
+        deadline: float,
     ) -> httpx.Response:
         """One attempt: the request built (the key added here, and only here) and sent
-        through the transport, its response read whole. Raises httpx's errors."""
+        through the transport, its response read whole within ``deadline`` seconds (a
+        transport that honours it: ``KeepAliveTransport``). Raises httpx's errors."""
         sent = {**self._headers, **headers}
         if self._key is not None:
             name, secret = self._key
@@ -254,7 +256,7 @@ class ApiClient:
             params=params,
             json=json,
             headers=sent,
-            extensions={"timeout": TIMEOUTS},
+            extensions={"timeout": TIMEOUTS, "deadline": deadline},
         )
         response = self._transport.handle_request(request)
         try:
@@ -334,7 +336,14 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    response = self._send(method, path, json=json, params=params, headers=headers)
+                    response = self._send(
+                        method,
+                        path,
+                        json=json,
+                        params=params,
+                        headers=headers,
+                        deadline=policy.deadline - (self._clock() - started),
+                    )
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(
                         response.status_code, response.headers, sent=sent, retry_after=retry_after
@@ -345,6 +354,10 @@ class ApiClient:
             raise BackendError(
                 f"{what}: gave up after {plural(attempt_number, 'attempt')}: {last_error}"
             ) from None
+        except httpx.DecodingError as exc:
+            # An answer too large or not in the coding it says (the transport's own words):
+            # not asked for again, as it would be the same.
+            raise BackendError(f"{what}: the server's answer could not be read: {exc}") from None
         except httpx.HTTPError as exc:
             # Not the network: the request itself could not be sent (a bad header, a proxy
             # refusing it). No retry, and not httpx's words, which may quote a header value.
@@ -360,6 +373,12 @@ class ApiClient:
                 f"{what}: changed in the workspace since it was planned "
                 f"(HTTP 412: {_problem_detail(response)})",
                 given=if_match,
+            )
+        if 300 <= response.status_code < 400 and "Location" in response.headers:
+            where = visible(without_credentials(response.headers["Location"])[:500])
+            raise BackendError(
+                f"{what}: HTTP {response.status_code}: {_problem_detail(response)}: the API "
+                f"redirects to {where}, not followed (requests and the key go to --api-url only)"
             )
         if not 200 <= response.status_code < 300:
             raise BackendError(f"{what}: HTTP {response.status_code}: {_problem_detail(response)}")

@@ -1,0 +1,171 @@
+"""The http client facing a hostile or broken server, over real loopback sockets (a scripted
+server): answers that are legal but unusual (interim 1xx answers, header values that are not
+ASCII, a redirect), answers that are broken (a body that says gzip and isn't, one that never
+ends) and answers meant to hurt (a gzip bomb, a body of gigabytes). Each is read, or is a
+clear ``BackendError``: never a traceback, never unbounded memory or time, never the key
+sent anywhere else."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import stamina
+
+from reconciler.backends.http.client import ApiClient, RetryPolicy
+from reconciler.backends.http.transport import MAX_ANSWER_BYTES
+from reconciler.errors import BackendError
+from tests.backends.scripted import Script, Scripted
+
+KEY = "sk-hostile-server-KEY-77"
+QUICK = RetryPolicy(attempts=3, deadline=5.0, wait_initial=0.01, wait_max=0.02, wait_jitter=0)
+
+
+_CLIENTS: list[ApiClient] = []
+
+
+@pytest.fixture(autouse=True)
+def no_waits() -> Iterator[None]:
+    """No backoff waits; every client a test made closed after it."""
+    stamina.set_testing(True, attempts=3)
+    yield
+    stamina.set_testing(False)
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
+def answer(status: str, body: bytes = b"{}", *, extra: bytes = b"") -> bytes:
+    """An answer with ``status`` (``"200 OK"``), ``body`` and ``extra`` header lines."""
+    head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n".encode()
+    return head + extra + b"\r\n" + body
+
+
+def in_turn(*answers: bytes) -> Script:
+    """A script answering each request with the next of ``answers`` (the last one again)."""
+    count = iter(range(10**6))
+    return lambda request: answers[min(next(count), len(answers) - 1)]
+
+
+def client(server: Scripted, policy: RetryPolicy = QUICK) -> ApiClient:
+    _CLIENTS.append(ApiClient(str(server.url), KEY, policy=policy))
+    return _CLIENTS[-1]
+
+
+def test_header_values_that_are_not_ascii_are_read(
+    scripted: Callable[[Script], Scripted],
+) -> None:
+    server = scripted(
+        in_turn(answer("200 OK", b'{"n": 1}', extra="Server: café ☕\r\nX-Raw: \xe9\r\n".encode()))
+    )
+    response = client(server).request("GET", "/v1/x", what="reading")
+    assert response is not None and response.json() == {"n": 1}
+
+
+@pytest.mark.parametrize("retry_after", ["²".encode(), b"\xb2", "１".encode(), b"-1", b"1e9"])
+def test_a_retry_after_of_odd_digits_is_a_retry_not_a_crash(
+    scripted: Callable[[Script], Scripted], retry_after: bytes
+) -> None:
+    server = scripted(
+        in_turn(answer("429 Too Many Requests", extra=b"Retry-After: " + retry_after + b"\r\n"),
+                answer("200 OK"))
+    )  # fmt: skip
+    response = client(server).request("GET", "/v1/x", what="reading")
+    assert response is not None and response.status_code == 200
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("interim", [b"102 Processing", b"103 Early Hints"])
+def test_interim_answers_are_skipped_for_the_final_one(
+    scripted: Callable[[Script], Scripted], interim: bytes
+) -> None:
+    first = b"HTTP/1.1 " + interim + b"\r\nLink: </x>; rel=preload\r\n\r\n"
+    server = scripted(in_turn(first + answer("201 Created", b'{"id": 1}'), answer("200 OK")))
+    api = client(server)
+    created = api.request("POST", "/v1/x", what="creating", json={}, key="k-1")
+    assert created is not None and created.json() == {"id": 1}
+    again = api.request("GET", "/v1/x", what="reading")
+    assert again is not None and again.status_code == 200
+    assert server.connections == 1 and len(server.requests) == 2  # one create, once
+
+
+def test_a_body_that_says_gzip_and_is_not_is_an_unreadable_answer(
+    scripted: Callable[[Script], Scripted],
+) -> None:
+    server = scripted(in_turn(answer("200 OK", b"not gzip", extra=b"Content-Encoding: gzip\r\n")))
+    with pytest.raises(BackendError, match="the server's answer could not be read") as caught:
+        client(server).request("GET", "/v1/x", what="reading")
+    assert "could not be sent" not in str(caught.value)
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_decoded_whole(
+    scripted: Callable[[Script], Scripted],
+) -> None:
+    bomb = gzip.compress(b"\0" * (MAX_ANSWER_BYTES + 1))
+    assert len(bomb) < MAX_ANSWER_BYTES // 100
+    server = scripted(in_turn(answer("200 OK", bomb, extra=b"Content-Encoding: gzip\r\n")))
+    with pytest.raises(BackendError, match=r"over 16 MiB"):
+        client(server).request("GET", "/v1/x", what="reading")
+    assert len(server.requests) == 1  # not asked for again
+
+
+def test_an_answer_over_the_limit_is_refused(scripted: Callable[[Script], Scripted]) -> None:
+    server = scripted(in_turn(answer("200 OK", b" " * (MAX_ANSWER_BYTES + 1))))
+    with pytest.raises(BackendError, match=r"reading: the server's answer .* over 16 MiB"):
+        client(server).request("GET", "/v1/x", what="reading")
+
+
+def test_an_answer_within_the_limit_is_decoded(scripted: Callable[[Script], Scripted]) -> None:
+    body = b'{"s": "' + b"a" * (MAX_ANSWER_BYTES - 10) + b'"}'
+    server = scripted(
+        in_turn(answer("200 OK", gzip.compress(body), extra=b"Content-Encoding: gzip\r\n"))
+    )
+    response = client(server).request("GET", "/v1/x", what="reading")
+    assert response is not None and len(response.json()["s"]) == MAX_ANSWER_BYTES - 10
+
+
+def test_a_slow_drip_is_cut_at_the_deadline(scripted: Callable[[Script], Scripted]) -> None:
+    def drip(request: bytes) -> list[bytes | float]:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+        return [head, *[part for _ in range(1000) for part in (b" ", 0.05)]]
+
+    server = scripted(drip)
+    policy = RetryPolicy(attempts=3, deadline=0.6, wait_initial=0.01, wait_jitter=0)
+    started = time.monotonic()
+    with pytest.raises(BackendError, match="ReadTimeout"):
+        client(server, policy).request("GET", "/v1/x", what="reading")
+    assert time.monotonic() - started < 2.0  # each byte came within the read timeout
+
+
+def test_endless_interim_answers_are_cut_at_the_deadline(
+    scripted: Callable[[Script], Scripted],
+) -> None:
+    server = scripted(lambda request: [
+        part for _ in range(1000) for part in (b"HTTP/1.1 103 Early Hints\r\n\r\n", 0.05)
+    ])  # fmt: skip
+    policy = RetryPolicy(attempts=3, deadline=0.6, wait_initial=0.01, wait_jitter=0)
+    started = time.monotonic()
+    with pytest.raises(BackendError, match="ReadTimeout"):
+        client(server, policy).request("GET", "/v1/x", what="reading")
+    assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "status",
+    [b"301 Moved Permanently", b"302 Found", b"307 Temporary Redirect", b"308 Permanent Redirect"],
+)
+def test_a_redirect_is_not_followed_and_says_where_it_points(
+    scripted: Callable[[Script], Scripted], status: bytes
+) -> None:
+    elsewhere = scripted(in_turn(answer("200 OK")))
+    location = f"http://user:pw@127.0.0.1:{elsewhere.url.port}/v1/x\x1b[2J".encode()
+    server = scripted(
+        in_turn(answer(status.decode(), b"", extra=b"Location: " + location + b"\r\n"))
+    )
+    with pytest.raises(BackendError) as caught:
+        client(server).request("POST", "/v1/x", what="creating", json={}, key="k-1")
+    message = str(caught.value)
+    assert f"redirects to http://127.0.0.1:{elsewhere.url.port}/v1/x\\u001b[2J" in message
+    assert "not followed" in message and "pw" not in message and "\x1b" not in message
+    assert elsewhere.requests == [] and len(server.requests) == 1
