@@ -44,6 +44,8 @@ RECOVER_PER_SECOND = 0.05
 #: many seconds' worth (a late thread catches up; a fresh quota is used), keeping a reserve.
 CATCH_UP = 1.0
 RESERVE = 0.25
+#: The fastest pace a server's word sets (requests a second): past it, as good as unpaced.
+FASTEST = 1e9
 #: A ``Reset`` this large is a Unix time (GitHub's ``X-RateLimit-Reset``), not seconds.
 _EPOCH = 1_000_000_000
 _PARAM = re.compile(r"\s*;\s*([A-Za-z*][A-Za-z0-9_.*-]*)=([^;,]*)")
@@ -208,7 +210,9 @@ class Pacer:
             rate = max(limit.remaining, 1.0) / max(limit.reset or 1.0, 1e-3)
         if rate is None:
             return
-        self._set_rate(rate)
+        self._set_rate(min(rate, FASTEST))
+        # The pace as kept: a quota of 0 (or of nearly nothing) is one request per max_wait.
+        rate = 1.0 / self._interval if self._interval else FASTEST
         remaining = limit.remaining
         if remaining is None:
             self._catch_up = 0.0
