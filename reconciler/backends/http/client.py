@@ -2,7 +2,8 @@
 
 - Timeouts on connect and read; bounded retries with exponential backoff and jitter (stamina)
   on 429/502/503/504 and connection errors, honouring ``Retry-After`` (seconds or HTTP-date),
-  capped, within an overall deadline per request.
+  capped, within an overall deadline per request (the reading of an answer included, on the
+  ``KeepAliveTransport``: a server dripping one a byte at a time times out at it).
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
 - Every attempt waits its turn with the client's ``Pacer`` (``pacing``), shared by every
@@ -13,6 +14,9 @@
 - The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
   key that could not be sent as a header is refused before any request (httpx's own error
   would quote it).
+- A redirect is not followed (the key goes to the API URL only): an error naming where it
+  points. An answer the transport can't read (too large, not the coding it says) is an error,
+  not asked for again.
 """
 
 from __future__ import annotations
@@ -342,7 +346,9 @@ class ApiClient:
                         json=json,
                         params=params,
                         headers=headers,
-                        deadline=policy.deadline - (self._clock() - started),
+                        # What is left of the deadline; a second at least for an attempt
+                        # begun (the pacer's wait may have spent the rest).
+                        deadline=max(policy.deadline - (self._clock() - started), 1.0),
                     )
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(
