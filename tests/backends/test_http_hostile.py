@@ -7,6 +7,7 @@ sent anywhere else."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import time
 from collections.abc import Callable, Iterator
@@ -169,3 +170,29 @@ def test_a_redirect_is_not_followed_and_says_where_it_points(
     assert f"redirects to http://127.0.0.1:{elsewhere.url.port}/v1/x\\u001b[2J" in message
     assert "not followed" in message and "pw" not in message and "\x1b" not in message
     assert elsewhere.requests == [] and len(server.requests) == 1
+
+
+JUNK = answer("200 OK", b'{"n": "junk"}')
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(answer("204 No Content", b"") + JUNK, id="204-then-more"),
+        pytest.param(
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 13\r\n\r\n" + JUNK[:13], id="204-with-body"
+        ),
+        pytest.param(b"HTTP/1.1 304 Not Modified\r\n\r\n" + JUNK, id="304-with-body"),
+        pytest.param(answer("200 OK", b'{"n": 1}') + JUNK, id="longer-than-content-length"),
+    ],
+)
+def test_bytes_past_an_answer_never_become_the_next_answer(
+    scripted: Callable[[Script], Scripted], first: bytes
+) -> None:
+    server = scripted(in_turn(first, answer("200 OK", b'{"n": 2}')))
+    api = client(server)
+    with contextlib.suppress(BackendError):  # a 304 is one
+        api.request("GET", "/v1/x", what="reading")
+    time.sleep(0.05)  # the junk has arrived
+    second = api.request("GET", "/v1/x", what="reading")
+    assert second is not None and second.json() == {"n": 2}
