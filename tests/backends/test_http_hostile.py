@@ -12,11 +12,13 @@ import gzip
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import stamina
 
+from reconciler.backends.http.answers import MAX_ANSWER_BYTES
 from reconciler.backends.http.client import ApiClient, RetryPolicy
-from reconciler.backends.http.transport import MAX_ANSWER_BYTES
+from reconciler.backends.http.transport import TIMEOUTS, transport_for
 from reconciler.errors import BackendError
 from tests.backends.scripted import Script, Scripted
 
@@ -196,3 +198,26 @@ def test_bytes_past_an_answer_never_become_the_next_answer(
     time.sleep(0.05)  # the junk has arrived
     second = api.request("GET", "/v1/x", what="reading")
     assert second is not None and second.json() == {"n": 2}
+
+
+def test_through_a_proxy_an_answer_is_bounded_and_decoded_too(
+    scripted: Callable[[Script], Scripted],
+) -> None:
+    # The scripted server stands in for the proxy (of an http:// origin: it gets each request
+    # whole and answers for the origin).
+    bomb = gzip.compress(b"\0" * (MAX_ANSWER_BYTES + 1))
+    proxy = scripted(
+        in_turn(
+            answer("200 OK", gzip.compress(b'{"n": 1}'), extra=b"Content-Encoding: gzip\r\n"),
+            answer("200 OK", bomb, extra=b"Content-Encoding: gzip\r\n"),
+        )
+    )
+    transport = transport_for(httpx.URL("http://api.example"), str(proxy.url), connections=2)
+    request = httpx.Request("GET", "http://api.example/v1/x", extensions={"timeout": TIMEOUTS})
+    try:
+        assert transport.handle_request(request).json() == {"n": 1}
+        with pytest.raises(httpx.DecodingError, match="over 16 MiB"):
+            transport.handle_request(request)
+    finally:
+        transport.close()
+    assert proxy.requests[0].startswith(b"GET http://api.example/v1/x HTTP/1.1")

@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.backends.http import HttpBackend
-from reconciler.backends.http.client import parse_retry_after
-from reconciler.backends.http.pacing import Limit, Pacer, parse_limit
+from reconciler.backends.http.pacing import Limit, Pacer, parse_limit, parse_retry_after
 from reconciler.backends.local import LocalBackend
 from reconciler.sandbox.app import CONTROL_PATH
 from tests.helpers import SandboxFactory

@@ -21,8 +21,6 @@
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import logging
 import re
 import socket
@@ -36,7 +34,7 @@ from urllib.parse import quote
 import httpx
 import stamina
 
-from reconciler.backends.http.pacing import Pacer
+from reconciler.backends.http.pacing import Pacer, parse_retry_after
 from reconciler.backends.http.transport import TIMEOUTS, transport_for
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
@@ -78,24 +76,6 @@ class _Retryable(Exception):
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
         self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # not "²", which str.isdigit() takes too
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always GMT
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, when.timestamp() - now())
 
 
 def _problem_detail(response: httpx.Response) -> str:
@@ -241,10 +221,10 @@ class ApiClient:
         self,
         method: str,
         path: str,
-        *,
         json: Any,
         params: dict[str, Any] | None,
         headers: dict[str, str],
+        *,
         deadline: float,
     ) -> httpx.Response:
         """One attempt: the request built (the key added here, and only here) and sent
@@ -340,16 +320,10 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    response = self._send(
-                        method,
-                        path,
-                        json=json,
-                        params=params,
-                        headers=headers,
-                        # What is left of the deadline; a second at least for an attempt
-                        # begun (the pacer's wait may have spent the rest).
-                        deadline=max(policy.deadline - (self._clock() - started), 1.0),
-                    )
+                    # what is left of the deadline (a second at least: the pacer may have
+                    # spent the rest)
+                    left = max(policy.deadline - (self._clock() - started), 1.0)
+                    response = self._send(method, path, json, params, headers, deadline=left)
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(
                         response.status_code, response.headers, sent=sent, retry_after=retry_after

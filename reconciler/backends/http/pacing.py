@@ -25,6 +25,8 @@ Every ``429`` also pauses all requests for its ``Retry-After``. No wait is longe
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import re
 import threading
 import time
@@ -109,6 +111,24 @@ def parse_limit(
     if rate is None and remaining is None:
         return None
     return Limit(rate=rate, remaining=remaining, reset=reset)
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit() takes too
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now())
 
 
 class Pacer:

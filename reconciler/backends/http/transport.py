@@ -25,39 +25,37 @@ The contract, as any httpx transport's:
 - An interim answer (``1xx`` but ``101``) is skipped for the final one, as httpx skips it.
 - An answer over ``MAX_ANSWER_BYTES``, before or after its ``Content-Encoding`` (gzip,
   deflate) is decoded, or whose body is not the coding it says, is a ``DecodingError``, read
-  no further (a gzip bomb costs at most that much memory).
+  no further (a gzip bomb costs at most that much memory): ``answers``. So is one through a
+  proxy, read by httpx's own transport (bounded by the deadline between its reads only).
 - ``close`` closes every idle connection; a request under way finishes on its own.
 """
 
 from __future__ import annotations
 
-import contextvars
 import http.client
-import io
 import select
-import socket
 import ssl
 import threading
 import time
-import zlib
 from typing import Any, NoReturn
 
 import httpx
 
+from reconciler.backends.http.answers import (
+    ENDS,
+    Answer,
+    read_response,
+    read_whole,
+)
 from reconciler.errors import BackendError
 from reconciler.model import visible
 from reconciler.net import without_credentials
 
-__all__ = ["MAX_ANSWER_BYTES", "TIMEOUTS", "KeepAliveTransport", "transport_for"]
+__all__ = ["TIMEOUTS", "KeepAliveTransport", "transport_for"]
 
 #: Seconds to wait: to connect, and for each read, write or free connection after it. The
 #: client sends every request with these; a request carrying none gets them too.
 TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
-#: The largest answer taken, before and after its Content-Encoding is decoded: the API's
-#: largest answer is a page of 100 items, some tens of kilobytes.
-MAX_ANSWER_BYTES = 16 * 1024 * 1024
-#: When (``time.monotonic``) the exchange under way in this thread must be over, if ever.
-_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar("ends", default=None)
 
 
 def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> httpx.BaseTransport:
@@ -71,14 +69,32 @@ def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> 
     if proxy is None:
         return KeepAliveTransport(origin, max_idle=connections, ssl_context=context)
     try:
-        return httpx.HTTPTransport(
-            proxy=proxy,
-            verify=context or True,
-            limits=httpx.Limits(max_connections=connections),
+        return _ReadWhole(
+            httpx.HTTPTransport(
+                proxy=proxy,
+                verify=context or True,
+                limits=httpx.Limits(max_connections=connections),
+            )
         )
     except (httpx.InvalidURL, ValueError, ImportError):
         shown = visible(without_credentials(proxy))
         raise BackendError(f"the proxy {shown} named by the environment can't be used") from None
+
+
+class _ReadWhole(httpx.BaseTransport):
+    """httpx's own transport ``inner``, each answer read whole as ``KeepAliveTransport`` reads
+    one (``answers.read_response``)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = request.extensions.get("deadline")
+        ends = None if deadline is None else time.monotonic() + deadline
+        return read_response(self._inner.handle_request(request), request, ends)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class KeepAliveTransport(httpx.BaseTransport):
@@ -118,7 +134,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             raise httpx.UnsupportedProtocol(f"this transport serves {self!r} only")
         timeouts = {**TIMEOUTS, **(request.extensions.get("timeout") or {})}
         deadline = request.extensions.get("deadline")
-        ends = _ENDS.set(None if deadline is None else time.monotonic() + deadline)
+        ends = ENDS.set(None if deadline is None else time.monotonic() + deadline)
         try:
             conn = self._take() or self._connect(timeouts)
             body = request.read()
@@ -135,12 +151,12 @@ class KeepAliveTransport(httpx.BaseTransport):
                 if conn.sock is not None:
                     conn.sock.settimeout(timeouts.get("read"))
                 answer = conn.getresponse()
-                headers, content = _read(answer)
+                headers, content = read_whole(answer)
             except BaseException as exc:
                 conn.close()
                 _raise_as_httpx(exc, connecting=False, request=request)
         finally:
-            _ENDS.reset(ends)
+            ENDS.reset(ends)
         response = httpx.Response(
             answer.status,
             headers=headers,
@@ -191,106 +207,13 @@ class KeepAliveTransport(httpx.BaseTransport):
             )
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=connect)
-        conn.response_class = _Answer
+        conn.response_class = Answer
         try:
             conn.connect()
         except BaseException as exc:
             conn.close()
             _raise_as_httpx(exc, connecting=True, request=None)
         return conn
-
-
-class _Answer(http.client.HTTPResponse):
-    """An answer as ``http.client`` reads it, but for two things: an interim answer (``1xx``
-    but ``101``) is skipped, headers and all, as ``http.client`` skips a ``100``; and, within
-    an exchange with a deadline (``_ENDS``), every read waits no later than it."""
-
-    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
-        ends = _ENDS.get()
-        if ends is not None:
-            raw = self.fp.detach()  # the socket's reader, nothing read from it yet
-            self.fp = io.BufferedReader(_Deadlined(raw, sock, ends))
-
-    def _read_status(self) -> tuple[str, int, str]:
-        version, status, reason = super()._read_status()  # type: ignore[misc]
-        if 100 < status < 200 and status != 101:
-            return version, http.client.CONTINUE, reason  # begin() skips it
-        return version, status, reason
-
-
-class _Deadlined(io.RawIOBase):
-    """A socket's reader whose every read times out by ``ends`` (``time.monotonic``) at the
-    latest, and by the socket's timeout (the read timeout) before that."""
-
-    def __init__(self, raw: Any, sock: socket.socket, ends: float) -> None:
-        super().__init__()
-        self._raw, self._sock, self._ends = raw, sock, ends
-        self._timeout = sock.gettimeout()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        left = self._ends - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("timed out")
-        self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
-        count: int = self._raw.readinto(buffer)
-        return count
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _read(answer: http.client.HTTPResponse) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    """The headers (as sent: bytes, for httpx to decode as it decodes any) and the whole body
-    of ``answer``, its Content-Encoding decoded (and its Content-Encoding and Content-Length
-    then left out: they describe what was sent). ``http.client.IncompleteRead`` for a body
-    cut short; ``httpx.DecodingError`` for one over ``MAX_ANSWER_BYTES`` or not the coding
-    it says."""
-    try:
-        content = answer.read(MAX_ANSWER_BYTES + 1)
-        if len(content) > MAX_ANSWER_BYTES:
-            raise httpx.DecodingError(f"the answer is over {MAX_ANSWER_BYTES >> 20} MiB")
-        if answer.length:  # a read with a limit returns what came before a close: no error
-            raise http.client.IncompleteRead(content, answer.length)
-    finally:
-        answer.close()  # its reader of the socket (the socket itself stays the connection's)
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.getheaders()]
-    codings = [
-        coding.strip().lower()
-        for name, value in headers
-        if name.lower() == b"content-encoding"
-        for coding in value.decode("latin-1").split(",")
-    ]
-    if not codings:
-        return headers, content
-    for coding in reversed(codings):  # the last applied first; others are left, as httpx does
-        if coding in ("gzip", "x-gzip"):
-            content = _inflate(content, zlib.MAX_WBITS | 16)
-        elif coding == "deflate":  # zlib's format, or (some servers) raw deflate
-            try:
-                content = _inflate(content, zlib.MAX_WBITS)
-            except httpx.DecodingError:
-                content = _inflate(content, -zlib.MAX_WBITS)
-    framing = (b"content-encoding", b"content-length")
-    return [(k, v) for k, v in headers if k.lower() not in framing], content
-
-
-def _inflate(data: bytes, wbits: int) -> bytes:
-    """``data`` decompressed by zlib (``wbits``: its format), no more than
-    ``MAX_ANSWER_BYTES`` of it; ``httpx.DecodingError`` for data zlib can't read or more."""
-    try:
-        inflated = zlib.decompressobj(wbits).decompress(data, MAX_ANSWER_BYTES + 1)
-    except zlib.error:
-        raise httpx.DecodingError(
-            "the answer's body is not the gzip or deflate its Content-Encoding says"
-        ) from None
-    if len(inflated) > MAX_ANSWER_BYTES:
-        raise httpx.DecodingError(f"the answer is over {MAX_ANSWER_BYTES >> 20} MiB decoded")
-    return inflated
 
 
 def _still_open(conn: http.client.HTTPConnection) -> bool:
