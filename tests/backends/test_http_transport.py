@@ -38,7 +38,9 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def get(transport: KeepAliveTransport, url: httpx.URL, path: str = "/x") -> httpx.Response:
-    request = httpx.Request("GET", url.join(path), extensions={"timeout": TIMEOUTS})
+    """A GET of ``path``, with the timeouts and a deadline, as the client sends one."""
+    extensions = {"timeout": TIMEOUTS, "deadline": 60.0}
+    request = httpx.Request("GET", url.join(path), extensions=extensions)
     return transport.handle_request(request)
 
 

@@ -65,7 +65,9 @@ class _Deadlined(io.RawIOBase):
         left = self._ends - time.monotonic()
         if left <= 0:
             raise TimeoutError("timed out")
-        self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
+        if self._timeout is None or left < self._timeout:  # the deadline is the nearer
+            self._sock.settimeout(left)
+            self._timeout = left
         count: int = self._raw.readinto(buffer)
         return count
 
