@@ -6,6 +6,7 @@ without next_cursor, a cursor that loops)."""
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import re
 import time
@@ -23,6 +24,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.backends import open_backend
 from reconciler.backends.http import HttpBackend, RetryPolicy, parse_retry_after
+from reconciler.backends.http.client import MAX_EMPTY_PAGES
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.errors import BackendError
@@ -253,6 +255,18 @@ def test_odd_answers_are_backend_errors(response: httpx.Response, message: str) 
         backend.read()
     assert message in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_empty_pages_that_never_end_are_an_error_not_a_loop() -> None:
+    calls = itertools.count()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page([], cursor=f"c{next(calls)}"))
+
+    backend = mock_backend(handler)
+    with pytest.raises(BackendError, match="list channels: the server's pages go on empty"):
+        backend.read()
+    assert next(calls) == MAX_EMPTY_PAGES + 1  # as many empty pages as allowed, and one more
 
 
 def test_a_write_answered_with_the_wrong_shape_is_a_backend_error() -> None:

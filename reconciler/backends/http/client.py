@@ -48,6 +48,8 @@ TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolErr
 #: A 409 with this problem type means "the same create is still running": wait and retry.
 IN_FLIGHT = "https://reconciler.dev/problems/idempotency-key-in-flight"
 PAGE_LIMIT = 100
+#: Empty pages in a row, each with a next cursor, after which a list is an error, not a loop.
+MAX_EMPTY_PAGES = 100
 #: What an API key may be: printable ASCII, no surrounding space (a header value).
 _API_KEY = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
@@ -389,9 +391,11 @@ class ApiClient:
         following ``next_cursor`` until it is null.
 
         A page without ``data`` and ``next_cursor`` is an error rather than the last page: a
-        workspace read short would plan creates for links that exist."""
+        workspace read short would plan creates for links that exist. So are cursors that go
+        round in circles, and more than ``MAX_EMPTY_PAGES`` empty pages in a row."""
         cursor: str | None = None
         seen: set[str] = set()
+        empty = 0
         while True:
             params: dict[str, Any] = {**(query or {}), "limit": PAGE_LIMIT}
             if cursor:
@@ -410,3 +414,6 @@ class ApiClient:
             if cursor in seen:
                 raise BackendError(f"{what}: the server's next_cursor goes round in circles")
             seen.add(cursor)
+            empty = 0 if data["data"] else empty + 1
+            if empty > MAX_EMPTY_PAGES:
+                raise BackendError(f"{what}: the server's pages go on empty")
