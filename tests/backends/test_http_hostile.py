@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import time
+import zlib
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -102,13 +103,18 @@ def test_a_body_that_says_gzip_and_is_not_is_an_unreadable_answer(
     assert "could not be sent" not in str(caught.value)
 
 
-def test_a_gzip_bomb_is_refused_before_it_is_decoded_whole(
-    scripted: Callable[[Script], Scripted],
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("identity, gzip", gzip.compress)],
+)
+def test_a_compression_bomb_is_refused_before_it_is_decoded_whole(
+    scripted: Callable[[Script], Scripted], coding: str, compress: Callable[[bytes], bytes]
 ) -> None:
-    bomb = gzip.compress(b"\0" * (MAX_ANSWER_BYTES + 1))
+    bomb = compress(b"\0" * (MAX_ANSWER_BYTES + 1))
     assert len(bomb) < MAX_ANSWER_BYTES // 100
-    server = scripted(in_turn(answer("200 OK", bomb, extra=b"Content-Encoding: gzip\r\n")))
-    with pytest.raises(BackendError, match=r"over 16 MiB"):
+    encoding = f"Content-Encoding: {coding}\r\n".encode()
+    server = scripted(in_turn(answer("200 OK", bomb, extra=encoding)))
+    with pytest.raises(BackendError, match=r"over 16 MiB decoded"):
         client(server).request("GET", "/v1/x", what="reading")
     assert len(server.requests) == 1  # not asked for again
 

@@ -142,27 +142,28 @@ def decoded(
     ]
     if not codings:
         return headers, content
-    for coding in reversed(codings):  # the last applied first; others are left, as httpx does
-        if coding in ("gzip", "x-gzip"):
-            content = _inflate(content, zlib.MAX_WBITS | 16)
-        elif coding == "deflate":  # zlib's format, or (some servers) raw deflate
-            try:
-                content = _inflate(content, zlib.MAX_WBITS)
-            except httpx.DecodingError:
-                content = _inflate(content, -zlib.MAX_WBITS)
+    try:
+        for coding in reversed(codings):  # the last applied first; others left, as by httpx
+            if coding in ("gzip", "x-gzip"):
+                content = _inflate(content, zlib.MAX_WBITS | 16)
+            elif coding == "deflate":  # zlib's format, or (some servers) raw deflate
+                try:
+                    content = _inflate(content, zlib.MAX_WBITS)
+                except zlib.error:
+                    content = _inflate(content, -zlib.MAX_WBITS)
+    except zlib.error:
+        raise httpx.DecodingError(
+            "the answer's body is not the gzip or deflate its Content-Encoding says"
+        ) from None
     framing = (b"content-encoding", b"content-length")
     return [(k, v) for k, v in headers if k.lower() not in framing], content
 
 
 def _inflate(data: bytes, wbits: int) -> bytes:
     """``data`` decompressed by zlib (``wbits``: its format), no more than
-    ``MAX_ANSWER_BYTES`` of it; ``httpx.DecodingError`` for data zlib can't read or more."""
-    try:
-        inflated = zlib.decompressobj(wbits).decompress(data, MAX_ANSWER_BYTES + 1)
-    except zlib.error:
-        raise httpx.DecodingError(
-            "the answer's body is not the gzip or deflate its Content-Encoding says"
-        ) from None
+    ``MAX_ANSWER_BYTES`` of it: ``httpx.DecodingError`` for more, ``zlib.error`` for data
+    zlib can't read."""
+    inflated = zlib.decompressobj(wbits).decompress(data, MAX_ANSWER_BYTES + 1)
     if len(inflated) > MAX_ANSWER_BYTES:
         raise httpx.DecodingError(f"the answer is over {MAX_ANSWER_BYTES >> 20} MiB decoded")
     return inflated
