@@ -2,8 +2,8 @@
 
 - Timeouts on connect and read; bounded retries with exponential backoff and jitter (stamina)
   on 429/502/503/504 and connection errors, honouring ``Retry-After`` (seconds or HTTP-date),
-  capped, within an overall deadline per request (the reading of an answer included, on the
-  ``KeepAliveTransport``: a server dripping one a byte at a time times out at it).
+  capped, within an overall deadline per request (reading an answer a byte at a time too; an
+  attempt begun gets a read timeout at least: over by that much at most).
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
 - Every attempt waits its turn with the client's ``Pacer`` (``pacing``), shared by every
@@ -35,7 +35,7 @@ import httpx
 import stamina
 
 from reconciler.backends.http.pacing import Pacer, parse_retry_after
-from reconciler.backends.http.transport import TIMEOUTS, transport_for
+from reconciler.backends.http.transport import READ_TIMEOUT, TIMEOUTS, transport_for
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import environment_proxy, parse_api_url, without_credentials
@@ -322,9 +322,10 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    # what is left of the deadline (a second at least: the pacer may have
-                    # spent the rest)
-                    left = max(policy.deadline - (self._clock() - started), 1.0)
+                    # What is left of the deadline; one read timeout at least (the pacer's
+                    # wait may have spent the rest): past the deadline by that at most.
+                    first = min(policy.deadline, READ_TIMEOUT)
+                    left = max(policy.deadline - (self._clock() - started), first)
                     response = self._send(method, path, json, params, headers, deadline=left)
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(

@@ -51,11 +51,12 @@ from reconciler.errors import BackendError
 from reconciler.model import visible
 from reconciler.net import without_credentials
 
-__all__ = ["TIMEOUTS", "KeepAliveTransport", "transport_for"]
+__all__ = ["READ_TIMEOUT", "TIMEOUTS", "KeepAliveTransport", "transport_for"]
 
 #: Seconds to wait: to connect, and for each read, write or free connection after it. The
 #: client sends every request with these; a request carrying none gets them too.
-TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
+READ_TIMEOUT = 30.0
+TIMEOUTS = httpx.Timeout(READ_TIMEOUT, connect=5.0).as_dict()
 
 
 def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> httpx.BaseTransport:
