@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -227,3 +229,15 @@ def test_through_a_proxy_an_answer_is_bounded_and_decoded_too(
     finally:
         transport.close()
     assert proxy.requests[0].startswith(b"GET http://api.example/v1/x HTTP/1.1")
+
+
+def test_a_certificate_that_fails_its_check_is_not_tried_again(
+    scripted: Callable[..., Scripted], certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate  # self-signed: no client trusts it
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    server = scripted(in_turn(answer("200 OK")), served)
+    with pytest.raises(BackendError, match=r"gave up after 1 attempt: .*CERTIFICATE_VERIFY_FAILED"):
+        client(server).request("GET", "/v1/x", what="reading")
+    assert server.connections == 1

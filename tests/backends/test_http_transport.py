@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,20 +20,6 @@ from reconciler.backends.http.transport import TIMEOUTS, KeepAliveTransport
 from reconciler.backends.local import LocalBackend
 from tests.backends.scripted import Script, Scripted, ok
 from tests.helpers import SandboxFactory
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (made by openssl) and its key."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def get(transport: KeepAliveTransport, url: httpx.URL, path: str = "/x") -> httpx.Response:

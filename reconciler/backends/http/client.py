@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import ssl
 import time
 from base64 import b64encode
 from collections.abc import Callable, Iterator
@@ -124,11 +125,11 @@ class _Secret:
         return "<hidden>"
 
 
-def _is_name_failure(exc: BaseException) -> bool:
-    """True when a connection failed because the host name does not resolve."""
+def _lasts(exc: BaseException) -> bool:
+    """True when a connection failed for good: a name that doesn't resolve, a bad certificate."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, socket.gaierror):
+        if isinstance(seen, socket.gaierror | ssl.SSLCertVerificationError):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -292,8 +293,8 @@ class ApiClient:
                     wait = min(exc.retry_after, policy.retry_after_max)
             elif isinstance(exc, TRANSIENT):
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if _is_name_failure(exc):
-                    return False  # a host that doesn't resolve won't in the next minute
+                if _lasts(exc):
+                    return False
             else:
                 return False
             if self._closed:
@@ -322,8 +323,7 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    # What is left of the deadline; one read timeout at least (the pacer's
-                    # wait may have spent the rest): past the deadline by that at most.
+                    # what is left of the deadline, one read timeout at least (after the pacer)
                     first = min(policy.deadline, READ_TIMEOUT)
                     left = max(policy.deadline - (self._clock() - started), first)
                     response = self._send(method, path, json, params, headers, deadline=left)
