@@ -69,6 +69,10 @@ def mock_backend(
     )
 
 
+#: A JSON array nested 100,000 deep.
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
 def page(items: list[dict[str, Any]], cursor: str | None = None) -> dict[str, Any]:
     return {"data": items, "next_cursor": cursor}
 
@@ -247,6 +251,13 @@ def test_a_409_in_flight_is_waited_out_and_other_409s_are_not() -> None:
             httpx.Response(400, json={"detail": "bad \x1b[31mred\x1b[0m", "errors": "x"}),
             "list channels: HTTP 400: bad \\u001b[31mred\\u001b[0m",
         ),
+        # JSON nested deeper than Python's parser goes (a RecursionError, not a ValueError)
+        (
+            httpx.Response(200, content=DEEP),
+            "list channels: the server answered with something that is not JSON",
+        ),
+        (httpx.Response(400, content=DEEP), "list channels: HTTP 400: Bad Request"),
+        (httpx.Response(409, content=DEEP), "list channels: HTTP 409: Conflict"),
     ],
 )
 def test_odd_answers_are_backend_errors(response: httpx.Response, message: str) -> None:

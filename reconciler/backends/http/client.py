@@ -85,7 +85,7 @@ def _problem_detail(response: httpx.Response) -> str:
     """What the server said was wrong, made safe to print (it is the server's text)."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return visible(response.reason_phrase or f"HTTP {response.status_code}")
     if not isinstance(data, dict):
         return f"HTTP {response.status_code}"
@@ -103,7 +103,7 @@ def _in_flight(response: httpx.Response) -> bool:
         return False
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return False
     return isinstance(data, dict) and data.get("type") == IN_FLIGHT
 
@@ -372,7 +372,7 @@ class ApiClient:
         assert response is not None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BackendError(
                 f"{what}: the server answered with something that is not JSON"
             ) from None
