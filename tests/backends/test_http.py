@@ -280,6 +280,21 @@ def test_empty_pages_that_never_end_are_an_error_not_a_loop() -> None:
     assert next(calls) == MAX_EMPTY_PAGES + 1  # as many empty pages as allowed, and one more
 
 
+def test_a_workspace_listing_one_account_twice_is_an_error() -> None:
+    # A plan would pick one of the two and create again the links the other holds.
+    def raw(ident: str, account: str) -> dict[str, Any]:
+        return {"id": ident, "account": account, "display_name": "A", "status": "connected",
+                "version": 1}  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/tiktok/channels":
+            return httpx.Response(200, json=page([raw("1", "acmepets"), raw("2", "AcmePets")]))
+        return httpx.Response(200, json=page([]))
+
+    with pytest.raises(BackendError, match=r"the server lists channel 'AcmePets' twice"):
+        mock_backend(handler).read()
+
+
 def test_a_write_answered_with_the_wrong_shape_is_a_backend_error() -> None:
     backend = mock_backend(lambda request: httpx.Response(201, json={"id": "1"}))
     with pytest.raises(BackendError, match=r"^create link 'T': unexpected data from the server$"):
