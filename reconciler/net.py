@@ -50,10 +50,15 @@ class ApiUrl:
 
 def without_credentials(url: str) -> str:
     """``url`` with any ``user:password@`` removed, by the text alone (so it works on a URL no
-    parser accepts): what a message may quote of a URL."""
+    parser accepts): what a message may quote of a URL. Without a ``//`` (a proxy variable
+    written ``user:password@host:port`` or ``token@host:port``, as urllib passes it on, or
+    a URL missing its slashes) what comes before the ``@`` can't be told from a scheme, so
+    all of it goes."""
     slashes = url.find("//")
-    # Where an authority would start: after "//", or (a URL missing them) after the scheme.
-    start = slashes + 2 if slashes >= 0 else url.find(":") + 1
+    if slashes < 0:
+        end = min((found for stop in "?#" if (found := url.find(stop)) >= 0), default=len(url))
+        return url[url.rfind("@", 0, end) + 1 :]
+    start = slashes + 2
     while url[start : start + 1] == "/":
         start += 1
     end = len(url)

@@ -8,8 +8,8 @@ The request line is read as ``http.server.BaseHTTPRequestHandler.parse_request``
 plain ``name: value`` lines, as every client sends, is taken here in one pass; anything else
 goes to the standard library's reader (``email.parser``, some 20 times slower), which decides
 as it always did, and this module then refuses what it reads as more than plain lines (RFC
-9112 section 5): a line that is not ``name: value`` (a space before the colon) or a header
-folded onto the next line (obs-fold).
+9112 sections 5 and 2.2): a line that is not ``name: value`` (a space before the colon), a
+header folded onto the next line (obs-fold), or a bare CR inside a line.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ MAX_HEADERS = 100
 #: read another way: no CR but the line's end, and none of the characters some Pythons'
 #: readers break lines at (str.splitlines: VT, FF, FS, GS, RS, NEL).
 _PLAIN = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t\x20-\x7e\x80-\x84\x86-\xff]*)\r?\n")
+#: A CR that doesn't end a line: the standard library's reader breaks the line there, RFC
+#: 9112 (section 2.2) doesn't, so a proxy in front and this server would read different
+#: headers ("X: a\rContent-Length: 5"): refused.
+_BARE_CR = re.compile(rb"\r(?!\n)")
 #: The lines that end a header block.
 _END = (b"\r\n", b"\n", b"")
 #: The reason phrase of each status (none for a status HTTPStatus doesn't know).
@@ -143,7 +147,10 @@ def read_headers(rfile: BufferedIOBase) -> Head | None:
 def _read_by_email(block: bytes) -> Head | None:
     """``block`` read as ``http.client.parse_headers`` reads it; None when that reading finds
     more than plain lines: a defect, lines left unread as a body (a line that is not
-    ``name: value`` ends the headers early), or a value folded over two lines."""
+    ``name: value`` ends the headers early), a value folded over two lines, or a bare CR
+    (which that reader, unlike RFC 9112, takes for a line break)."""
+    if _BARE_CR.search(block):
+        return None
     headers = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
         block.decode("iso-8859-1")
     )

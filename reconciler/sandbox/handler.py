@@ -149,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
         header line that is not ``name: value`` (a space before the colon,
         ``Transfer-Encoding : chunked``) would end the headers early and leave the rest to be
         read as a body or a next request, so it is a 400; so is a header folded over two
-        lines (obs-fold)."""
+        lines (obs-fold), and a line with a bare CR in it."""
         self.command = ""  # none yet: what an error before it is known sees
         self.fields = {}
         self.request_version = self.default_request_version
@@ -175,8 +175,8 @@ class Handler(BaseHTTPRequestHandler):
         if head is None:
             self.send_error(
                 400,
-                "a header line is not 'name: value' (a space before the colon, or a line "
-                "folded onto the next)",
+                "a header line is not 'name: value' (a space before the colon, a line "
+                "folded onto the next, or a CR inside a line)",
             )
             return False
         self.headers, self.fields = head.message, head.fields

@@ -6,6 +6,7 @@ without next_cursor, a cursor that loops)."""
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import re
 import time
@@ -23,6 +24,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.backends import open_backend
 from reconciler.backends.http import HttpBackend, RetryPolicy, parse_retry_after
+from reconciler.backends.http.client import MAX_EMPTY_PAGES
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.errors import BackendError
@@ -65,6 +67,10 @@ def mock_backend(
     return HttpBackend(
         "https://api.test", key, transport=httpx.MockTransport(handler), policy=FAST, **kw
     )
+
+
+#: A JSON array nested 100,000 deep.
+DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
 def page(items: list[dict[str, Any]], cursor: str | None = None) -> dict[str, Any]:
@@ -245,6 +251,13 @@ def test_a_409_in_flight_is_waited_out_and_other_409s_are_not() -> None:
             httpx.Response(400, json={"detail": "bad \x1b[31mred\x1b[0m", "errors": "x"}),
             "list channels: HTTP 400: bad \\u001b[31mred\\u001b[0m",
         ),
+        # JSON nested deeper than Python's parser goes (a RecursionError, not a ValueError)
+        (
+            httpx.Response(200, content=DEEP),
+            "list channels: the server answered with something that is not JSON",
+        ),
+        (httpx.Response(400, content=DEEP), "list channels: HTTP 400: Bad Request"),
+        (httpx.Response(409, content=DEEP), "list channels: HTTP 409: Conflict"),
     ],
 )
 def test_odd_answers_are_backend_errors(response: httpx.Response, message: str) -> None:
@@ -253,6 +266,33 @@ def test_odd_answers_are_backend_errors(response: httpx.Response, message: str) 
         backend.read()
     assert message in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_empty_pages_that_never_end_are_an_error_not_a_loop() -> None:
+    calls = itertools.count()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page([], cursor=f"c{next(calls)}"))
+
+    backend = mock_backend(handler)
+    with pytest.raises(BackendError, match="list channels: the server's pages go on empty"):
+        backend.read()
+    assert next(calls) == MAX_EMPTY_PAGES + 1  # as many empty pages as allowed, and one more
+
+
+def test_a_workspace_listing_one_account_twice_is_an_error() -> None:
+    # A plan would pick one of the two and create again the links the other holds.
+    def raw(ident: str, account: str) -> dict[str, Any]:
+        return {"id": ident, "account": account, "display_name": "A", "status": "connected",
+                "version": 1}  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/tiktok/channels":
+            return httpx.Response(200, json=page([raw("1", "acmepets"), raw("2", "AcmePets")]))
+        return httpx.Response(200, json=page([]))
+
+    with pytest.raises(BackendError, match=r"the server lists channel 'AcmePets' twice"):
+        mock_backend(handler).read()
 
 
 def test_a_write_answered_with_the_wrong_shape_is_a_backend_error() -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import gzip
 import socket
 import ssl
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,110 +18,14 @@ import pytest
 from reconciler.backends.http import HttpBackend
 from reconciler.backends.http.transport import TIMEOUTS, KeepAliveTransport
 from reconciler.backends.local import LocalBackend
+from tests.backends.scripted import Script, Scripted, ok
 from tests.helpers import SandboxFactory
-
-#: What the scripted server does with one request: the bytes it answers (None: close at once).
-Script = Callable[[bytes], bytes | None]
-
-
-def ok(body: bytes = b"{}", *, close: bool = False, extra: str = "") -> bytes:
-    """A 200 with ``body``, and ``Connection: close`` when ``close``."""
-    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n{extra}"
-    head += "Connection: close\r\n" if close else ""
-    return head.encode() + b"\r\n" + body
-
-
-class Scripted:
-    """A loopback server answering each request by ``script``; it counts the connections it
-    accepted and keeps every request it read (head and body)."""
-
-    def __init__(self, script: Script, tls: ssl.SSLContext | None = None) -> None:
-        self.script = script
-        self.connections = 0
-        self.requests: list[bytes] = []
-        #: Close each connection after its first answer, without saying so.
-        self.close_after_each = False
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.tls = tls
-        scheme = "https" if tls else "http"
-        self.url = httpx.URL(f"{scheme}://127.0.0.1:{self.port}/")
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        if self.tls is not None:
-            try:
-                conn = self.tls.wrap_socket(conn, server_side=True)
-            except (ssl.SSLError, OSError):
-                conn.close()
-                return
-        with conn:
-            buffer = b""
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                while len(buffer) < length:
-                    buffer += conn.recv(65536)
-                request, buffer = head + b"\r\n\r\n" + buffer[:length], buffer[length:]
-                self.requests.append(request)
-                answer = self.script(request)
-                if answer is None:
-                    return
-                conn.sendall(answer)
-                if b"Connection: close" in answer or self.close_after_each:
-                    return
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-@pytest.fixture
-def scripted() -> Iterator[Callable[..., Scripted]]:
-    servers: list[Scripted] = []
-
-    def start(script: Script, tls: ssl.SSLContext | None = None) -> Scripted:
-        servers.append(Scripted(script, tls))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (made by openssl) and its key."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def get(transport: KeepAliveTransport, url: httpx.URL, path: str = "/x") -> httpx.Response:
-    request = httpx.Request("GET", url.join(path), extensions={"timeout": TIMEOUTS})
+    """A GET of ``path``, with the timeouts and a deadline, as the client sends one."""
+    extensions = {"timeout": TIMEOUTS, "deadline": 60.0}
+    request = httpx.Request("GET", url.join(path), extensions=extensions)
     return transport.handle_request(request)
 
 

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 import stamina
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.backends.http import HttpBackend
-from reconciler.backends.http.pacing import Limit, Pacer, parse_limit
+from reconciler.backends.http.pacing import Limit, Pacer, parse_limit, parse_retry_after
 from reconciler.backends.local import LocalBackend
 from reconciler.sandbox.app import CONTROL_PATH
 from tests.helpers import SandboxFactory
@@ -162,6 +164,60 @@ def test_no_wait_is_longer_than_max_wait_and_none_in_stamina_test_mode() -> None
         assert starts(p, 3) == [fake.now] * 3
     finally:
         stamina.set_testing(False)
+
+
+#: What a hostile or broken server may put where a number goes.
+ODD = ["0", "-1", "-0", "1e308", "1e-320", "nan", "inf", "9" * 400, "1_0", "0x10", "²", "", '"3"',
+       "0.0000001", "5", "abc"]  # fmt: skip
+_odd = st.sampled_from(ODD)
+_headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "RateLimit-Policy": st.builds('"p";q={};w={}'.format, _odd, _odd),
+        "RateLimit": st.builds('"p";r={};t={}'.format, _odd, _odd),
+        "X-RateLimit-Remaining": _odd,
+        "X-RateLimit-Reset": _odd,
+    },
+)
+_retry_after = st.one_of(
+    st.none(),
+    _odd,
+    st.sampled_from(["Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT",
+                     "Sun, 06 Nov 1994 08:49:37 -2359", "Thu, 01 Jan 1970 00:00:00 +9999"]),
+    st.text(max_size=12),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"RateLimit-Policy": '"p";q=0;w=1', "RateLimit": '"p";r=0;t=0'}, id="q=0"),
+        pytest.param(
+            {"RateLimit-Policy": '"p";q=1e308;w=1e-3', "RateLimit": '"p";r=9'}, id="q/w=inf"
+        ),
+    ],
+)
+def test_a_quota_of_nothing_or_of_infinity_is_paced_within_bounds(headers: dict[str, str]) -> None:
+    p, fake = pacer(max_wait=0.5)
+    p.observe(200, headers, sent=fake.now, retry_after=None)
+    starts(p, 3)
+    assert all(0 <= sleep <= 0.5 for sleep in fake.sleeps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([200, 429]), _headers, _retry_after), max_size=8))
+def test_whatever_the_headers_say_no_wait_is_past_max_wait(
+    answers: list[tuple[int, dict[str, str], str | None]],
+) -> None:
+    p, fake = pacer(max_wait=0.5)
+    for status, headers, retry_after in answers:
+        sent = p.wait()
+        wait = parse_retry_after(retry_after)
+        assert wait is None or wait >= 0
+        p.observe(status, headers, sent=sent, retry_after=wait)
+        fake.now += 0.1
+    p.wait()
+    assert all(0 <= sleep <= 0.5 for sleep in fake.sleeps)
 
 
 # --- against the sandbox --------------------------------------------------------------------

@@ -6,7 +6,8 @@
   clear-text API elsewhere is refused before any request; an https API is tunnelled, and the
   proxy never sees the key.
 - **echo**: ``--api-url`` values that carry a password (``HTTP://user:KEY@...`` in upper case,
-  ``ftp://user:KEY@...``, malformed ones) never print it, whether refused or used.
+  ``ftp://user:KEY@...``, malformed ones) never print it, whether refused or used; nor do
+  proxy variables, with or without a scheme (``token@proxy:3128``).
 """
 
 from __future__ import annotations
@@ -150,6 +151,27 @@ def test_a_password_in_the_api_url_is_never_printed(
     port = keyed.url.rsplit(":", 1)[1]
     url = template.format(pw=PASSWORD, port=port)
     output = plan(tmp_path, url, None, SLEEKFLOW_API_KEY=KEY)
+    assert PASSWORD not in output and KEY not in output, output
+    assert "internal error" not in output
+    record("key exposure", echo_checks=1)
+
+
+#: Proxy variables as people write them, some without a scheme (which urllib passes on as
+#: they are): the credentials in each must never be printed, whatever becomes of the proxy.
+PROXY_TEMPLATES = [
+    "{pw}@proxy.example:3128",
+    "user:{pw}@proxy.example:3128",
+    "http:{pw}@proxy.example:3128",
+    "http:/{pw}@proxy.example/",
+    "{pw}@[::1]:3128",
+    "ftp://{pw}@proxy.example",
+]
+
+
+@pytest.mark.parametrize("template", PROXY_TEMPLATES)
+def test_a_proxy_variable_never_prints_its_credentials(tmp_path: Path, template: str) -> None:
+    env = proxies(template.format(pw=PASSWORD)) | {"SLEEKFLOW_API_KEY": KEY}
+    output = plan(tmp_path, "https://api.example.test", None, **env)
     assert PASSWORD not in output and KEY not in output, output
     assert "internal error" not in output
     record("key exposure", echo_checks=1)

@@ -5,8 +5,8 @@ real ``sandbox serve`` processes:
   rebinds its name to 127.0.0.1 (``Host: evil.example:PORT``) gets a 421 for every method,
   DELETE included, and changes nothing; no Host, or two, is a 400;
 - **header-lines**: a header line with whitespace before its colon (``Transfer-Encoding :
-  chunked``, ``Content-Length : N``) or folded onto the next line is a 400 (RFC 9112 section
-  5), and what followed it is never read as a second request;
+  chunked``, ``Content-Length : N``), folded onto the next line or holding a bare CR is a 400
+  (RFC 9112 sections 5 and 2.2), and what followed it is never read as a second request;
 - **cursors**: a cursor the server did not issue for that very list (written by hand,
   edited, with non-ASCII digits, of another list, of another server) is a 400 ``bad-cursor``,
   and the ones it issues still walk every page;
@@ -130,6 +130,10 @@ BAD_LINES = [
     b" Content-Length: 0\r\n",
     b"X-Folded: a\r\n b\r\n",
     b"Content-Length: 0\r\n\tContent-Length: 5\r\n",
+    # a bare CR, which the standard library's reader takes as a line break and RFC 9112
+    # section 2.2 as no line break at all: a proxy would see no Content-Length
+    b"X-A: a\rContent-Length: 5\r\n",
+    b"X-A: a\rTransfer-Encoding: chunked\r\n",
 ]
 
 

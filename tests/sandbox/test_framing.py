@@ -76,15 +76,19 @@ def test_a_request_line_is_read_as_the_standard_library_reads_it(line: str) -> N
 
 
 def _reference_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] | None:
-    """The headers of ``block`` as the sandbox read them before: http.client's reading, then
-    None for a defect, lines left unread or a folded value; the exception class of a limit."""
+    """The headers of ``block`` as the sandbox reads them: http.client's reading, then None for
+    a defect, lines left unread, a folded value or a bare CR; the exception class of a
+    limit."""
     try:
         headers = http.client.parse_headers(io.BytesIO(block))
     except http.client.HTTPException as exc:
         return type(exc)
     unread = headers.defects or headers.get_payload()
     folded = any("\n" in value or "\r" in value for value in headers.values())
-    return None if unread or folded else list(headers.items())
+    lines = iter(io.BytesIO(block).readline, b"")
+    head = b"".join(itertools.takewhile(lambda line: line not in (b"\r\n", b"\n"), lines))
+    bare_cr = b"\r" in head.replace(b"\r\n", b"")  # RFC 9112 section 2.2: no line break
+    return None if unread or folded or bare_cr else list(headers.items())
 
 
 def _framing_headers(block: bytes) -> list[tuple[str, str]] | type[Exception] | None:

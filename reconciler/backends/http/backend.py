@@ -14,6 +14,7 @@ Every request goes through ``ApiClient`` (retries, timeouts, the key). Here: wha
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable
@@ -87,7 +88,8 @@ class HttpBackend:
     def read(self) -> WorkspaceState:
         """Every channel with its links, read page by page: each channel's links are asked for
         as soon as the channel is listed, up to ``concurrency`` at once. Raises
-        ``BackendError`` for a failed request or data of the wrong shape."""
+        ``BackendError`` for a failed request, data of the wrong shape, or one account listed
+        twice (case ignored)."""
 
         def links_of(raw: dict[str, Any]) -> Channel:
             cid = str(raw["id"])
@@ -109,7 +111,14 @@ class HttpBackend:
             raise BackendError(
                 f"read workspace: unexpected data from the server ({reason})"
             ) from None
-        return WorkspaceState(tuple(sorted(result, key=lambda c: fold(c.account))))
+        result.sort(key=lambda c: fold(c.account))
+        for before, after in itertools.pairwise(result):
+            if fold(before.account) == fold(after.account):  # a plan would see only one
+                raise BackendError(
+                    f"read workspace: the server lists channel {visible(after.account)!r} "
+                    f"twice (ids {visible(before.id)} and {visible(after.id)})"
+                )
+        return WorkspaceState(tuple(result))
 
     def history(
         self, account: str | None = None, *, since: datetime | None = None

@@ -2,7 +2,8 @@
 
 - Timeouts on connect and read; bounded retries with exponential backoff and jitter (stamina)
   on 429/502/503/504 and connection errors, honouring ``Retry-After`` (seconds or HTTP-date),
-  capped, within an overall deadline per request.
+  capped, within an overall deadline per request (reading an answer a byte at a time too; an
+  attempt begun gets a read timeout at least: over by that much at most).
 - A ``409 idempotency-key-in-flight`` (the same create still running after a timeout) is
   retried like a 429.
 - Every attempt waits its turn with the client's ``Pacer`` (``pacing``), shared by every
@@ -13,15 +14,17 @@
 - The API key is sent as ``X-Sleekflow-Api-Key`` and appears in no message, repr or log; a
   key that could not be sent as a header is refused before any request (httpx's own error
   would quote it).
+- A redirect is not followed (the key goes to the API URL only): an error naming where it
+  points. An answer the transport can't read (too large, not the coding it says) is an error,
+  not asked for again.
 """
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import logging
 import re
 import socket
+import ssl
 import time
 from base64 import b64encode
 from collections.abc import Callable, Iterator
@@ -32,8 +35,8 @@ from urllib.parse import quote
 import httpx
 import stamina
 
-from reconciler.backends.http.pacing import Pacer
-from reconciler.backends.http.transport import TIMEOUTS, transport_for
+from reconciler.backends.http.pacing import Pacer, parse_retry_after
+from reconciler.backends.http.transport import READ_TIMEOUT, TIMEOUTS, transport_for
 from reconciler.errors import BackendError, WorkspaceChanged
 from reconciler.model import visible
 from reconciler.net import environment_proxy, parse_api_url, without_credentials
@@ -46,6 +49,8 @@ TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolErr
 #: A 409 with this problem type means "the same create is still running": wait and retry.
 IN_FLIGHT = "https://reconciler.dev/problems/idempotency-key-in-flight"
 PAGE_LIMIT = 100
+#: Empty pages in a row, each with a next cursor, after which a list is an error, not a loop.
+MAX_EMPTY_PAGES = 100
 #: What an API key may be: printable ASCII, no surrounding space (a header value).
 _API_KEY = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
@@ -76,29 +81,11 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always GMT
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, when.timestamp() - now())
-
-
 def _problem_detail(response: httpx.Response) -> str:
     """What the server said was wrong, made safe to print (it is the server's text)."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return visible(response.reason_phrase or f"HTTP {response.status_code}")
     if not isinstance(data, dict):
         return f"HTTP {response.status_code}"
@@ -116,7 +103,7 @@ def _in_flight(response: httpx.Response) -> bool:
         return False
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return False
     return isinstance(data, dict) and data.get("type") == IN_FLIGHT
 
@@ -138,11 +125,11 @@ class _Secret:
         return "<hidden>"
 
 
-def _is_name_failure(exc: BaseException) -> bool:
-    """True when a connection failed because the host name does not resolve."""
+def _lasts(exc: BaseException) -> bool:
+    """True when a connection failed for good: a name that doesn't resolve, a bad certificate."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, socket.gaierror):
+        if isinstance(seen, socket.gaierror | ssl.SSLCertVerificationError):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -237,13 +224,15 @@ class ApiClient:
         self,
         method: str,
         path: str,
-        *,
         json: Any,
         params: dict[str, Any] | None,
         headers: dict[str, str],
+        *,
+        deadline: float,
     ) -> httpx.Response:
         """One attempt: the request built (the key added here, and only here) and sent
-        through the transport, its response read whole. Raises httpx's errors."""
+        through the transport, its response read whole within ``deadline`` seconds (a
+        transport that honours it: ``KeepAliveTransport``). Raises httpx's errors."""
         sent = {**self._headers, **headers}
         if self._key is not None:
             name, secret = self._key
@@ -254,7 +243,7 @@ class ApiClient:
             params=params,
             json=json,
             headers=sent,
-            extensions={"timeout": TIMEOUTS},
+            extensions={"timeout": TIMEOUTS, "deadline": deadline},
         )
         response = self._transport.handle_request(request)
         try:
@@ -304,8 +293,8 @@ class ApiClient:
                     wait = min(exc.retry_after, policy.retry_after_max)
             elif isinstance(exc, TRANSIENT):
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if _is_name_failure(exc):
-                    return False  # a host that doesn't resolve won't in the next minute
+                if _lasts(exc):
+                    return False
             else:
                 return False
             if self._closed:
@@ -334,7 +323,10 @@ class ApiClient:
                     if self._closed:
                         raise BackendError(f"{what}: the client was closed")
                     sent = self.pacer.wait()
-                    response = self._send(method, path, json=json, params=params, headers=headers)
+                    # what is left of the deadline, one read timeout at least (after the pacer)
+                    first = min(policy.deadline, READ_TIMEOUT)
+                    left = max(policy.deadline - (self._clock() - started), first)
+                    response = self._send(method, path, json, params, headers, deadline=left)
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     self.pacer.observe(
                         response.status_code, response.headers, sent=sent, retry_after=retry_after
@@ -345,6 +337,10 @@ class ApiClient:
             raise BackendError(
                 f"{what}: gave up after {plural(attempt_number, 'attempt')}: {last_error}"
             ) from None
+        except httpx.DecodingError as exc:
+            # An answer too large or not in the coding it says (the transport's own words):
+            # not asked for again, as it would be the same.
+            raise BackendError(f"{what}: the server's answer could not be read: {exc}") from None
         except httpx.HTTPError as exc:
             # Not the network: the request itself could not be sent (a bad header, a proxy
             # refusing it). No retry, and not httpx's words, which may quote a header value.
@@ -361,6 +357,12 @@ class ApiClient:
                 f"(HTTP 412: {_problem_detail(response)})",
                 given=if_match,
             )
+        if 300 <= response.status_code < 400 and "Location" in response.headers:
+            where = visible(without_credentials(response.headers["Location"])[:500])
+            raise BackendError(
+                f"{what}: HTTP {response.status_code}: {_problem_detail(response)}: the API "
+                f"redirects to {where}, not followed (requests and the key go to --api-url only)"
+            )
         if not 200 <= response.status_code < 300:
             raise BackendError(f"{what}: HTTP {response.status_code}: {_problem_detail(response)}")
         return response
@@ -370,7 +372,7 @@ class ApiClient:
         assert response is not None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BackendError(
                 f"{what}: the server answered with something that is not JSON"
             ) from None
@@ -390,9 +392,11 @@ class ApiClient:
         following ``next_cursor`` until it is null.
 
         A page without ``data`` and ``next_cursor`` is an error rather than the last page: a
-        workspace read short would plan creates for links that exist."""
+        workspace read short would plan creates for links that exist. So are cursors that go
+        round in circles, and more than ``MAX_EMPTY_PAGES`` empty pages in a row."""
         cursor: str | None = None
         seen: set[str] = set()
+        empty = 0
         while True:
             params: dict[str, Any] = {**(query or {}), "limit": PAGE_LIMIT}
             if cursor:
@@ -411,3 +415,6 @@ class ApiClient:
             if cursor in seen:
                 raise BackendError(f"{what}: the server's next_cursor goes round in circles")
             seen.add(cursor)
+            empty = 0 if data["data"] else empty + 1
+            if empty > MAX_EMPTY_PAGES:
+                raise BackendError(f"{what}: the server's pages go on empty")

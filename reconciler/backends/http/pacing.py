@@ -25,6 +25,8 @@ Every ``429`` also pauses all requests for its ``Retry-After``. No wait is longe
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import re
 import threading
 import time
@@ -44,6 +46,8 @@ RECOVER_PER_SECOND = 0.05
 #: many seconds' worth (a late thread catches up; a fresh quota is used), keeping a reserve.
 CATCH_UP = 1.0
 RESERVE = 0.25
+#: The fastest pace a server's word sets (requests a second): past it, as good as unpaced.
+FASTEST = 1e9
 #: A ``Reset`` this large is a Unix time (GitHub's ``X-RateLimit-Reset``), not seconds.
 _EPOCH = 1_000_000_000
 _PARAM = re.compile(r"\s*;\s*([A-Za-z*][A-Za-z0-9_.*-]*)=([^;,]*)")
@@ -107,6 +111,24 @@ def parse_limit(
     if rate is None and remaining is None:
         return None
     return Limit(rate=rate, remaining=remaining, reset=reset)
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit() takes too
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now())
 
 
 class Pacer:
@@ -208,7 +230,9 @@ class Pacer:
             rate = max(limit.remaining, 1.0) / max(limit.reset or 1.0, 1e-3)
         if rate is None:
             return
-        self._set_rate(rate)
+        self._set_rate(min(rate, FASTEST))
+        # The pace as kept: a quota of 0 (or of nearly nothing) is one request per max_wait.
+        rate = 1.0 / self._interval if self._interval else FASTEST
         remaining = limit.remaining
         if remaining is None:
             self._catch_up = 0.0

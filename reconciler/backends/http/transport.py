@@ -19,7 +19,14 @@ The contract, as any httpx transport's:
   server closed without an answer, or answered with something that is not HTTP/1.1). The
   connection a failure happened on is closed, never reused.
 - Timeouts are the request's (``extensions["timeout"]``: ``connect``, then ``read`` for every
-  wait after it), as httpx's own transport reads them.
+  wait after it), as httpx's own transport reads them; ``extensions["deadline"]``, if given,
+  bounds the whole exchange in seconds (a server dripping its answer a byte at a time, each
+  within the read timeout, is a ``ReadTimeout`` when it passes).
+- An interim answer (``1xx`` but ``101``) is skipped for the final one, as httpx skips it.
+- An answer over ``MAX_ANSWER_BYTES``, before or after its ``Content-Encoding`` (gzip,
+  deflate) is decoded, or whose body is not the coding it says, is a ``DecodingError``, read
+  no further (a gzip bomb costs at most that much memory): ``answers``. So is one through a
+  proxy, read by httpx's own transport (bounded by the deadline between its reads only).
 - ``close`` closes every idle connection; a request under way finishes on its own.
 """
 
@@ -29,19 +36,27 @@ import http.client
 import select
 import ssl
 import threading
+import time
 from typing import Any, NoReturn
 
 import httpx
 
+from reconciler.backends.http.answers import (
+    ENDS,
+    Answer,
+    read_response,
+    read_whole,
+)
 from reconciler.errors import BackendError
 from reconciler.model import visible
 from reconciler.net import without_credentials
 
-__all__ = ["TIMEOUTS", "KeepAliveTransport", "transport_for"]
+__all__ = ["READ_TIMEOUT", "TIMEOUTS", "KeepAliveTransport", "transport_for"]
 
 #: Seconds to wait: to connect, and for each read, write or free connection after it. The
 #: client sends every request with these; a request carrying none gets them too.
-TIMEOUTS = httpx.Timeout(30.0, connect=5.0).as_dict()
+READ_TIMEOUT = 30.0
+TIMEOUTS = httpx.Timeout(READ_TIMEOUT, connect=5.0).as_dict()
 
 
 def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> httpx.BaseTransport:
@@ -55,14 +70,32 @@ def transport_for(origin: httpx.URL, proxy: str | None, *, connections: int) -> 
     if proxy is None:
         return KeepAliveTransport(origin, max_idle=connections, ssl_context=context)
     try:
-        return httpx.HTTPTransport(
-            proxy=proxy,
-            verify=context or True,
-            limits=httpx.Limits(max_connections=connections),
+        return _ReadWhole(
+            httpx.HTTPTransport(
+                proxy=proxy,
+                verify=context or True,
+                limits=httpx.Limits(max_connections=connections),
+            )
         )
     except (httpx.InvalidURL, ValueError, ImportError):
         shown = visible(without_credentials(proxy))
         raise BackendError(f"the proxy {shown} named by the environment can't be used") from None
+
+
+class _ReadWhole(httpx.BaseTransport):
+    """httpx's own transport ``inner``, each answer read whole as ``KeepAliveTransport`` reads
+    one (``answers.read_response``)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = request.extensions.get("deadline")
+        ends = None if deadline is None else time.monotonic() + deadline
+        return read_response(self._inner.handle_request(request), request, ends)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class KeepAliveTransport(httpx.BaseTransport):
@@ -101,28 +134,33 @@ class KeepAliveTransport(httpx.BaseTransport):
         ):
             raise httpx.UnsupportedProtocol(f"this transport serves {self!r} only")
         timeouts = {**TIMEOUTS, **(request.extensions.get("timeout") or {})}
-        conn = self._take() or self._connect(timeouts)
-        body = request.read()
+        deadline = request.extensions.get("deadline")
+        ends = ENDS.set(None if deadline is None else time.monotonic() + deadline)
         try:
-            conn.putrequest(
-                request.method,
-                request.url.raw_path.decode("ascii"),
-                skip_host=True,
-                skip_accept_encoding=True,
-            )
-            for name, value in request.headers.raw:
-                conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
-            conn.endheaders(body or None)
-            if conn.sock is not None and timeouts.get("read") != timeouts.get("connect"):
-                conn.sock.settimeout(timeouts.get("read"))
-            answer = conn.getresponse()
-            content = answer.read()
-        except BaseException as exc:
-            conn.close()
-            _raise_as_httpx(exc, connecting=False, request=request)
+            conn = self._take() or self._connect(timeouts)
+            body = request.read()
+            try:
+                conn.putrequest(
+                    request.method,
+                    request.url.raw_path.decode("ascii"),
+                    skip_host=True,
+                    skip_accept_encoding=True,
+                )
+                for name, value in request.headers.raw:
+                    conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+                conn.endheaders(body or None)
+                if conn.sock is not None:
+                    conn.sock.settimeout(timeouts.get("read"))
+                answer = conn.getresponse()
+                headers, content = read_whole(answer)
+            except BaseException as exc:
+                conn.close()
+                _raise_as_httpx(exc, connecting=False, request=request)
+        finally:
+            ENDS.reset(ends)
         response = httpx.Response(
             answer.status,
-            headers=answer.getheaders(),
+            headers=headers,
             content=content,
             request=request,
             extensions={"reason_phrase": answer.reason.encode("latin-1")},
@@ -170,6 +208,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             )
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=connect)
+        conn.response_class = Answer
         try:
             conn.connect()
         except BaseException as exc:
@@ -210,6 +249,10 @@ def _as_httpx(
     contract), worded for a person (the socket's own words after a colon); anything else (an
     interrupt, a bug) as it is."""
     kwargs: dict[str, Any] = {} if request is None else {"request": request}
+    if isinstance(exc, httpx.RequestError):  # raised here, its words ours: as it is
+        if request is not None:
+            exc.request = request
+        return exc
     cause = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
     if isinstance(exc, TimeoutError):
         if connecting:
