@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from reconciler.backends.base import Backend
@@ -117,19 +118,25 @@ def ordered(changes: tuple[Change, ...]) -> list[Change]:
     return sorted(changes, key=lambda c: _ORDER[(c.action, c.resource)])
 
 
-def idempotency_key(plan: Plan, change: Change) -> str:
-    """One key per intended change: the same plan retried or re-run reuses it, so a request
-    whose response was lost (or a run killed mid-request and run again on the same state)
-    can't create a second link.
+def idempotency_key(plan: Plan, change: Change, *, run: str) -> str:
+    """One key per intended change of one run (``run``: a token ``apply.run`` draws once):
+    a request retried within the run reuses it, so a create whose response was lost is
+    replayed by the server, never made twice.
 
-    The key covers the state the plan was made from and the whole change (its values, not
-    only its title), so two plans that create the same title with different messages never
-    share a key: a server replaying the first response would otherwise hand back the wrong
-    link, or refuse the request as a key reused for another one.
+    Two runs never share a key, even of one saved plan applied twice at once (a CI job run
+    twice): the second run's create then meets the link the first made (the store refuses
+    a second link of a title: ``TitleTaken``) instead of being handed that link as its own,
+    so of two racing applies only one reports creating it. A run killed mid-request and run
+    again plans again from the workspace as it is, and finds the link made or not.
+
+    The key also covers the state the plan was made from and the whole change (its values,
+    not only its title), so no two intended changes share one.
     """
     data = change.to_dict()
     data["channel"] = fold(change.channel)
-    ident = json.dumps([plan.state_fingerprint, data], sort_keys=True, separators=(",", ":"))
+    ident = json.dumps(
+        [run, plan.state_fingerprint, data], sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(ident.encode("ascii")).hexdigest()[:32]
 
 
@@ -177,20 +184,18 @@ def run(
     if not backend.capabilities.parallel_writes:
         concurrency = 1
     steps = ordered(plan.changes)
-    channel_ids: dict[str, str] = {}
+    this = _Run(plan=plan, backend=backend, token=secrets.token_hex(16))
     done: list[tuple[int, Outcome]] = []
     failures: list[tuple[int, ReconcilerError]] = []
     for phase in _phases(steps):
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
-                outcome = _attempt(plan, backend, steps[index], channel_ids)
+                outcome = _attempt(this, steps[index])
                 _settle(index, outcome, done, failures, on_step)
                 if failures:
                     break
         else:
-            _run_parallel(
-                plan, backend, steps, phase, channel_ids, concurrency, done, failures, on_step
-            )
+            _run_parallel(this, steps, phase, concurrency, done, failures, on_step)
         if failures:
             break
     if not failures:
@@ -226,12 +231,22 @@ def _phases(steps: list[Change]) -> list[list[int]]:
     return phases
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One run of ``run``: its plan and backend, the token its idempotency keys are drawn
+    with, and the ids of the channels it connected (by folded account: a channel connected
+    here has no id in the plan, and its link changes come after it)."""
+
+    plan: Plan
+    backend: Backend
+    token: str
+    channel_ids: dict[str, str] = field(default_factory=dict)
+
+
 def _run_parallel(
-    plan: Plan,
-    backend: Backend,
+    this: _Run,
     steps: list[Change],
     phase: list[int],
-    channel_ids: dict[str, str],
     concurrency: int,
     done: list[tuple[int, Outcome]],
     failures: list[tuple[int, ReconcilerError]],
@@ -249,7 +264,7 @@ def _run_parallel(
                 index = None if failures else next(pending, None)
             if index is None:
                 return
-            outcome = _attempt(plan, backend, steps[index], channel_ids)
+            outcome = _attempt(this, steps[index])
             with lock:
                 _settle(index, outcome, done, failures, on_step)
 
@@ -277,19 +292,18 @@ def _settle(
         on_step(outcome)
 
 
-def _attempt(
-    plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]
-) -> Outcome | ReconcilerError:
+def _attempt(this: _Run, change: Change) -> Outcome | ReconcilerError:
     """``_step``'s outcome, or the ``ReconcilerError`` it raised."""
     try:
-        return _step(plan, backend, change, channel_ids)
+        return _step(this, change)
     except ReconcilerError as exc:
         return exc
 
 
-def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:
-    """Make one change through ``backend``. A channel connected here has no id in the plan:
-    its id goes into ``channel_ids`` (by folded account) for the link changes after it."""
+def _step(this: _Run, change: Change) -> Outcome:
+    """Make one change of run ``this`` through its backend (a channel it connects: its id
+    into ``this.channel_ids``)."""
+    backend, channel_ids = this.backend, this.channel_ids
     key = fold(change.channel)
     channel_id = change.channel_id or channel_ids.get(key)
     if change.resource is Resource.CHANNEL:
@@ -318,7 +332,7 @@ def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, s
             title=after.title,
             ref=after.ref,
             message=after.message,
-            key=idempotency_key(plan, change),
+            key=idempotency_key(this.plan, change, run=this.token),
         )
     else:
         assert change.link_id is not None and change.version is not None

@@ -429,15 +429,18 @@ def test_a_link_removed_behind_the_plans_back_is_a_failure_not_a_crash() -> None
 # --- idempotency keys ---------------------------------------------------------------------
 
 
-def test_idempotency_key_is_stable_for_the_same_plan_and_change() -> None:
+def test_idempotency_key_is_stable_within_a_run_and_differs_across_runs() -> None:
     with memory_backend() as backend:
         want, _ = _every_kind(backend)
         first, second = _plan(backend, want), _plan(backend, want)
-        keys1 = [idempotency_key(first, c) for c in first.changes]
-        keys2 = [idempotency_key(second, c) for c in second.changes]
-        assert keys1 == keys2
+        keys1 = [idempotency_key(first, c, run="r1") for c in first.changes]
+        keys2 = [idempotency_key(second, c, run="r1") for c in second.changes]
+        assert keys1 == keys2  # a request retried within one run carries the same key
         assert len(set(keys1)) == len(keys1)  # one per change
         assert all(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys1)
+        # another run of the same plan: other keys, so it is never handed the first's link
+        others = [idempotency_key(first, c, run="r2") for c in first.changes]
+        assert not set(others) & set(keys1)
 
 
 def test_idempotency_key_differs_when_the_change_differs() -> None:
@@ -445,7 +448,9 @@ def test_idempotency_key_differs_when_the_change_differs() -> None:
     one = planner.build(desired(dc(A, "Acme", dl("Bio", "Hi"))), actual)
     other = planner.build(desired(dc(A, "Acme", dl("Bio", "Hello"))), actual)
     assert one.state_fingerprint == other.state_fingerprint
-    assert idempotency_key(one, one.changes[0]) != idempotency_key(other, other.changes[0])
+    assert idempotency_key(one, one.changes[0], run="r") != idempotency_key(
+        other, other.changes[0], run="r"
+    )
 
 
 def test_idempotency_key_differs_when_the_state_differs() -> None:
@@ -454,7 +459,7 @@ def test_idempotency_key_differs_when_the_state_differs() -> None:
     other = planner.build(want, workspace(channel(A, "Acme", link(1, "Other", "x"))))
     create = next(c for c in other.changes if c.action is Action.CREATE)
     assert one.changes[0] == create
-    assert idempotency_key(one, one.changes[0]) != idempotency_key(other, create)
+    assert idempotency_key(one, one.changes[0], run="r") != idempotency_key(other, create, run="r")
 
 
 def test_idempotency_key_ignores_the_accounts_case() -> None:
@@ -469,7 +474,7 @@ def test_idempotency_key_ignores_the_accounts_case() -> None:
         change.before,
         change.after,
     )
-    assert idempotency_key(plan, change) == idempotency_key(plan, upper)
+    assert idempotency_key(plan, change, run="r") == idempotency_key(plan, upper, run="r")
 
 
 def test_a_link_removed_and_declared_again_is_created_again() -> None:
