@@ -146,8 +146,13 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     (``UntrustedPlan`` otherwise).
     """
     name = str(path)
+    limit = max_plan_bytes()
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            raw = handle.read(limit + 1)  # a device or a FIFO has no size to check first
+        if len(raw) > limit:
+            shown = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+            raise PlanFileError(f"{name}: larger than the {shown} limit of a plan file")
         data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None
@@ -213,6 +218,12 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
         workspace=WorkspaceRef(**data["workspace"]),
         signed=key is not None,
     )
+
+
+def max_plan_bytes() -> int:
+    """The largest plan file read: 8 times the largest config (``RECONCILER_MAX_CONFIG_MB``),
+    room for a plan's desired state, prior state and changes before and after."""
+    return 8 * config.max_config_bytes()
 
 
 @cache
