@@ -146,7 +146,8 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     (``UntrustedPlan`` otherwise).
     """
     name = str(path)
-    limit = max_plan_bytes()
+    # 8 times the largest config: room for its desired state, prior state and changes.
+    limit = 8 * config.max_config_bytes()
     try:
         with Path(path).open("rb") as handle:
             raw = handle.read(limit + 1)  # a device or a FIFO has no size to check first
@@ -218,12 +219,6 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
         workspace=WorkspaceRef(**data["workspace"]),
         signed=key is not None,
     )
-
-
-def max_plan_bytes() -> int:
-    """The largest plan file read: 8 times the largest config (``RECONCILER_MAX_CONFIG_MB``),
-    room for a plan's desired state, prior state and changes before and after."""
-    return 8 * config.max_config_bytes()
 
 
 @cache

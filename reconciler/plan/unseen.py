@@ -1,11 +1,12 @@
-"""What a reviewer can't see in a plan, as warnings: titles that look the same and
-characters that show nothing (DESIGN section 2). The config checks say the same at each
-position; a plan says it too, so a pull request's comment shows it (renderers escape the
-invisible characters themselves: ``model.visible``)."""
+"""What a reviewer can't see in a plan, as warnings: titles that look the same,
+characters that show nothing (DESIGN section 2), and text not in Unicode's composed form
+(NFC: 'e' + U+0301 looks like 'é' and is other text, another URL). The config checks say
+the same at each position; a plan says it too, so a pull request's comment shows it
+(renderers escape the invisible characters themselves: ``model.visible``)."""
 
 from __future__ import annotations
 
-from reconciler.config.rules import look_alike_titles
+from reconciler.config.rules import all_composed, look_alike_titles, uncomposed
 from reconciler.errors import Severity
 from reconciler.model import DesiredChannel, code_point, has_invisible, invisible
 from reconciler.plan.values import Diagnostic
@@ -33,11 +34,22 @@ def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
             f"titles {', '.join(repr(titles[i]) for i in group)} look the same"
             + (f" (they differ in {differ})" if different else ""),
         )
-    if not has_invisible("".join([dc.display_name or "", *titles, *messages])):
+    composed = all_composed([dc.display_name or "", *titles, *messages])
+    if composed and not has_invisible("".join([dc.display_name or "", *titles, *messages])):
         return diags  # the common case, told in one search per channel
     texts = [("display name", dc.display_name or "")]
     texts += [(f"link {link.title!r}", link.title) for link in dc.links]
     texts += [(f"the message of {link.title!r}", link.message) for link in dc.links]
+    for what, text in [] if composed else texts:
+        changed = uncomposed(text)
+        if changed:
+            warn(
+                "not-composed",
+                f"{what} is not in Unicode's composed form (NFC): "
+                + ", ".join(code_point(c) for c in changed[:5])
+                + "; it looks the same as the composed text but is other text (another "
+                "title to match, another URL)",
+            )
     for what, text in texts:
         hidden = sorted({c for _, c in invisible(text)})
         if hidden:
