@@ -103,13 +103,17 @@ def normal_path(path: str) -> str:
 
 def config_files(path: str) -> list[str]:
     """The config files ``path`` names: itself when it is not a directory (reading it says
-    what is wrong with it); a directory's ``*.yaml``/``*.yml`` files, recursively, hidden
-    entries skipped, in path order. ``ConfigError`` for a directory with none."""
+    what is wrong with it); a directory's ``*.yaml``/``*.yml`` files, recursively (through
+    symbolic links, each directory once), hidden entries skipped, in path order.
+    ``ConfigError`` for a directory with none."""
     if not os.path.isdir(path):
         return [path]
     found: list[tuple[tuple[str, ...], str]] = []
-    for folder, dirs, names in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    # A link to a directory is read as a link to a file is (skipping one silently dropped
+    # its channels from the config); each directory once, so a link up the tree is no loop.
+    walked = {os.path.realpath(path)}
+    for folder, dirs, names in os.walk(path, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and _first_visit(folder, d, walked)]
         for name in names:
             if not name.startswith(".") and name.lower().endswith(SUFFIXES):
                 full = Path(folder, name)
@@ -129,6 +133,15 @@ def config_files(path: str) -> list[str]:
             ]
         )
     return [name for _, name in sorted(found)]
+
+
+def _first_visit(folder: str, name: str, walked: set[str]) -> bool:
+    """Whether directory ``name`` of ``folder`` is one not walked yet (and now it is)."""
+    real = os.path.realpath(os.path.join(folder, name))
+    if real in walked:
+        return False
+    walked.add(real)
+    return True
 
 
 def check_paths(paths: Sequence[str]) -> list[Checked]:

@@ -55,6 +55,27 @@ def test_a_directory_is_its_yaml_files_in_path_order_hidden_entries_skipped(
     assert config_files(str(root / "us.yaml")) == [str(root / "us.yaml")]
 
 
+def test_a_linked_directory_is_read_as_a_linked_file_is_and_a_loop_once(tmp_path: Path) -> None:
+    """A symbolic link to a directory was skipped without a word, so its channels fell out
+    of the config (unmanaged: a plan of "No changes" while a team's edits were ignored),
+    though a link to a file was read. Now both are read; a link back up the tree is not
+    walked again."""
+    root = team(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "shop.yaml").write_text(HEAD + channel("shop", "Bio"), encoding="utf-8")
+    (root / "shared").symlink_to(shared)
+    (root / "brands" / "loop").symlink_to(root)  # a loop
+    assert config_files(str(root)) == [
+        str(root / "brands" / "eu" / "de.yml"),
+        str(root / "brands" / "global.YAML"),
+        str(root / "shared" / "shop.yaml"),
+        str(root / "us.yaml"),
+    ]
+    accounts = [c.account for c in config.load_paths([str(root)]).desired.channels]
+    assert accounts == ["acme.de", "acme.global", "acme.jp", "shop", "acmepets"]
+
+
 def test_three_files_are_the_same_desired_state_as_one_file_of_their_union(
     tmp_path: Path,
 ) -> None:
