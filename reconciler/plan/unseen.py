@@ -6,10 +6,16 @@ the same at each position; a plan says it too, so a pull request's comment shows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from reconciler.config.confusables import skeleton
 from reconciler.config.rules import all_composed, look_alike_titles, uncomposed
 from reconciler.errors import Severity
 from reconciler.model import DesiredChannel, code_point, has_invisible, invisible
-from reconciler.plan.values import Diagnostic
+from reconciler.plan.values import Action, Change, Diagnostic, Resource
+
+#: The edits whose text before and after is shown side by side.
+_EDITS = (Action.UPDATE, Action.REGENERATE, Action.RENAME)
 
 
 def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
@@ -57,5 +63,39 @@ def unseen_differences(account: str, dc: DesiredChannel) -> list[Diagnostic]:
                 "invisible-character",
                 f"{what} has characters that show nothing (shown escaped): "
                 + ", ".join(code_point(c) for c in hidden[:5]),
+            )
+    return diags
+
+
+def unseen_changes(account: str, changes: Sequence[Change]) -> list[Diagnostic]:
+    """A warning for each edit of ``changes`` whose text before and after look the same
+    (one confusable skeleton: a Latin letter for a Cyrillic one, an 'é' decomposed), which
+    the plan would show as 'update "Sale" -> "Sale"' (a Cyrillic S) with nothing to see, naming the
+    characters that differ."""
+    diags: list[Diagnostic] = []
+    for change in changes:
+        if change.action not in _EDITS:
+            continue
+        for field in change.fields:
+            old = getattr(change.before, field, None)
+            new = getattr(change.after, field, None)
+            if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+                continue
+            if skeleton(old) != skeleton(new):
+                continue
+            of = (
+                f"link {change.title!r}"
+                if change.resource is Resource.LINK
+                else f"channel {account}"
+            )
+            differ = ", ".join(code_point(c) for c in sorted(set(old) ^ set(new))[:4])
+            diags.append(
+                Diagnostic(
+                    severity=Severity.WARNING,
+                    code="look-alike-change",
+                    channel=account,
+                    message=f"the {field.replace('_', ' ')} of {of} changes from {old!r} to "
+                    f"{new!r}, which look the same (they differ in {differ or 'their order'})",
+                )
             )
     return diags
