@@ -14,7 +14,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -113,6 +113,17 @@ class ApplyResult:
         }
 
 
+#: The error of the change under way when Ctrl-C stopped an apply running one at a time...
+INTERRUPTED_DURING = (
+    "interrupted (Ctrl-C) during this change: it may or may not have been made "
+    "(a plan says); the changes after it were not started"
+)
+#: ...and of the first change not started when it stopped one running several at a time.
+INTERRUPTED_BEFORE = (
+    "interrupted (Ctrl-C): the changes under way were finished; none was started after them"
+)
+
+
 def ordered(changes: tuple[Change, ...]) -> list[Change]:
     """The changes in the order apply runs them (stable within each kind)."""
     return sorted(changes, key=lambda c: _ORDER[(c.action, c.resource)])
@@ -177,8 +188,9 @@ def run(
     Raises a ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
     by phase (see ``ordered``); within a phase the changes are independent, and up to
     ``concurrency`` of them run at once, when the backend takes parallel writes (one at a
-    time otherwise). After a failure no new step starts; the steps already running finish.
-    The result names the failure, what was done and what was not.
+    time otherwise). After a failure, or Ctrl-C, no new step starts; the steps already running
+    finish. The result names the failure (Ctrl-C: ``INTERRUPTED_DURING`` the change under way,
+    or ``INTERRUPTED_BEFORE`` the first not started), what was done and what was not.
     """
     check(plan, allow_removals=allow_removals)
     if not backend.capabilities.parallel_writes:
@@ -188,14 +200,22 @@ def run(
     done: list[tuple[int, Outcome]] = []
     failures: list[tuple[int, ReconcilerError]] = []
     for phase in _phases(steps):
+        interrupted = False
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
-                outcome = _attempt(this, steps[index])
+                try:
+                    outcome = _attempt(this, steps[index])
+                except KeyboardInterrupt:
+                    outcome = ReconcilerError(INTERRUPTED_DURING)
                 _settle(index, outcome, done, failures, on_step)
                 if failures:
                     break
         else:
-            _run_parallel(this, steps, phase, concurrency, done, failures, on_step)
+            interrupted = _run_parallel(this, steps, phase, concurrency, done, failures, on_step)
+        finished = {i for i, _ in done}
+        left = next((i for i in range(len(steps)) if i not in finished), None)
+        if interrupted and not failures and left is not None:
+            failures.append((left, ReconcilerError(INTERRUPTED_BEFORE)))
         if failures:
             break
     if not failures:
@@ -251,17 +271,19 @@ def _run_parallel(
     done: list[tuple[int, Outcome]],
     failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
-) -> None:
-    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure.
-    Each worker takes the next step itself (no round trip through a coordinating thread, whose
-    waits on every future in flight cost more than the steps at a high concurrency)."""
+) -> bool:
+    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure,
+    or after Ctrl-C (then the steps under way finish, and it returns True). Each worker takes
+    the next step itself (no round trip through a coordinating thread, whose waits on every
+    future in flight cost more than the steps at a high concurrency)."""
     pending = iter(phase)
     lock = threading.Lock()
+    stop = threading.Event()
 
     def work() -> None:
         while True:
             with lock:
-                index = None if failures else next(pending, None)
+                index = None if failures or stop.is_set() else next(pending, None)
             if index is None:
                 return
             outcome = _attempt(this, steps[index])
@@ -269,10 +291,18 @@ def _run_parallel(
                 _settle(index, outcome, done, failures, on_step)
 
     workers = min(concurrency, len(phase))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        running = [pool.submit(work) for _ in range(workers)]
+    pool = ThreadPoolExecutor(max_workers=workers)
+    running: list[Future[None]] = []
+    try:
+        for _ in range(workers):
+            running.append(pool.submit(work))
+        pool.shutdown(wait=True)
+    except KeyboardInterrupt:  # only the main thread gets it: the workers finish their step
+        stop.set()
+        pool.shutdown(wait=True)
     for future in running:
         future.result()  # anything but a ReconcilerError is a bug: raised here
+    return stop.is_set()
 
 
 def _settle(

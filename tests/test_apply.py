@@ -4,6 +4,8 @@ changes, idempotency keys, and (a property) that plan + apply always converges."
 from __future__ import annotations
 
 import re
+import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from reconciler import apply as applier
 from reconciler import plan as planner
 from reconciler.apply import ApplyResult, Outcome, UrlChange, idempotency_key
 from reconciler.backends.base import Capabilities
+from reconciler.backends.http import HttpBackend
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.errors import BackendError, PlanError, TitleTaken
@@ -32,7 +35,9 @@ from reconciler.model import (
 )
 from reconciler.plan import Action, Plan, Resource
 from reconciler.render import json as render_json
+from reconciler.render import text
 from tests.helpers import (
+    SandboxFactory,
     assert_valid_plan_json,
     channel,
     dc,
@@ -738,3 +743,62 @@ def test_after_a_failure_no_new_step_starts_and_the_rest_is_reported() -> None:
     created = {lk.title for lk in backend.read().channels[0].links}
     assert created == {o.change.title for o in result.done}
     assert len(result.done) + len(result.not_done) + 1 == 40
+
+
+# --- interrupted (Ctrl-C) -------------------------------------------------------------------
+
+
+class Interrupting(Spy):
+    """A Spy that receives SIGINT (Ctrl-C) as its ``at``-th write starts, as a user
+    pressing it while that change is under way."""
+
+    def __init__(self, backend: Any, *, at: int) -> None:
+        super().__init__(backend)
+        self.at = at
+
+    def _write(self, *call: str) -> None:
+        super()._write(*call)
+        if len(self.calls) == self.at:
+            # Before the write: Python runs the handler (KeyboardInterrupt) in the main
+            # thread, at once when this is it (the change is not made), else while a worker
+            # goes on (the change is made).
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_during_an_apply_reports_what_was_done_and_what_was_not() -> None:
+    """Ctrl-C mid-apply printed only "interrupted": which links were made, and which old URLs
+    to replace, was lost. The run stops, and the report says what was done, the change under
+    way (made or not: a plan says), and what was not started."""
+    with memory_backend() as backend:
+        seed(backend, workspace(channel(A, "Acme")))
+        want = desired(dc(A, "Acme", *(dl(f"L{i}", f"m{i}") for i in range(5))))
+        spy = Interrupting(backend, at=3)
+        result = applier.run(_plan(spy, want), spy)
+        assert not result.ok
+        assert [o.change.title for o in result.done] == ["L0", "L1"]
+        assert result.failed is not None and result.failed.title == "L2"
+        assert result.error is not None and "interrupted (Ctrl-C)" in result.error
+        assert [c.title for c in result.not_done] == ["L3", "L4"]
+        assert "FAILED: create acmepets: L2" in text.render_apply(result)
+        again = applier.run(_plan(backend, want), backend)  # converges (L2 was not made)
+        assert [o.change.title for o in again.done] == ["L2", "L3", "L4"]
+
+
+def test_ctrl_c_during_a_parallel_apply_lets_the_steps_under_way_finish(
+    sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    store = tmp_path / "ws.db"
+    LocalBackend(store).connect_channel(A, "Acme")
+    server = sandbox("--latency-ms", "20", store=store)
+    http = HttpBackend(server.url, None, concurrency=4)
+    spy = Interrupting(http, at=3)
+    spy.capabilities = http.capabilities
+    want = desired(dc(A, "Acme", *(dl(f"L{i:02d}", f"m{i}") for i in range(30))))
+    result = applier.run(_plan(spy, want), spy, concurrency=4)
+    http.close()
+    assert not result.ok
+    assert result.error is not None and "interrupted (Ctrl-C)" in result.error
+    made = {lk.title for lk in LocalBackend(store).read().channels[0].links}
+    assert made == {o.change.title for o in result.done}  # every step under way finished
+    assert 3 <= len(made) < 30
+    assert len(result.done) + 1 + len(result.not_done) == 30
