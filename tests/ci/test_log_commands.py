@@ -12,6 +12,7 @@ as its escape; no line starts with ``::`` unless it is one of reconciler's own a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_ci_apply_logs_no_workflow_command_from_data(hostile: Path, ci: Run) -> 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "stop-commands" in applied.stdout  # the removals, in the log
     assert_no_command(applied.stdout + applied.stderr)
+
+
+@pytest.mark.parametrize(
+    "args", [["plan", "workspace.yaml", "--format", "json"], ["links", "--format", "json"]]
+)
+def test_json_in_a_log_carries_no_workflow_command_and_reads_back_exactly(
+    hostile: Path, reconciler: Run, args: list[str]
+) -> None:
+    """JSON to a pipe is exact data: '##[' is written '##\\u005b', the same string to any
+    JSON reader, and no command to the runner."""
+    result = reconciler(*args)
+    assert result.returncode == 0, result.stderr
+    assert_no_command(result.stdout)
+    assert all(text in result.stdout.replace("\\u005b", "[") for text in COMMANDS)
+    assert "##[set-output name=has-changes;]false said" in json.dumps(json.loads(result.stdout))
