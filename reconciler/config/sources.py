@@ -15,6 +15,7 @@ file, in this checkout or another); ``check_paths`` gives each file's problems, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -165,6 +166,33 @@ def _inside(entry: str, root: str, outside: list[Problem]) -> bool:
         )
     )
     return False
+
+
+def refuse_overwriting(out: str, paths: Sequence[str]) -> None:
+    """Refuse (``ConfigError`` at ``out``) an output file that is one of the config files
+    ``paths`` name (``plan teams --out teams/us.yaml`` would replace a team's config with
+    the plan), however either is spelled; nothing is written."""
+    for path in paths:
+        try:
+            files = config_files(path)
+        except ConfigError:
+            continue  # reading the config says what is wrong with it
+        for name in files:
+            with contextlib.suppress(OSError):  # out doesn't exist yet, or name doesn't
+                if os.path.samefile(out, name):
+                    raise ConfigError(
+                        [
+                            Problem(
+                                path=out,
+                                line=None,
+                                col=None,
+                                severity=Severity.ERROR,
+                                code="file",
+                                message="is a config file being read: --out would overwrite "
+                                "it; name another file",
+                            )
+                        ]
+                    )
 
 
 def check_paths(paths: Sequence[str]) -> list[Checked]:
