@@ -95,3 +95,24 @@ def test_json_in_a_log_carries_no_workflow_command_and_reads_back_exactly(
     assert_no_command(result.stdout)
     assert all(text in result.stdout.replace("\\u005b", "[") for text in COMMANDS)
     assert "##[set-output name=has-changes;]false said" in json.dumps(json.loads(result.stdout))
+
+
+def test_a_refusal_in_ci_apply_logs_no_workflow_command_from_data(hostile: Path, ci: Run) -> None:
+    """The stale plan's refusal names what moved, old and new message: data, escaped in
+    the job's log as in any output (it was printed raw)."""
+    assert ci("plan", "workspace.yaml", "--out", "plans").returncode == 2
+    backend = LocalBackend(store(hostile))
+    try:
+        channel = backend.read().channels[0]
+        moved = channel.links[0]
+        backend.update_link(
+            channel.id, moved.id, title=moved.title, ref=None,
+            message="##[set-output name=exitcode;]0", version=moved.version,
+        )  # fmt: skip
+    finally:
+        backend.close()
+    refused = ci("apply", "workspace.yaml", "--plans", "plans", "--out", "out")
+    assert refused.returncode == 1
+    assert "the plan is stale" in refused.stdout
+    assert "##\\u005bset-output name=exitcode;]0" in refused.stdout
+    assert_no_command(refused.stdout + refused.stderr)
