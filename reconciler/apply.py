@@ -279,16 +279,25 @@ def _run_parallel(
     pending = iter(phase)
     lock = threading.Lock()
     stop = threading.Event()
+    active = [0]  # the workers between their start and their end
+    quiet = threading.Condition(lock)
 
     def work() -> None:
-        while True:
+        with lock:
+            active[0] += 1
+        try:
+            while True:
+                with lock:
+                    index = None if failures or stop.is_set() else next(pending, None)
+                if index is None:
+                    return
+                outcome = _attempt(this, steps[index])
+                with lock:
+                    _settle(index, outcome, done, failures, on_step)
+        finally:
             with lock:
-                index = None if failures or stop.is_set() else next(pending, None)
-            if index is None:
-                return
-            outcome = _attempt(this, steps[index])
-            with lock:
-                _settle(index, outcome, done, failures, on_step)
+                active[0] -= 1
+                quiet.notify_all()
 
     workers = min(concurrency, len(phase))
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -298,7 +307,12 @@ def _run_parallel(
             running.append(pool.submit(work))
         pool.shutdown(wait=True)
     except KeyboardInterrupt:  # only the main thread gets it: the workers finish their step
-        stop.set()
+        with lock:  # a worker that starts after this takes no step
+            stop.set()
+            # Waited for by the count, not by joining: a join Ctrl-C interrupted takes a
+            # thread still running for ended (CPython 3.11), and a submit it interrupted
+            # leaves a worker unlisted.
+            quiet.wait_for(lambda: not active[0])
         pool.shutdown(wait=True)
     for future in running:
         future.result()  # anything but a ReconcilerError is a bug: raised here

@@ -3,6 +3,7 @@ changes, idempotency keys, and (a property) that plan + apply always converges."
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from pathlib import Path
@@ -759,10 +760,10 @@ class Interrupting(Spy):
     def _write(self, *call: str) -> None:
         super()._write(*call)
         if len(self.calls) == self.at:
-            # Before the write: Python runs the handler (KeyboardInterrupt) in the main
-            # thread, at once when this is it (the change is not made), else while a worker
-            # goes on (the change is made).
-            signal.raise_signal(signal.SIGINT)
+            # Before the write, to the process as a terminal sends it: Python runs the
+            # handler (KeyboardInterrupt) in the main thread, at once when this is it (the
+            # change is not made), else while a worker goes on (the change is made).
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_ctrl_c_during_an_apply_reports_what_was_done_and_what_was_not() -> None:
