@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from reconciler.backends.base import Backend
@@ -112,24 +113,41 @@ class ApplyResult:
         }
 
 
+#: The error of the change under way when Ctrl-C stopped an apply running one at a time...
+INTERRUPTED_DURING = (
+    "interrupted (Ctrl-C) during this change: it may or may not have been made "
+    "(a plan says); the changes after it were not started"
+)
+#: ...and of the first change not started when it stopped one running several at a time.
+INTERRUPTED_BEFORE = (
+    "interrupted (Ctrl-C): the changes under way were finished; none was started after them"
+)
+
+
 def ordered(changes: tuple[Change, ...]) -> list[Change]:
     """The changes in the order apply runs them (stable within each kind)."""
     return sorted(changes, key=lambda c: _ORDER[(c.action, c.resource)])
 
 
-def idempotency_key(plan: Plan, change: Change) -> str:
-    """One key per intended change: the same plan retried or re-run reuses it, so a request
-    whose response was lost (or a run killed mid-request and run again on the same state)
-    can't create a second link.
+def idempotency_key(plan: Plan, change: Change, *, run: str) -> str:
+    """One key per intended change of one run (``run``: a token ``apply.run`` draws once):
+    a request retried within the run reuses it, so a create whose response was lost is
+    replayed by the server, never made twice.
 
-    The key covers the state the plan was made from and the whole change (its values, not
-    only its title), so two plans that create the same title with different messages never
-    share a key: a server replaying the first response would otherwise hand back the wrong
-    link, or refuse the request as a key reused for another one.
+    Two runs never share a key, even of one saved plan applied twice at once (a CI job run
+    twice): the second run's create then meets the link the first made (the store refuses
+    a second link of a title: ``TitleTaken``) instead of being handed that link as its own,
+    so of two racing applies only one reports creating it. A run killed mid-request and run
+    again plans again from the workspace as it is, and finds the link made or not.
+
+    The key also covers the state the plan was made from and the whole change (its values,
+    not only its title), so no two intended changes share one.
     """
     data = change.to_dict()
     data["channel"] = fold(change.channel)
-    ident = json.dumps([plan.state_fingerprint, data], sort_keys=True, separators=(",", ":"))
+    ident = json.dumps(
+        [run, plan.state_fingerprint, data], sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(ident.encode("ascii")).hexdigest()[:32]
 
 
@@ -170,27 +188,34 @@ def run(
     Raises a ``PlanError`` before any change when ``check`` refuses the plan. Steps run phase
     by phase (see ``ordered``); within a phase the changes are independent, and up to
     ``concurrency`` of them run at once, when the backend takes parallel writes (one at a
-    time otherwise). After a failure no new step starts; the steps already running finish.
-    The result names the failure, what was done and what was not.
+    time otherwise). After a failure, or Ctrl-C, no new step starts; the steps already running
+    finish. The result names the failure (Ctrl-C: ``INTERRUPTED_DURING`` the change under way,
+    or ``INTERRUPTED_BEFORE`` the first not started), what was done and what was not.
     """
     check(plan, allow_removals=allow_removals)
     if not backend.capabilities.parallel_writes:
         concurrency = 1
     steps = ordered(plan.changes)
-    channel_ids: dict[str, str] = {}
+    this = _Run(plan=plan, backend=backend, token=secrets.token_hex(16))
     done: list[tuple[int, Outcome]] = []
     failures: list[tuple[int, ReconcilerError]] = []
     for phase in _phases(steps):
+        interrupted = False
         if concurrency <= 1 or len(phase) == 1:
             for index in phase:
-                outcome = _attempt(plan, backend, steps[index], channel_ids)
+                try:
+                    outcome = _attempt(this, steps[index])
+                except KeyboardInterrupt:
+                    outcome = ReconcilerError(INTERRUPTED_DURING)
                 _settle(index, outcome, done, failures, on_step)
                 if failures:
                     break
         else:
-            _run_parallel(
-                plan, backend, steps, phase, channel_ids, concurrency, done, failures, on_step
-            )
+            interrupted = _run_parallel(this, steps, phase, concurrency, done, failures, on_step)
+        finished = {i for i, _ in done}
+        left = next((i for i in range(len(steps)) if i not in finished), None)
+        if interrupted and not failures and left is not None:
+            failures.append((left, ReconcilerError(INTERRUPTED_BEFORE)))
         if failures:
             break
     if not failures:
@@ -226,38 +251,72 @@ def _phases(steps: list[Change]) -> list[list[int]]:
     return phases
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One run of ``run``: its plan and backend, the token its idempotency keys are drawn
+    with, and the ids of the channels it connected (by folded account: a channel connected
+    here has no id in the plan, and its link changes come after it)."""
+
+    plan: Plan
+    backend: Backend
+    token: str
+    channel_ids: dict[str, str] = field(default_factory=dict)
+
+
 def _run_parallel(
-    plan: Plan,
-    backend: Backend,
+    this: _Run,
     steps: list[Change],
     phase: list[int],
-    channel_ids: dict[str, str],
     concurrency: int,
     done: list[tuple[int, Outcome]],
     failures: list[tuple[int, ReconcilerError]],
     on_step: Callable[[Outcome], None] | None,
-) -> None:
-    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure.
-    Each worker takes the next step itself (no round trip through a coordinating thread, whose
-    waits on every future in flight cost more than the steps at a high concurrency)."""
+) -> bool:
+    """Run one phase with at most ``concurrency`` steps in flight; none starts after a failure,
+    or after Ctrl-C (then the steps under way finish, and it returns True). Each worker takes
+    the next step itself (no round trip through a coordinating thread, whose waits on every
+    future in flight cost more than the steps at a high concurrency)."""
     pending = iter(phase)
     lock = threading.Lock()
+    stop = threading.Event()
+    active = [0]  # the workers between their start and their end
+    quiet = threading.Condition(lock)
 
     def work() -> None:
-        while True:
+        with lock:
+            active[0] += 1
+        try:
+            while True:
+                with lock:
+                    index = None if failures or stop.is_set() else next(pending, None)
+                if index is None:
+                    return
+                outcome = _attempt(this, steps[index])
+                with lock:
+                    _settle(index, outcome, done, failures, on_step)
+        finally:
             with lock:
-                index = None if failures else next(pending, None)
-            if index is None:
-                return
-            outcome = _attempt(plan, backend, steps[index], channel_ids)
-            with lock:
-                _settle(index, outcome, done, failures, on_step)
+                active[0] -= 1
+                quiet.notify_all()
 
     workers = min(concurrency, len(phase))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        running = [pool.submit(work) for _ in range(workers)]
+    pool = ThreadPoolExecutor(max_workers=workers)
+    running: list[Future[None]] = []
+    try:
+        for _ in range(workers):
+            running.append(pool.submit(work))
+        pool.shutdown(wait=True)
+    except KeyboardInterrupt:  # only the main thread gets it: the workers finish their step
+        with lock:  # a worker that starts after this takes no step
+            stop.set()
+            # Waited for by the count, not by joining: a join Ctrl-C interrupted takes a
+            # thread still running for ended (CPython 3.11), and a submit it interrupted
+            # leaves a worker unlisted.
+            quiet.wait_for(lambda: not active[0])
+        pool.shutdown(wait=True)
     for future in running:
         future.result()  # anything but a ReconcilerError is a bug: raised here
+    return stop.is_set()
 
 
 def _settle(
@@ -277,19 +336,18 @@ def _settle(
         on_step(outcome)
 
 
-def _attempt(
-    plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]
-) -> Outcome | ReconcilerError:
+def _attempt(this: _Run, change: Change) -> Outcome | ReconcilerError:
     """``_step``'s outcome, or the ``ReconcilerError`` it raised."""
     try:
-        return _step(plan, backend, change, channel_ids)
+        return _step(this, change)
     except ReconcilerError as exc:
         return exc
 
 
-def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, str]) -> Outcome:
-    """Make one change through ``backend``. A channel connected here has no id in the plan:
-    its id goes into ``channel_ids`` (by folded account) for the link changes after it."""
+def _step(this: _Run, change: Change) -> Outcome:
+    """Make one change of run ``this`` through its backend (a channel it connects: its id
+    into ``this.channel_ids``)."""
+    backend, channel_ids = this.backend, this.channel_ids
     key = fold(change.channel)
     channel_id = change.channel_id or channel_ids.get(key)
     if change.resource is Resource.CHANNEL:
@@ -318,7 +376,7 @@ def _step(plan: Plan, backend: Backend, change: Change, channel_ids: dict[str, s
             title=after.title,
             ref=after.ref,
             message=after.message,
-            key=idempotency_key(plan, change),
+            key=idempotency_key(this.plan, change, run=this.token),
         )
     else:
         assert change.link_id is not None and change.version is not None

@@ -91,8 +91,9 @@ _ZERO_WIDTH = (
     "\u00ad\u034f\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u3164\ufeff\uffa0"
     "\U000e0000-\U000e007f"
 )
-#: Every character ``visible`` escapes, and ``invisible`` reports, unless it is in use.
-_UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}{_ZERO_WIDTH}]")
+#: Every character ``visible`` escapes unless it is in use (``invisible`` reports these
+#: but the ``[``, which ``visible`` escapes only after ``##``: see ``_escape``).
+_UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}{_ZERO_WIDTH}\\[]")
 _SHOWS_NOTHING = re.compile(f"[{_BIDI}{_ZERO_WIDTH}]")
 _IS_BIDI = re.compile(f"[{_BIDI}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -213,7 +214,9 @@ def visible(text: str) -> str:
     or invisible character becomes a visible escape (``\\n``, ``\\u001b``, ``\\u200b``),
     so data from a workspace or a config can't colour, move the cursor or split a line, and
     a zero-width space added to a message shows in the plan of the regeneration. An
-    invisible character in use (a joiner inside an emoji sequence) stays as it is."""
+    invisible character in use (a joiner inside an emoji sequence) stays as it is. A ``[``
+    after ``##`` is escaped too (``##\\u005b``): a CI log would run ``##[...]`` as a GitHub
+    Actions workflow command."""
     return _UNSAFE.sub(_escape, text)
 
 
@@ -229,6 +232,10 @@ def visible_lines(text: str) -> str:
 
 def _escape(m: re.Match[str]) -> str:
     char = m.group()
+    if char == "[":
+        # GitHub Actions' runner reads "##[name]" anywhere in a line of a step's output as
+        # a workflow command (set-output, add-mask, stop-commands): never data's to give.
+        return "\\u005b" if m.string[max(0, m.start() - 2) : m.start()] == "##" else char
     if char in _NAMED:
         return _NAMED[char]
     if char > "\x9f" and _in_use(m.string, m.start()):

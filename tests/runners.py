@@ -81,7 +81,7 @@ class Cli:
             assert result.exit_code == code, f"exit {result.exit_code}, expected {code}:\n{out}"
         if argv[:1] == ["plan"] and "json" in argv and result.stdout.strip():
             assert_valid_plan_json(result.stdout)
-        if argv[:1] == ["plan"] and "--out" in argv:
+        if argv[:1] == ["plan"] and "--out" in argv and "Saved the plan to" in result.stderr:
             saved = Path(argv[argv.index("--out") + 1])
             if saved.exists():
                 assert_valid_plan_json(saved.read_text(encoding="utf-8"))

@@ -3,7 +3,10 @@ changes, idempotency keys, and (a property) that plan + apply always converges."
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from reconciler import apply as applier
 from reconciler import plan as planner
 from reconciler.apply import ApplyResult, Outcome, UrlChange, idempotency_key
 from reconciler.backends.base import Capabilities
+from reconciler.backends.http import HttpBackend
 from reconciler.backends.local import LocalBackend
 from reconciler.backends.local.api import StoreApi
 from reconciler.errors import BackendError, PlanError, TitleTaken
@@ -32,7 +36,9 @@ from reconciler.model import (
 )
 from reconciler.plan import Action, Plan, Resource
 from reconciler.render import json as render_json
+from reconciler.render import text
 from tests.helpers import (
+    SandboxFactory,
     assert_valid_plan_json,
     channel,
     dc,
@@ -429,15 +435,18 @@ def test_a_link_removed_behind_the_plans_back_is_a_failure_not_a_crash() -> None
 # --- idempotency keys ---------------------------------------------------------------------
 
 
-def test_idempotency_key_is_stable_for_the_same_plan_and_change() -> None:
+def test_idempotency_key_is_stable_within_a_run_and_differs_across_runs() -> None:
     with memory_backend() as backend:
         want, _ = _every_kind(backend)
         first, second = _plan(backend, want), _plan(backend, want)
-        keys1 = [idempotency_key(first, c) for c in first.changes]
-        keys2 = [idempotency_key(second, c) for c in second.changes]
-        assert keys1 == keys2
+        keys1 = [idempotency_key(first, c, run="r1") for c in first.changes]
+        keys2 = [idempotency_key(second, c, run="r1") for c in second.changes]
+        assert keys1 == keys2  # a request retried within one run carries the same key
         assert len(set(keys1)) == len(keys1)  # one per change
         assert all(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys1)
+        # another run of the same plan: other keys, so it is never handed the first's link
+        others = [idempotency_key(first, c, run="r2") for c in first.changes]
+        assert not set(others) & set(keys1)
 
 
 def test_idempotency_key_differs_when_the_change_differs() -> None:
@@ -445,7 +454,9 @@ def test_idempotency_key_differs_when_the_change_differs() -> None:
     one = planner.build(desired(dc(A, "Acme", dl("Bio", "Hi"))), actual)
     other = planner.build(desired(dc(A, "Acme", dl("Bio", "Hello"))), actual)
     assert one.state_fingerprint == other.state_fingerprint
-    assert idempotency_key(one, one.changes[0]) != idempotency_key(other, other.changes[0])
+    assert idempotency_key(one, one.changes[0], run="r") != idempotency_key(
+        other, other.changes[0], run="r"
+    )
 
 
 def test_idempotency_key_differs_when_the_state_differs() -> None:
@@ -454,7 +465,7 @@ def test_idempotency_key_differs_when_the_state_differs() -> None:
     other = planner.build(want, workspace(channel(A, "Acme", link(1, "Other", "x"))))
     create = next(c for c in other.changes if c.action is Action.CREATE)
     assert one.changes[0] == create
-    assert idempotency_key(one, one.changes[0]) != idempotency_key(other, create)
+    assert idempotency_key(one, one.changes[0], run="r") != idempotency_key(other, create, run="r")
 
 
 def test_idempotency_key_ignores_the_accounts_case() -> None:
@@ -469,7 +480,7 @@ def test_idempotency_key_ignores_the_accounts_case() -> None:
         change.before,
         change.after,
     )
-    assert idempotency_key(plan, change) == idempotency_key(plan, upper)
+    assert idempotency_key(plan, change, run="r") == idempotency_key(plan, upper, run="r")
 
 
 def test_a_link_removed_and_declared_again_is_created_again() -> None:
@@ -733,3 +744,62 @@ def test_after_a_failure_no_new_step_starts_and_the_rest_is_reported() -> None:
     created = {lk.title for lk in backend.read().channels[0].links}
     assert created == {o.change.title for o in result.done}
     assert len(result.done) + len(result.not_done) + 1 == 40
+
+
+# --- interrupted (Ctrl-C) -------------------------------------------------------------------
+
+
+class Interrupting(Spy):
+    """A Spy that receives SIGINT (Ctrl-C) as its ``at``-th write starts, as a user
+    pressing it while that change is under way."""
+
+    def __init__(self, backend: Any, *, at: int) -> None:
+        super().__init__(backend)
+        self.at = at
+
+    def _write(self, *call: str) -> None:
+        super()._write(*call)
+        if len(self.calls) == self.at:
+            # Before the write, to the process as a terminal sends it: Python runs the
+            # handler (KeyboardInterrupt) in the main thread, at once when this is it (the
+            # change is not made), else while a worker goes on (the change is made).
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_an_apply_reports_what_was_done_and_what_was_not() -> None:
+    """Ctrl-C mid-apply printed only "interrupted": which links were made, and which old URLs
+    to replace, was lost. The run stops, and the report says what was done, the change under
+    way (made or not: a plan says), and what was not started."""
+    with memory_backend() as backend:
+        seed(backend, workspace(channel(A, "Acme")))
+        want = desired(dc(A, "Acme", *(dl(f"L{i}", f"m{i}") for i in range(5))))
+        spy = Interrupting(backend, at=3)
+        result = applier.run(_plan(spy, want), spy)
+        assert not result.ok
+        assert [o.change.title for o in result.done] == ["L0", "L1"]
+        assert result.failed is not None and result.failed.title == "L2"
+        assert result.error is not None and "interrupted (Ctrl-C)" in result.error
+        assert [c.title for c in result.not_done] == ["L3", "L4"]
+        assert "FAILED: create acmepets: L2" in text.render_apply(result)
+        again = applier.run(_plan(backend, want), backend)  # converges (L2 was not made)
+        assert [o.change.title for o in again.done] == ["L2", "L3", "L4"]
+
+
+def test_ctrl_c_during_a_parallel_apply_lets_the_steps_under_way_finish(
+    sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    store = tmp_path / "ws.db"
+    LocalBackend(store).connect_channel(A, "Acme")
+    server = sandbox("--latency-ms", "20", store=store)
+    http = HttpBackend(server.url, None, concurrency=4)
+    spy = Interrupting(http, at=3)
+    spy.capabilities = http.capabilities
+    want = desired(dc(A, "Acme", *(dl(f"L{i:02d}", f"m{i}") for i in range(30))))
+    result = applier.run(_plan(spy, want), spy, concurrency=4)
+    http.close()
+    assert not result.ok
+    assert result.error is not None and "interrupted (Ctrl-C)" in result.error
+    made = {lk.title for lk in LocalBackend(store).read().channels[0].links}
+    assert made == {o.change.title for o in result.done}  # every step under way finished
+    assert 3 <= len(made) < 30
+    assert len(result.done) + 1 + len(result.not_done) == 30

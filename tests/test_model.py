@@ -267,6 +267,12 @@ def test_visible_output_is_one_printable_line(text: str) -> None:
     out.encode("utf-8")
     assert "\n" not in out and "\r" not in out and "\x1b" not in out and "\x9b" not in out
     assert invisible(out) == []  # nothing is left hidden
+    assert "##[" not in out  # a GitHub Actions workflow command, in a CI log
+
+
+def test_visible_breaks_a_workflow_command_and_leaves_other_brackets() -> None:
+    assert visible("x ##[add-mask]https") == "x ##\\u005badd-mask]https"
+    assert visible("###[a] #[b] [c] ## [d]") == "###\\u005ba] #[b] [c] ## [d]"
 
 
 @given(st.text())

@@ -475,3 +475,21 @@ def test_a_process_running_no_other_thread_really_encodes_in_workers(tmp_path: P
     )
     workers = set(made_in.read_text().split())
     assert workers and result.stdout.strip() not in workers
+
+
+def test_prune_removes_only_codes_reconciler_made(tmp_path: Path) -> None:
+    """'qr --out assets/ --prune' took every NAME--NAME.svg or .png in the directory for a
+    stale code (a brand's 'acme--logo.svg' was deleted): only a file carrying reconciler's
+    stamp is a code of ours."""
+    out = tmp_path / "assets"
+    qr.write(qr.build([row("VIP"), row("Old", seq=1)], "svg"), out)
+    logo = out / "acme--logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    (out / "acme--banner.png").write_bytes(b"\x89PNG\r\n\x1a\n not ours")
+    done = qr.write(qr.build([row("VIP")], "svg"), out, scope=None, prune=True)
+    assert [p.name for p in done.stale] == ["acmepets--old.svg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "acme--banner.png",
+        "acme--logo.svg",
+        "acmepets--vip.svg",
+    ]

@@ -34,12 +34,18 @@ def open_backend(
     client's headers, never in a message.
     """
     if kind == "local":
-        if not Path(store).exists():
-            raise StoreError(
-                f"there is no local workspace at {visible(store)}: make the demo one with "
-                "'reconciler sandbox connect ACCOUNT', name another with --store, or use "
-                "SleekFlow's API with --backend http (RECONCILER_BACKEND=http)"
-            )
+        make = (
+            "make the demo one with 'reconciler sandbox connect ACCOUNT', name another with "
+            "--store, or use SleekFlow's API with --backend http (RECONCILER_BACKEND=http)"
+        )
+        path = Path(store)
+        if not path.exists():
+            raise StoreError(f"there is no local workspace at {visible(store)}: {make}")
+        if not path.is_dir() and (not path.is_file() or path.stat().st_size == 0):
+            # An empty file (touched, truncated) or a device reads as an empty workspace,
+            # and the first write would make a store in it: as good as none.
+            what = "an empty file" if path.is_file() else "not a file"
+            raise StoreError(f"{visible(store)} is not a local workspace ({what}): {make}")
         # Imported here: backends.local imports this package (for base), and plan against
         # the API shouldn't load sqlite3 and the store, nor plan locally httpx (below).
         from reconciler.backends.local import LocalBackend

@@ -162,7 +162,7 @@ def apply(config: str, plan_file: Path, out: Path, job: Job, *, allow_removals: 
     without ``allow_removals``. Writes ``apply.md`` in ``out``, and once the plan was
     applied (or had nothing to apply) the page of the config's links (``links_page``);
     CLEAN or FAILED."""
-    out.mkdir(parents=True, exist_ok=True)
+    _make(out)
     report = out / "apply.md"
     problems: tuple[Problem, ...] = ()
     if not plan_file.is_file():
@@ -295,7 +295,7 @@ def _saved_plan(
     """The plan of ``config``, saved as ``out``/plan.json (signed with the job's plan key);
     or, when there is none, no plan file, the markdown saying why under ``headline``, and
     the config's problems if it does not validate."""
-    out.mkdir(parents=True, exist_ok=True)
+    _make(out)
     plan_file = out / "plan.json"
     plan_file.unlink(missing_ok=True)
     try:
@@ -359,6 +359,14 @@ def _applied(
         log=log,
         links_page=links_page,
     )
+
+
+def _make(directory: Path) -> None:
+    """Make the job's ``directory`` (and its parents), or say why it can't be made."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {directory}: {reason(exc)}") from None
 
 
 def _write(path: Path, text: str) -> None:

@@ -13,6 +13,7 @@ import click
 
 from reconciler.cli.group import cli
 from reconciler.cli.options import BackendOptions, backend_options, open_workspace, plan_key
+from reconciler.model import visible_lines
 
 if TYPE_CHECKING:
     from reconciler.ci import Job, JobResult
@@ -151,7 +152,7 @@ def _run(
     for config in dict.fromkeys(configs):
         result = each(config, job)
         click.echo(render_github(result.problems), nl=False)
-        click.echo(result.log, nl=False)
+        click.echo(visible_lines(result.log), nl=False)  # a refusal quotes data as it is
         run.add_to_summary(result.summary)
         verdict = _VERDICTS[kind].get(result.exit, _FAILED[kind])
         click.echo(f"reconciler ci: {kind} of {config}: {verdict}", err=True)

@@ -22,6 +22,7 @@ from reconciler.cli.options import (
     open_workspace,
     paths_argument,
     plan_key,
+    refuse_overwriting,
 )
 from reconciler.words import plural
 
@@ -162,6 +163,7 @@ def links(
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom is for --format csv")
+    refuse_overwriting(out, paths)
     if fmt == "html":
         _emit(_page(paths, backend_opts, channels, titles, changed_since), fmt, out)
         return

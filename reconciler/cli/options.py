@@ -183,6 +183,15 @@ def load_config(paths: tuple[str, ...]) -> Loaded:
     return config.load_paths(paths)
 
 
+def refuse_overwriting(out: str | None, paths: tuple[str, ...]) -> None:
+    """Refuse an ``--out`` that names one of the config files of PATHs
+    (``config.refuse_overwriting``), before anything is read or written."""
+    from reconciler import config
+
+    if out is not None:
+        config.refuse_overwriting(out, paths)
+
+
 def paths_argument(*, required: bool) -> Callable[[_F], _F]:
     """PATH...: config files, and directories of them (their *.yaml and *.yml files)."""
     return click.argument(

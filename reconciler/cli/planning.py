@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     open_workspace,
     paths_argument,
     plan_key,
+    refuse_overwriting,
     use_color,
     workspace_opener,
     write_file,
@@ -64,6 +65,7 @@ def plan(
     """
     from reconciler import planning
 
+    refuse_overwriting(out, paths)
     # The workspace is read while the config is parsed (its errors still come first).
     remote = reads_remotely(backend_opts.kind)
     ahead = planning.ReadAhead(workspace_opener(backend_opts), remote=remote)

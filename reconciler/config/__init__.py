@@ -28,7 +28,13 @@ from pathlib import Path
 
 from reconciler.config.files import MAX_CONFIG_BYTES, max_config_bytes, read_text
 from reconciler.config.json_schema import schema
-from reconciler.config.sources import Checked, ConfigFile, Loaded, check_paths
+from reconciler.config.sources import (
+    Checked,
+    ConfigFile,
+    Loaded,
+    check_paths,
+    refuse_overwriting,
+)
 from reconciler.config.sources import load as load_paths
 from reconciler.config.text import check, check_full
 from reconciler.model import DesiredState
@@ -46,6 +52,7 @@ __all__ = [
     "load_with_digest",
     "max_config_bytes",
     "read_text",
+    "refuse_overwriting",
     "schema",
 ]
 

@@ -23,6 +23,7 @@ from reconciler.config.rules import (
     overlong_refs,
     renamed_conflicts,
     repeated_ignoring_case,
+    uncomposed,
 )
 from reconciler.config.schema_words import describe
 from reconciler.config.wording import (
@@ -39,6 +40,7 @@ from reconciler.model import (
     MESSAGE_CONTROL_RULE,
     MESSAGE_LIMIT,
     REF_LIMIT,
+    code_point,
     control_characters,
     fold,
     invisible,
@@ -235,6 +237,17 @@ class _Checker:
                 f"{name} has {characters(controls, 'a control character', 'control characters')}"
                 f": remove {'them' if len(controls) > 1 else 'it'} "
                 f"({MESSAGE_CONTROL_RULE if name == 'message' else CONTROL_RULE})",
+            )
+        changed = uncomposed(node.value)
+        if changed:
+            self.add(
+                node,
+                "not-composed",
+                f"{name} is not in Unicode's composed form (NFC): "
+                + ", ".join(code_point(c) for c in changed[:5])
+                + "; it looks the same as the composed text SleekFlow's UI writes but is other "
+                "text (another title, message or URL): write the composed characters",
+                Severity.WARNING,
             )
         hidden = invisible(node.value)
         if not hidden:

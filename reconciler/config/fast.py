@@ -29,6 +29,7 @@ from reconciler.config.desired import desired_channel, desired_links
 from reconciler.config.json_schema import known_valid
 from reconciler.config.plain import NOT_TEXT_BY_FIRST
 from reconciler.config.rules import (
+    all_composed,
     look_alike_titles,
     overlong_messages,
     overlong_refs,
@@ -112,12 +113,15 @@ def _renames_decline(links: tuple[DesiredLink, ...]) -> bool:
 
 
 def _flagged(names: Sequence[str], messages: Sequence[str] = ()) -> bool:
-    """Whether any of ``names`` (titles, a display name) or ``messages`` holds a character
+    """Whether any of ``names`` (titles, a display name) or ``messages`` is not composed
+    (``all_composed``: a warning), holds a character
     that shows nothing (``invisible``: a warning) or a control character
     (``control_characters``: an error). One search over all of them (``may_be_flagged``),
     and a look for the controls only a message may hold in the names; the precise checks
     only when one finds a candidate."""
     joined = "".join(names)
+    if not all_composed((*names, *messages)):
+        return True  # text not in Unicode's composed form: a warning
     if not may_be_flagged(joined + "".join(messages)) and not any(
         c in joined for c in "\t\n\r\x85"
     ):

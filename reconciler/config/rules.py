@@ -2,6 +2,7 @@
 case, a message's length in UTF-16 code units, a ref's length percent-encoded, titles that
 look alike (``confusables``). (A ref used twice is ``model.shared_refs``: the plan reports it
 too; the characters that show nothing are ``model.invisible``: renderers escape them too.)
+Text not in Unicode's composed form (``uncomposed``) is warned by the config and the plan.
 
 Each takes the values of one scope (a file's accounts, a channel's titles or messages) and
 says where the rule is broken. The full check (``checks``) words each finding at its
@@ -10,8 +11,9 @@ position; the fast path (``fast``) only needs to know there is none. Both call t
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from reconciler.config.confusables import ascii_skeleton, look_alike_keys
@@ -127,3 +129,24 @@ def look_alike_titles(titles: Sequence[str]) -> list[list[int]]:
             seen.add(group)
             found.append(list(group))
     return sorted(found)
+
+
+def all_composed(texts: Iterable[str]) -> bool:
+    """Whether every text of ``texts`` is in Unicode's composed form (NFC), as SleekFlow's UI
+    and nearly every editor write it (ASCII always is): one quick check a text."""
+    return all(text.isascii() or unicodedata.is_normalized("NFC", text) for text in texts)
+
+
+def uncomposed(text: str) -> list[str]:
+    """The characters of ``text`` that Unicode's composed form (NFC) replaces (an ``e``
+    followed by U+0301 COMBINING ACUTE ACCENT is ``é``, U+00E9), sorted; ``[]`` when
+    ``text`` is composed. Such text looks the same as its composed form and is other text:
+    another title to match, another message, another URL."""
+    if all_composed((text,)):
+        return []
+    marks = {c for c in text if unicodedata.combining(c)}
+    # The marks composed into a letter, and the characters composed alone (U+212B ANGSTROM
+    # SIGN is U+00C5); marks only reordered are all still there: name them all.
+    absorbed = marks - set(unicodedata.normalize("NFC", text))
+    alone = {c for c in text if unicodedata.normalize("NFC", c) != c}
+    return sorted((absorbed | alone) or marks)

@@ -15,6 +15,7 @@ file, in this checkout or another); ``check_paths`` gives each file's problems, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -104,16 +105,32 @@ def normal_path(path: str) -> str:
 def config_files(path: str) -> list[str]:
     """The config files ``path`` names: itself when it is not a directory (reading it says
     what is wrong with it); a directory's ``*.yaml``/``*.yml`` files, recursively, hidden
-    entries skipped, in path order. ``ConfigError`` for a directory with none."""
+    entries skipped, in path order. ``ConfigError`` for a directory with none, or with a
+    symbolic link leading outside it."""
     if not os.path.isdir(path):
         return [path]
     found: list[tuple[tuple[str, ...], str]] = []
+    # A symbolic link leading outside the directory is an error (a link to a directory was
+    # skipped without a word, dropping its channels from the config; a link added in a pull
+    # request must not make CI read the runner's files); one inside it names what the walk
+    # reads anyway (a directory is not walked twice, nor in a loop; a file is read once).
+    root = os.path.realpath(path)
+    outside: list[Problem] = []
     for folder, dirs, names in os.walk(path):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for d in dirs:
+            if os.path.islink(os.path.join(folder, d)):
+                _inside(os.path.join(folder, d), root, outside)
         for name in names:
-            if not name.startswith(".") and name.lower().endswith(SUFFIXES):
-                full = Path(folder, name)
+            full = Path(folder, name)
+            if (
+                not name.startswith(".")
+                and name.lower().endswith(SUFFIXES)
+                and (not full.is_symlink() or _inside(str(full), root, outside))
+            ):
                 found.append((full.relative_to(path).parts, str(full)))
+    if outside:
+        raise ConfigError(outside)
     if not found:
         raise ConfigError(
             [
@@ -129,6 +146,53 @@ def config_files(path: str) -> list[str]:
             ]
         )
     return [name for _, name in sorted(found)]
+
+
+def _inside(entry: str, root: str, outside: list[Problem]) -> bool:
+    """Whether ``entry`` of a config directory (real path ``root``) is in it once symbolic
+    links are followed; if not, an error about it joins ``outside``."""
+    real = os.path.realpath(entry)
+    if os.path.commonpath([root, real]) == root:
+        return True
+    outside.append(
+        Problem(
+            path=entry,
+            line=None,
+            col=None,
+            severity=Severity.ERROR,
+            code="file",
+            message=f"a symbolic link to {real}, outside the directory: a config directory is "
+            "read within itself (give the file as a PATH of its own if it is meant)",
+        )
+    )
+    return False
+
+
+def refuse_overwriting(out: str, paths: Sequence[str]) -> None:
+    """Refuse (``ConfigError`` at ``out``) an output file that is one of the config files
+    ``paths`` name (``plan teams --out teams/us.yaml`` would replace a team's config with
+    the plan), however either is spelled; nothing is written."""
+    for path in paths:
+        try:
+            files = config_files(path)
+        except ConfigError:
+            continue  # reading the config says what is wrong with it
+        for name in files:
+            with contextlib.suppress(OSError):  # out doesn't exist yet, or name doesn't
+                if os.path.samefile(out, name):
+                    raise ConfigError(
+                        [
+                            Problem(
+                                path=out,
+                                line=None,
+                                col=None,
+                                severity=Severity.ERROR,
+                                code="file",
+                                message="is a config file being read: --out would overwrite "
+                                "it; name another file",
+                            )
+                        ]
+                    )
 
 
 def check_paths(paths: Sequence[str]) -> list[Checked]:

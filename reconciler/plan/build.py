@@ -25,7 +25,7 @@ from reconciler.model import (
     shared_refs,
 )
 from reconciler.plan import matching
-from reconciler.plan.unseen import unseen_differences
+from reconciler.plan.unseen import unseen_changes, unseen_differences
 from reconciler.plan.values import (
     Action,
     Change,
@@ -203,6 +203,7 @@ def _channel_plan(
     diags.extend(link_diags)
     diags.extend(_duplicate_refs(account, dc.links))
     diags.extend(unseen_differences(account, dc))
+    diags.extend(unseen_changes(account, changes))
     if channel is not None and channel.status is ChannelStatus.DISCONNECTED:
         n = len(changes)
         severity = Severity.ERROR if n else Severity.WARNING

@@ -146,8 +146,14 @@ def load(path: str | Path, *, key: bytes | None = None) -> SavedPlan:
     (``UntrustedPlan`` otherwise).
     """
     name = str(path)
+    # 8 times the largest config: room for its desired state, prior state and changes.
+    limit = 8 * config.max_config_bytes()
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            raw = handle.read(limit + 1)  # a device or a FIFO has no size to check first
+        if len(raw) > limit:
+            shown = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+            raise PlanFileError(f"{name}: larger than the {shown} limit of a plan file")
         data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None

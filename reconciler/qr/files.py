@@ -15,6 +15,7 @@ from anyascii import anyascii
 from reconciler.errors import QrError
 from reconciler.files import reason, write_atomic
 from reconciler.links import LinkRow
+from reconciler.qr import stamp
 
 FORMATS = ("svg", "png")
 
@@ -200,8 +201,9 @@ def _holds(target: Path, content: bytes) -> bool:
 
 
 def _stale(root: Path, current: set[str], scope: frozenset[str] | None) -> list[str]:
-    """The names in ``root`` of codes this module wrote whose stem no current file has, of a
-    channel in ``scope`` (None: any), sorted."""
+    """The names in ``root`` of codes this module wrote (named as it names them, and
+    carrying its stamp) whose stem no current file has, of a channel in ``scope`` (None:
+    any), sorted."""
     if scope is not None and not scope:
         return []
     out = []
@@ -209,6 +211,6 @@ def _stale(root: Path, current: set[str], scope: frozenset[str] | None) -> list[
         match = _OURS.fullmatch(entry.name)
         if match is None or Path(entry.name).stem in current or entry.is_symlink():
             continue
-        if (scope is None or match["channel"] in scope) and entry.is_file():
+        if (scope is None or match["channel"] in scope) and stamp.made_here(entry):
             out.append(entry.name)
     return sorted(out)

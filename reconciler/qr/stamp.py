@@ -94,6 +94,19 @@ def read(path: Path, *, fmt: str, title: str, url: str) -> Stamped | None:
     return Stamped(content=content, version=int(match[2]), error=match[3].decode())
 
 
+def made_here(path: Path) -> bool:
+    """Whether the file at ``path`` carries a stamp (a code reconciler wrote, of any title
+    and URL): what ``qr --prune`` may remove, and nothing else in the directory."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return False
+        content = path.read_bytes()
+    except OSError:
+        return False
+    found = _svg_stamp(content) if path.suffix == ".svg" else _png_stamp(content)
+    return found is not None and _TEXT.fullmatch(found[0]) is not None
+
+
 def _svg_stamp(content: bytes) -> tuple[bytes, bytes] | None:
     """(the stamp's text, the SVG without it), or None."""
     matches = list(_SVG_STAMP.finditer(content))

@@ -16,10 +16,12 @@ def dumps(data: Any) -> str:
     """Deterministic JSON: sorted keys, two-space indent, UTF-8 kept as is.
 
     A lone surrogate (a JSON API can send ``"\\ud800"``) is written as its escape, so the
-    text can always be encoded as UTF-8 and reads back as the same data.
+    text can always be encoded as UTF-8 and reads back as the same data; so is the ``[`` of
+    a ``##[`` (only ever inside a string), which GitHub Actions' runner would run as a
+    workflow command from a step's output.
     """
     text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
-    return escape_surrogates(text) + "\n"
+    return escape_surrogates(text).replace("##[", "##\\u005b") + "\n"
 
 
 def render_plan(plan: Plan) -> str:

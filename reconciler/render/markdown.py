@@ -19,8 +19,9 @@ summary and the banners' counts are never cut; a banner lists at most ``BANNER_U
 and ``BANNER_BUDGET`` characters of them, then says how many more there are.
 
 Every piece of text from a config or a workspace goes through :func:`cell` (or :func:`code`),
-so a title can't break a table row, open a code span, inject HTML, make a link or mention
-someone. The output is a pure function of the plan: the same plan gives the same bytes.
+so a title can't break a table row, open a code span, inject HTML, make a link, mention
+someone or reference an issue. The output is a pure function of the plan: the same plan
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -78,15 +79,19 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 #: "@name" in a comment notifies GitHub user "name"; a zero-width space after the "@" (as
 #: Renovate and Dependabot write it) shows the same text and notifies nobody.
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+#: "#2", "owner/repo#2" and "GH-2" link an issue and add "mentioned this" to its timeline,
+#: every time a plan is posted ("Giveaway #2"); a zero-width space defuses them the same way.
+_REFERENCE = re.compile(r"#(?=[0-9])|(?<=\bGH)(?=-[0-9])", re.IGNORECASE)
 
 
 def cell(text: str | None) -> str:
     """Text safe inside a table cell, a heading or a list item: HTML escaped, markdown
-    punctuation backslash-escaped, mentions and bare links defused, newlines as ``<br>``,
-    other control characters made visible. ``None`` is a dash."""
+    punctuation backslash-escaped, mentions, issue references and bare links defused,
+    newlines as ``<br>``, other control characters made visible. ``None`` is a dash."""
     if text is None:
         return "—"
     escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _REFERENCE.sub(lambda m: m.group() + "&#8203;", escaped)  # before any entity
     escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(), _MENTION.sub("@&#8203;", escaped))
     return "<br>".join(visible(part) for part in _NEWLINE.split(escaped))
 

@@ -293,3 +293,21 @@ def test_apply_writes_the_page_of_links_and_none_without_a_workspace(
     out.mkdir()
     assert jobs.links_page(str(repo / "workspace.yaml"), out, job.workspace(), job) is None
     assert list(out.iterdir()) == []
+
+
+def test_an_out_directory_that_cannot_be_made_is_a_clear_error(
+    repo: Path, ci: Run, tmp_path: Path
+) -> None:
+    """``--out`` under a regular file (or /proc): the job says it can't write there and
+    exits 1; it was an "internal error" (FileNotFoundError, NotADirectoryError)."""
+    (repo / "afile").write_text("x", encoding="utf-8")
+    assert ci("plan", "workspace.yaml", "--out", "plans").returncode == 2
+    for args in (
+        ["plan", "workspace.yaml", "--out", "afile/out"],
+        ["drift", "workspace.yaml", "--out", "afile/out"],
+        ["apply", "workspace.yaml", "--plans", "plans", "--out", "afile/out"],
+    ):
+        result = ci(*args)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "cannot write afile/out/workspace: Not a directory" in result.stderr
+    assert LocalBackend(store(repo)).read().channels[0].links == ()  # nothing applied

@@ -155,6 +155,27 @@ def test_a_saved_plan_is_refused_when_a_file_was_added_removed_or_changed(run: C
     assert len(run.links()) == 2
 
 
+def test_out_never_overwrites_a_config_file_it_reads(run: Cli) -> None:
+    """'plan teams --out teams/us.yaml' (a slip of the tab key) replaced the team's config
+    with the plan's JSON; 'links FILE --out FILE' with the list of links. Refused, and
+    nothing written."""
+    connect(run, "acmepets")
+    teams = run.tmp / "teams"
+    us = dump(teams / "us.yaml", [brand("acmepets", "Bio")])
+    before = us.read_bytes()
+    for args in (
+        ("plan", teams, "--out", us),
+        ("plan", us, "--out", run.tmp / "teams" / ".." / "teams" / "us.yaml"),
+        ("links", teams, "--out", us),
+        ("links", us, "--format", "html", "--out", us),
+    ):
+        refused = run(*args, code=1)
+        out = args[args.index("--out") + 1]
+        assert f"{out}: is a config file being read: --out would overwrite it" in refused.stderr
+        assert us.read_bytes() == before
+    run("plan", teams, "--out", run.tmp / "plan.json")  # any other file is fine
+
+
 def test_a_saved_plan_matches_its_files_however_they_are_spelled(
     run: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

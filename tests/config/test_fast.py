@@ -82,6 +82,7 @@ _ISSUE_14 = [
     *("campaign=spring", "bio.link", "=", "a" * 2083, "a" * 2080 + "=", "=" * 695),
     *("Hi\u200b there", "\u202eBio", "Bio\u2060", "\ufeffBio", "x\U000e0041"),
     *("\U0001f468\u200d\U0001f469", "VIP Program", "VIP Pr\u043egram", "Promo 1", "Promo l"),
+    *("Cafe\u0301", "Caf\u00e9", "\u212b", "\u0301x"),  # not composed (NFC), and composed
 ]
 _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
@@ -143,6 +144,7 @@ _names = st.sampled_from(
         *("Bio", "BIO", "bio", "Straße", "STRASSE", "strasse", "Ad", "ad "),
         *("VIP Program", "VIP Pr\u043egram", "vip pr\u043egram", "Promo 1", "Promo l"),
         *("Bio\u200b", "\u202eBio", "Family \U0001f468\u200d\U0001f469"),
+        *("Cafe\u0301", "Caf\u00e9"),
     ]
 )
 _accounts = st.sampled_from(["acme", "ACME", "Acme", "shop", "shop_2", "SHOP_2"])

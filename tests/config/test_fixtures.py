@@ -201,6 +201,11 @@ EXPECTED: dict[str, list[str]] = {
         "7:18: warning: message has a character that shows nothing, U+200B ZERO WIDTH SPACE "
         "(character 3): a plan shows it only as an escape; remove it unless it is meant"
     ],
+    "warn-not-composed": [
+        "6:16: warning: title is not in Unicode's composed form (NFC): U+0301 COMBINING ACUTE "
+        "ACCENT; it looks the same as the composed text SleekFlow's UI writes but is other "
+        "text (another title, message or URL): write the composed characters"
+    ],
     "warn-look-alike-titles": [
         "8:16: warning: title 'VIP Pr\u043egram' looks the same as title 'VIP Program' (line 6) "
         "(U+043E CYRILLIC SMALL LETTER O for U+006F LATIN SMALL LETTER O): a reader can't tell "

@@ -55,6 +55,42 @@ def test_a_directory_is_its_yaml_files_in_path_order_hidden_entries_skipped(
     assert config_files(str(root / "us.yaml")) == [str(root / "us.yaml")]
 
 
+def test_links_inside_a_directory_are_read_once_and_links_outside_it_refused(
+    tmp_path: Path,
+) -> None:
+    """A symbolic link to a directory outside was skipped without a word (its channels fell
+    out of the config: a plan of "No changes" while a team's edits were ignored), though a
+    link to a file was read, wherever it led. Now a link leading outside the directory is an
+    error (a link added in a pull request can't make CI read the runner's files); one inside
+    it names what the walk reads anyway, once (a loop is no loop)."""
+    root = team(tmp_path)
+    (root / "linked").symlink_to(root / "brands" / "eu")  # the same files again
+    (root / "brands" / "loop").symlink_to(root)
+    assert config_files(str(root)) == [
+        str(root / "brands" / "eu" / "de.yml"),
+        str(root / "brands" / "global.YAML"),
+        str(root / "us.yaml"),
+    ]
+    elsewhere = tmp_path / "shared"
+    elsewhere.mkdir()
+    (elsewhere / "shop.yaml").write_text(HEAD + channel("shop", "Bio"), encoding="utf-8")
+    (root / "shared").symlink_to(elsewhere)
+    (root / "brands" / "shop.yaml").symlink_to(elsewhere / "shop.yaml")
+    with pytest.raises(ConfigError) as refused:
+        config.load_paths([str(root)])
+    rest = (
+        ", outside the directory: a config directory is read within itself (give the file as "
+        "a PATH of its own if it is meant)"
+    )
+    assert sorted((p.path, p.line, p.message) for p in refused.value.problems) == [
+        (str(root / "brands" / "shop.yaml"), None, f"a symbolic link to {elsewhere}/shop.yaml"
+         f"{rest}"),
+        (str(root / "shared"), None, f"a symbolic link to {elsewhere}{rest}"),
+    ]
+    given = config.load_paths([str(root / "us.yaml"), str(root / "brands" / "shop.yaml")])
+    assert [c.account for c in given.desired.channels] == ["acmepets", "shop"]
+
+
 def test_three_files_are_the_same_desired_state_as_one_file_of_their_union(
     tmp_path: Path,
 ) -> None:

@@ -291,3 +291,17 @@ def test_prune_and_renamed_from_are_recorded_and_read_back(tmp_path: Path) -> No
     ]
     with pytest.raises(UnboundPlan, match=r"w\.yaml: the plan was made from it, and it is not"):
         replan(back, given=("other.yaml", want), given_files={})
+
+
+def test_a_plan_file_larger_than_any_plan_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endless device or a huge file given as PLANFILE: a clear refusal after the limit,
+    never the whole of it read into memory (it was a MemoryError, an "internal error")."""
+    with pytest.raises(PlanFileError, match="larger than the 256 MiB limit of a plan file"):
+        saved.load("/dev/zero")
+    monkeypatch.setenv("RECONCILER_MAX_CONFIG_MB", "0.001")  # plans: 8 times a config
+    big = save(tmp_path, saved.to_dict(made()))
+    big.write_bytes(big.read_bytes() + b" " * 9000)
+    with pytest.raises(PlanFileError, match="larger than the 8,384 bytes limit of a plan file"):
+        saved.load(big)

@@ -23,6 +23,8 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler import apply as applier
+from reconciler import planning
+from reconciler.backends.http import HttpBackend
 from reconciler.backends.local import LocalBackend
 from reconciler.cli import cli
 from reconciler.errors import StalePlan
@@ -236,3 +238,52 @@ def test_both_past_every_check_the_second_write_is_refused(tmp_path: Path) -> No
     assert second.url_changes == ()
     assert links_of(store, "race")["Target"][0] == "from X"
     assert first.url_changes[0].new_url == links_of(store, "race")["Target"][1]
+
+
+@pytest.mark.parametrize("backend", ["local", "over_http"])
+def test_one_reviewed_create_applied_twice_at_once_succeeds_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """One saved plan that creates a link, applied by two runs (a CI job run twice) that
+    both pass every check before either writes: one creates the link, the other is refused
+    (the title is taken), never both report creating it. (The same idempotency key in both
+    runs used to hand the second run the first's link as its own.)"""
+    store, where, env = request.getfixturevalue(backend)
+    connect(store, "twice")
+    conf = tmp_path / "twice.yaml"
+    conf.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "channels": [
+                    {
+                        "account": "twice",
+                        "display_name": "Race",
+                        "links": [
+                            {"title": "Target", "message": "Target 0"},
+                            {"title": "Other", "message": "Other 0"},
+                            {"title": "New", "message": "Made once"},
+                        ],
+                    }
+                ],
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
+    recorded = saved.load(plan_out(conf, where, env))
+    runs = []
+    for _ in range(2):
+        opened = (
+            LocalBackend(store)
+            if backend == "local"
+            else HttpBackend(where[where.index("--api-url") + 1], None)
+        )
+        runs.append((planning.reviewed(recorded, opened, name="twice.json", force=False), opened))
+    results = [applier.run(the_plan, opened) for the_plan, opened in runs]
+    for _, opened in runs:
+        opened.close()
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].done == () and results[1].failed is not None
+    assert results[1].error is not None and "already has a link titled 'New'" in results[1].error
+    assert list(links_of(store, "twice")) == ["Target", "Other", "New"]

@@ -440,6 +440,11 @@ def test_cell() -> None:
     assert cell("fb_ad *x* ~y~ [l]") == "fb\\_ad \\*x\\* \\~y\\~ \\[l\\]"
     assert cell("esc\x1b[31m") == "esc\\u001b\\[31m"
     assert cell("hi @petlover, a@b and @ alone") == "hi @&#8203;petlover, a@&#8203;b and @ alone"
+    # "#2" in a comment links issue 2 and adds "mentioned this" to its timeline, every plan
+    assert cell("Giveaway #2, acme/links#3, GH-4 and # 5") == (
+        "Giveaway #&#8203;2, acme/links#&#8203;3, GH&#8203;-4 and # 5"
+    )
+    assert cell("@a #1") == "@&#8203;a #&#8203;1"
     assert cell("see https://x.example or WWW.x.example") == (
         "see https\\://x.example or WWW\\.x.example"
     )

@@ -38,6 +38,21 @@ def test_open_backend_local_and_unknown(store: Path) -> None:
         open_backend("nope", store=str(store))
 
 
+@pytest.mark.parametrize("named", ["empty", "/dev/null"])
+def test_an_empty_file_or_a_device_is_no_workspace(store: Path, named: str) -> None:
+    """A 0-byte file (touched, truncated) or /dev/null as --store was an empty workspace:
+    a plan of every declared channel connected and every link created, and apply made a
+    store in it. It is refused as a missing store is, and nothing is written."""
+    if named == "empty":
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_bytes(b"")
+    where = str(store) if named == "empty" else named
+    with pytest.raises(StoreError, match=r"is not a local workspace .*sandbox connect"):
+        open_backend("local", store=where)
+    if named == "empty":
+        assert store.read_bytes() == b""
+
+
 # --- ids, URLs, history -------------------------------------------------------------------
 
 
