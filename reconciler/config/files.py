@@ -113,11 +113,14 @@ def decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> ConfigError:
-    return ConfigError(
-        [
-            Problem(
-                path=name, line=line, col=col, severity=Severity.ERROR, code="file", message=message
-            )
-        ]
+def file_problem(
+    name: str, message: str, line: int | None = None, col: int | None = None
+) -> Problem:
+    """An error about the config file (or directory) ``name`` as a whole: code ``file``."""
+    return Problem(
+        path=name, line=line, col=col, severity=Severity.ERROR, code="file", message=message
     )
+
+
+def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> ConfigError:
+    return ConfigError([file_problem(name, message, line, col)])

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.config.files import decode, read_bytes
+from reconciler.config.files import decode, file_problem, read_bytes
 from reconciler.config.text import check
 from reconciler.config.wording import shown
 from reconciler.config.yaml_nodes import Mapping, Scalar
@@ -134,14 +134,9 @@ def config_files(path: str) -> list[str]:
     if not found:
         raise ConfigError(
             [
-                Problem(
-                    path=path,
-                    line=None,
-                    col=None,
-                    severity=Severity.ERROR,
-                    code="file",
-                    message="a directory with no *.yaml or *.yml file in it (hidden entries "
-                    "are skipped)",
+                file_problem(
+                    path,
+                    "a directory with no *.yaml or *.yml file in it (hidden entries are skipped)",
                 )
             ]
         )
@@ -155,14 +150,10 @@ def _inside(entry: str, root: str, outside: list[Problem]) -> bool:
     if os.path.commonpath([root, real]) == root:
         return True
     outside.append(
-        Problem(
-            path=entry,
-            line=None,
-            col=None,
-            severity=Severity.ERROR,
-            code="file",
-            message=f"a symbolic link to {real}, outside the directory: a config directory is "
-            "read within itself (give the file as a PATH of its own if it is meant)",
+        file_problem(
+            entry,
+            f"a symbolic link to {real}, outside the directory: a config directory is read "
+            "within itself (give the file as a PATH of its own if it is meant)",
         )
     )
     return False
@@ -180,19 +171,10 @@ def refuse_overwriting(out: str, paths: Sequence[str]) -> None:
         for name in files:
             with contextlib.suppress(OSError):  # out doesn't exist yet, or name doesn't
                 if os.path.samefile(out, name):
-                    raise ConfigError(
-                        [
-                            Problem(
-                                path=out,
-                                line=None,
-                                col=None,
-                                severity=Severity.ERROR,
-                                code="file",
-                                message="is a config file being read: --out would overwrite "
-                                "it; name another file",
-                            )
-                        ]
+                    message = (
+                        "is a config file being read: --out would overwrite it; name another file"
                     )
+                    raise ConfigError([file_problem(out, message)])
 
 
 def check_paths(paths: Sequence[str]) -> list[Checked]:
