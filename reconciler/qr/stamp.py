@@ -76,11 +76,8 @@ def read(path: Path, *, fmt: str, title: str, url: str) -> Stamped | None:
     """The file at ``path`` when it provably holds the code of ``title`` and ``url`` in
     ``fmt`` as this version of reconciler writes it; else None (no file, a symbolic link,
     unreadable, no stamp, another key, or bytes changed since)."""
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        content = path.read_bytes()
-    except OSError:
+    content = _content(path)
+    if content is None:
         return None
     found = _svg_stamp(content) if fmt == "svg" else _png_stamp(content)
     if found is None:
@@ -97,14 +94,22 @@ def read(path: Path, *, fmt: str, title: str, url: str) -> Stamped | None:
 def made_here(path: Path) -> bool:
     """Whether the file at ``path`` carries a stamp (a code reconciler wrote, of any title
     and URL): what ``qr --prune`` may remove, and nothing else in the directory."""
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return False
-        content = path.read_bytes()
-    except OSError:
+    content = _content(path)
+    if content is None:
         return False
     found = _svg_stamp(content) if path.suffix == ".svg" else _png_stamp(content)
     return found is not None and _TEXT.fullmatch(found[0]) is not None
+
+
+def _content(path: Path) -> bytes | None:
+    """The bytes of the regular file at ``path`` (not a symbolic link, at most
+    ``MAX_FILE_BYTES``); None when it is none of that or can't be read."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _svg_stamp(content: bytes) -> tuple[bytes, bytes] | None:
